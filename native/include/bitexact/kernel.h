@@ -1,0 +1,208 @@
+/*
+ * bitexact/kernel.h — the public kernel ABI of bitexact.
+ *
+ * A kernel is `intptr_t kernel(const bx_fused_ker_spec *chain)`. It walks the chain of
+ * 40-byte entries in order, applying each op to its private mr x nr i32 accumulator, and
+ * returns 0 when it reaches BX_DONE, or 1 as soon as it meets an op it does not implement
+ * (nothing after that op runs, Store included).
+ *
+ * The entry layout is binary-compatible with tract's `FusedKerSpec<i32>`
+ * (tract linalg/src/frame/mmm/fuse.rs, a `#[repr(C, usize)]` enum): a usize tag followed by
+ * a union of the variants' payloads. A tract kernel can therefore be gated unchanged.
+ *
+ * An external kernel library (loaded by `bitexact conform --kernel-lib PATH.so`) exports
+ *     const bx_kernel_desc *const *bitexact_kernels(size_t *count);
+ * returning a table of descriptors that stays valid for the life of the process.
+ *
+ * Semantics of every op: SPEC section 2 / oracle/ops.ts. Packing layouts: SPEC section 3.
+ */
+#ifndef BITEXACT_KERNEL_H
+#define BITEXACT_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BX_ABI_VERSION 1u
+
+/* Return codes of a kernel call. */
+#define BX_KERNEL_DONE 0
+#define BX_KERNEL_UNSUPPORTED 1
+
+/* Op tags (the usize at offset 0 of every entry). */
+enum bx_op_tag {
+  BX_DONE = 0,
+  BX_CLEAR = 1,
+  BX_LOAD_TILE = 2,
+  BX_SCALAR_MIN = 3,
+  BX_SCALAR_MAX = 4,
+  BX_SCALAR_ADD = 5,
+  BX_SCALAR_MUL = 6,
+  BX_SCALAR_SUB = 7,  /* acc = x - acc */
+  BX_SCALAR_SUBF = 8, /* acc = acc - x */
+  BX_LEAKY_RELU = 9,
+  BX_PER_ROW_MIN = 10,
+  BX_PER_ROW_MAX = 11,
+  BX_PER_ROW_ADD = 12,
+  BX_PER_ROW_MUL = 13,
+  BX_PER_ROW_SUB = 14,
+  BX_PER_ROW_SUBF = 15,
+  BX_PER_COL_MIN = 16,
+  BX_PER_COL_MAX = 17,
+  BX_PER_COL_ADD = 18,
+  BX_PER_COL_MUL = 19,
+  BX_PER_COL_SUB = 20,
+  BX_PER_COL_SUBF = 21,
+  BX_Q_SCALE = 22,
+  BX_ROUNDING_SHIFT_RIGHT = 23,
+  BX_SHIFT_LEFT = 24,
+  BX_ADD_UNICAST = 25,
+  BX_ADD_ROW_COL_PRODUCTS = 26,
+  BX_STORE = 27,
+  BX_ADD_MAT_MUL = 28,
+  BX_OP_COUNT = 29
+};
+
+/* Rounding policies (QScale, RoundingShiftRight). Native (0) is never valid for i32. */
+enum bx_rounding_policy {
+  BX_ROUND_NATIVE = 0,
+  BX_ROUND_ZERO = 1,      /* ties toward 0 (NOT truncation) */
+  BX_ROUND_AWAY = 2,      /* ties away from 0 */
+  BX_ROUND_MINUS_INF = 3, /* ties toward -inf */
+  BX_ROUND_PLUS_INF = 4,  /* ties toward +inf */
+  BX_ROUND_EVEN = 5,      /* ties to even */
+  BX_ROUND_ODD = 6        /* ties to odd */
+};
+
+/* AddUnicast / Store operand: element (i, j) lives at
+ * (char *)ptr + i * row_byte_stride + j * col_byte_stride. */
+typedef struct bx_output_store {
+  void *ptr;
+  intptr_t row_byte_stride;
+  intptr_t col_byte_stride;
+  uintptr_t item_size; /* Store: 1, 2, 4 (truncation). AddUnicast: 1 (i8, sign-extended), 4. */
+} bx_output_store;
+
+typedef struct bx_fused_ker_spec {
+  uintptr_t tag; /* enum bx_op_tag */
+  union {
+    struct {
+      int32_t x;
+      uint32_t undefined_hi; /* bytes 12..15: undefined, kernels must ignore them */
+    } scalar;                /* Scalar*, LeakyRelu (x = alpha) */
+    const int32_t *per_vec;  /* PerRow* (mr values), PerCol* (nr values) */
+    struct {
+      const int32_t *col_major; /* acc[i][j] = col_major[j * mr + i] */
+      const int32_t *row_major; /* acc[i][j] = row_major[i * nr + j] (same tile) */
+    } load_tile;
+    struct {
+      intptr_t shift; /* the rounding shift is shift + 31, in 0..63 */
+      uintptr_t policy;
+      int32_t mult;
+      uint32_t undefined_hi;
+    } q_scale;
+    struct {
+      uintptr_t shift; /* 1..31 */
+      uintptr_t policy;
+    } rounding_shift_right;
+    uintptr_t shift_left; /* 0..31 */
+    bx_output_store store; /* AddUnicast, Store */
+    struct {
+      const int32_t *rows; /* mr values */
+      const int32_t *cols; /* nr values */
+    } row_col;
+    struct {
+      uintptr_t k;     /* logical depth; K padding in the panels is zero */
+      const void *pa;  /* packed A panel (mr rows) */
+      const void *pb;  /* packed B panel (nr columns) */
+      uintptr_t packing; /* index into the kernel's packings */
+    } add_mat_mul;
+    uintptr_t raw[4];
+  } u;
+} bx_fused_ker_spec;
+
+#if defined(__cplusplus)
+static_assert(sizeof(void *) == 8, "bitexact's ABI is defined for 64-bit targets");
+#define BX_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define BX_STATIC_ASSERT(c, m) _Static_assert(c, m)
+BX_STATIC_ASSERT(sizeof(void *) == 8, "bitexact's ABI is defined for 64-bit targets");
+#endif
+/* Binary compatibility with tract's FusedKerSpec<i32> (SPEC section 4). */
+BX_STATIC_ASSERT(sizeof(bx_fused_ker_spec) == 40, "FusedKerSpec entries are 40 bytes");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, tag) == 0, "tag at +0");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.scalar.x) == 8, "scalar i32 at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.per_vec) == 8, "per-row/col ptr at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.load_tile.col_major) == 8, "col_major at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.load_tile.row_major) == 16, "row_major at +16");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.q_scale.shift) == 8, "q_scale shift at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.q_scale.policy) == 16, "q_scale policy at +16");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.q_scale.mult) == 24, "q_scale mult at +24");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.rounding_shift_right.shift) == 8, "rsr shift at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.rounding_shift_right.policy) == 16, "rsr policy at +16");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.shift_left) == 8, "shift_left at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.store.ptr) == 8, "store ptr at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.store.row_byte_stride) == 16, "row stride at +16");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.store.col_byte_stride) == 24, "col stride at +24");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.store.item_size) == 32, "item_size at +32");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.row_col.rows) == 8, "rows at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.row_col.cols) == 16, "cols at +16");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.k) == 8, "k at +8");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.pa) == 16, "pa at +16");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.pb) == 24, "pb at +24");
+BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.packing) == 32, "packing at +32");
+
+/* Packed operand layouts (SPEC section 3). */
+enum bx_pack_kind {
+  BX_PACK_FORMAT = 0, /* PackedFormat(r, align, end_padding_record): K-outer, mn-inner, i8 */
+  BX_PACK_I8K4 = 1    /* PackedI8K4(r): groups of 4 k inner (SDOT, SMOPA, VNNI) */
+};
+
+typedef struct bx_pack_format {
+  uint32_t kind;               /* enum bx_pack_kind */
+  uint32_t r;                  /* panel width: mr for A, nr for B */
+  uint32_t align;              /* PackedFormat: panel length alignment in bytes; I8K4: unused (1) */
+  uint32_t end_padding_record; /* PackedFormat: extra zero k-records per panel (usually 1); I8K4: 0 */
+} bx_pack_format;
+
+typedef struct bx_packing {
+  bx_pack_format a;
+  bx_pack_format b;
+  uint32_t k_alignment; /* 1 for PackedFormat, 4 for I8K4: the panels hold ceil(k/4)*4 records */
+} bx_packing;
+
+#define BX_OP_BIT(tag) (UINT64_C(1) << (tag))
+/* Ops every kernel must implement: Done, Clear, AddMatMul, Store. */
+#define BX_OPS_REQUIRED (BX_OP_BIT(BX_DONE) | BX_OP_BIT(BX_CLEAR) | BX_OP_BIT(BX_ADD_MAT_MUL) | BX_OP_BIT(BX_STORE))
+#define BX_OPS_ALL ((UINT64_C(1) << BX_OP_COUNT) - 1)
+
+typedef intptr_t (*bx_kernel_fn)(const bx_fused_ker_spec *chain);
+
+/* Writes a short human reason into why[0..why_len) when it returns 0. */
+typedef int (*bx_is_supported_fn)(char *why, size_t why_len);
+
+typedef struct bx_kernel_desc {
+  uint32_t abi_version; /* BX_ABI_VERSION */
+  const char *name;     /* <isa>_i32_<mr>x<nr>[_k4], e.g. x86_avx512vnni_i32_16x16_k4 */
+  const char *isa;      /* e.g. "generic", "avx2", "avx512vnni", "neon", "dotprod", "sme2" */
+  uint32_t mr;
+  uint32_t nr;
+  uint32_t n_packings;
+  const bx_packing *packings;
+  uint64_t supported_ops; /* BX_OP_BIT(tag) for every tag the kernel implements */
+  bx_kernel_fn kernel;
+  bx_is_supported_fn is_supported_here;
+} bx_kernel_desc;
+
+/* Symbol exported by an external kernel library. */
+typedef const bx_kernel_desc *const *(*bx_kernels_fn)(size_t *count);
+#define BX_KERNELS_SYMBOL "bitexact_kernels"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITEXACT_KERNEL_H */
