@@ -1,0 +1,20 @@
+# ci/aarch64-env.sh — source me: where the aarch64 toolchain, qemu and the runner are.
+#   . ci/aarch64-env.sh
+#   "$BX_QEMU_AARCH64" $BX_QEMU_ARGS "$BX_AARCH64_RUNNER" < requests
+# Everything is installed by ci/setup-aarch64.sh and built by native/runner/Makefile.
+# Variables already set in the environment win (so CI can point elsewhere).
+_bx_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
+: "${BX_AARCH64_SYSROOT:=/usr/aarch64-linux-gnu}"
+: "${BX_QEMU_AARCH64:=$_bx_root/.toolchain/qemu/usr/bin/qemu-aarch64}"
+# SVL = 64 bytes (512 bits): the geometry the 32x32 SME2 kernel assumes (SPEC section 7).
+: "${BX_QEMU_CPU:=max,sme-default-vector-length=64}"
+: "${BX_QEMU_ARGS:=-cpu $BX_QEMU_CPU -L $BX_AARCH64_SYSROOT}"
+# dynamically linked (so LOAD_LIB can dlopen aarch64 .so kernel libs); needs -L sysroot
+: "${BX_AARCH64_RUNNER:=$_bx_root/build/aarch64/bitexact-runner}"
+: "${BX_AARCH64_RUNNER_STATIC:=$_bx_root/build/aarch64/bitexact-runner-static}"
+: "${BX_AARCH64_SELFTEST:=$_bx_root/build/aarch64/arm64-selftest}"
+: "${BX_CLANG:=clang-19}"
+: "${BX_AARCH64_CC:=aarch64-linux-gnu-gcc}"
+export BX_AARCH64_SYSROOT BX_QEMU_AARCH64 BX_QEMU_CPU BX_QEMU_ARGS BX_AARCH64_RUNNER \
+  BX_AARCH64_RUNNER_STATIC BX_AARCH64_SELFTEST BX_CLANG BX_AARCH64_CC
+unset _bx_root
