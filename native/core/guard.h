@@ -1,0 +1,52 @@
+/*
+ * Guarded buffers: every buffer a kernel can touch (request buffers, the chain, frame scratch
+ * and packed panels) lives between two 64-byte canary zones, with its data 64-byte aligned.
+ * After the call the zones are compared with the pattern; every differing byte is reported
+ * with its offset relative to the data start (negative = before it, >= len = after it).
+ */
+#ifndef BX_CORE_GUARD_H
+#define BX_CORE_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BX_GUARD_BYTES 64
+#define BX_GUARD_ALIGN 64
+/* The reported list is capped: a kernel scribbling everywhere would otherwise make the
+ * response as large as the memory it trashed. */
+#define BX_MAX_VIOLATIONS 4096
+
+static inline uint8_t bx_canary(unsigned i) { return (uint8_t)(0xA5u ^ ((i * 29u) & 0xFFu)); }
+
+typedef struct bx_guarded {
+  uint8_t *raw;  /* what malloc returned */
+  uint8_t *data; /* 64-byte aligned, len bytes, guards at data - 64 and data + len */
+  size_t len;
+} bx_guarded;
+
+typedef struct bx_violation {
+  uint32_t buf; /* request buffer index, or BX_SCRATCH_FLAG | scratch id */
+  int64_t offset;
+  uint8_t expected;
+  uint8_t got;
+} bx_violation;
+
+#define BX_SCRATCH_FLAG 0x80000000u
+
+typedef struct bx_viol_list {
+  bx_violation *items;
+  size_t count, cap;
+  int truncated; /* more than BX_MAX_VIOLATIONS were found */
+  int oom;
+} bx_viol_list;
+
+/* Allocates len data bytes (zeroed) with guards. Returns 0, or -1 when out of memory. */
+int bx_guarded_alloc(bx_guarded *g, size_t len);
+void bx_guarded_free(bx_guarded *g);
+/* Appends one record per corrupted guard byte. */
+void bx_guarded_check(const bx_guarded *g, uint32_t buf_id, bx_viol_list *out);
+
+void bx_viol_add(bx_viol_list *l, uint32_t buf, int64_t offset, uint8_t expected, uint8_t got);
+void bx_viol_free(bx_viol_list *l);
+
+#endif

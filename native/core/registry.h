@@ -1,0 +1,37 @@
+/*
+ * The kernel registry: the builtin kernels of this build (bx_builtin_kernels, defined by
+ * native/kernels/registry_<arch>.c) plus the kernels of every library loaded with LOAD_LIB.
+ * Libraries are never unloaded: their descriptors stay valid for the life of the process.
+ */
+#ifndef BX_CORE_REGISTRY_H
+#define BX_CORE_REGISTRY_H
+
+#include <stddef.h>
+
+#include "bitexact/kernel.h"
+
+/* Defined by the architecture's registry (or native/core/registry_stub.c). */
+const bx_kernel_desc *const *bx_builtin_kernels(size_t *count);
+
+typedef struct bx_reg_entry {
+  const bx_kernel_desc *desc;
+  const char *invalid; /* NULL, or why the descriptor cannot be used (builtins only) */
+} bx_reg_entry;
+
+size_t bx_registry_count(void);
+const bx_reg_entry *bx_registry_get(size_t i);
+const bx_reg_entry *bx_registry_find(const char *name, size_t name_len);
+
+/* dlopen()s path and adds its kernels. On success returns 0 and the range [*first, *first +
+ * *count) of registry entries that belong to the library (a library already loaded gives its
+ * earlier range again). On failure returns -1 with a message in err and adds nothing. */
+int bx_registry_load_lib(const char *path, size_t *first, size_t *count, char *err, size_t errlen);
+
+/* Checks a descriptor's structure (ABI version, name, geometry, packings, required ops).
+ * Returns NULL if usable, else a static description of the first problem. */
+const char *bx_desc_problem(const bx_kernel_desc *d);
+
+/* Calls is_supported_here (a NULL predicate means "runs everywhere"). */
+int bx_desc_runnable(const bx_kernel_desc *d, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * The frame: an m x n x k matmul with a fused chain, computed by walking ceil(m/mr) x
+ * ceil(n/nr) kernel tiles (SPEC section 5, tract linalg/src/frame/mmm/scratch.rs;
+ * PROTOCOL.md "FRAME").
+ */
+#ifndef BX_FRAME_FRAME_H
+#define BX_FRAME_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bitexact/kernel.h"
+#include "wire.h"
+
+/* Frame-level shape limit: keeps every offset computation far inside int64. */
+#define BX_FRAME_MAX_DIM (1u << 20)
+
+/*
+ * Validates the matrix-level ops against the buffers, refuses (rc 1, *refused_op = index)
+ * if the kernel does not declare one of them, otherwise packs the operands and runs the
+ * kernel once per tile, stopping at the first tile whose kernel call returns non-zero.
+ * Allocates the chain (scratch id 0), the packed operands and the border scratch in
+ * *scratch (the caller checks their guards and frees them). Kernel writes into the chain are
+ * appended to *viol (once). Returns 0, or -1 with a message in err for a malformed request.
+ */
+int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire_op *ops,
+                 size_t nops, bx_guarded *bufs, size_t nbuf, bx_scratch_list *scratch,
+                 bx_viol_list *viol, int64_t *rc, int32_t *refused_op, char *err, size_t errlen);
+
+/* Short lower-case name of an op tag ("store", "per_row_sub_f", ...) for messages. */
+const char *bx_op_name(uint32_t tag);
+
+#endif

@@ -1,0 +1,131 @@
+#include "ref.h"
+
+#include <string.h>
+
+/* All arithmetic in uint32_t / uint64_t: wrapping is the contract, signed overflow is UB. */
+
+static int32_t ld_i32(const void *p) {
+  int32_t v;
+  memcpy(&v, p, 4); /* operands may be unaligned (strided i32 at odd offsets) */
+  return v;
+}
+
+static uint32_t bin(unsigned op, uint32_t acc, uint32_t x) {
+  switch (op) {
+  case 0: return (int32_t)x < (int32_t)acc ? x : acc; /* min */
+  case 1: return (int32_t)x > (int32_t)acc ? x : acc; /* max */
+  case 2: return acc + x;
+  case 3: return acc * x;
+  case 4: return x - acc; /* Sub: operand minus acc */
+  default: return acc - x; /* SubF */
+  }
+}
+
+/* round(v, s, policy) of SPEC section 2 with |v| <= 2^62, s in 0..63. */
+static int64_t ref_round(int64_t v, unsigned s, uintptr_t policy) {
+  if (s == 0) return v;
+  uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  uint64_t half = UINT64_C(1) << (s - 1), t = a >> s;
+  int minus_one; /* nudge: -1 (1) or 0 (0) */
+  switch (policy) {
+  case BX_ROUND_ZERO: minus_one = 1; break;
+  case BX_ROUND_AWAY: minus_one = 0; break;
+  case BX_ROUND_MINUS_INF: minus_one = v >= 0; break;
+  case BX_ROUND_PLUS_INF: minus_one = v <= 0; break;
+  case BX_ROUND_EVEN: minus_one = (t & 1) == 0; break;
+  default: minus_one = (t & 1) != 0; break; /* Odd */
+  }
+  uint64_t r = (a + half - (uint64_t)minus_one) >> s; /* a + half <= 2^63: no overflow */
+  return v < 0 ? -(int64_t)r : (int64_t)r;
+}
+
+static uint32_t wrap32(int64_t v) { return (uint32_t)(uint64_t)v; }
+
+static size_t pk_off(const bx_pack_format *f, size_t kk, size_t lane) {
+  return f->kind == BX_PACK_I8K4 ? (kk / 4) * 4 * f->r + lane * 4 + kk % 4 : kk * f->r + lane;
+}
+
+intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
+  const size_t mr = cfg->mr, nr = cfg->nr;
+  uint32_t acc[BX_REF_MAX_DIM * BX_REF_MAX_DIM];
+#define ACC(i, j) acc[(i) * nr + (j)]
+  memset(acc, 0x5a, sizeof acc); /* the accumulator is undefined at entry: not zero */
+  for (;; spec++) {
+    const uintptr_t t = spec->tag;
+    if (t >= BX_OP_COUNT || !(cfg->supported_ops & BX_OP_BIT(t))) return BX_KERNEL_UNSUPPORTED;
+    if (t == BX_DONE) return BX_KERNEL_DONE;
+    if (t == BX_CLEAR) {
+      memset(acc, 0, sizeof acc);
+      if (cfg->quirks & BX_REF_WRITE_CHAIN) ((bx_fused_ker_spec *)spec)->u.raw[3] ^= 0xFF;
+    } else if (t == BX_LOAD_TILE) {
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++) ACC(i, j) = (uint32_t)ld_i32(spec->u.load_tile.col_major + j * mr + i);
+    } else if (t >= BX_SCALAR_MIN && t <= BX_SCALAR_SUBF) {
+      for (size_t i = 0; i < mr * nr; i++) acc[i] = bin((unsigned)(t - 3), acc[i], (uint32_t)spec->u.scalar.x);
+    } else if (t == BX_LEAKY_RELU) {
+      for (size_t i = 0; i < mr * nr; i++)
+        if ((int32_t)acc[i] <= 0) acc[i] *= (uint32_t)spec->u.scalar.x;
+    } else if (t >= BX_PER_ROW_MIN && t <= BX_PER_ROW_SUBF) {
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++)
+          ACC(i, j) = bin((unsigned)(t - 10), ACC(i, j), (uint32_t)ld_i32(spec->u.per_vec + i));
+    } else if (t >= BX_PER_COL_MIN && t <= BX_PER_COL_SUBF) {
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++)
+          ACC(i, j) = bin((unsigned)(t - 16), ACC(i, j), (uint32_t)ld_i32(spec->u.per_vec + j));
+    } else if (t == BX_Q_SCALE) {
+      intptr_t s = spec->u.q_scale.shift + 31;
+      uintptr_t pol = spec->u.q_scale.policy;
+      if (s < 0 || s > 63 || pol < BX_ROUND_ZERO || pol > BX_ROUND_ODD) return BX_KERNEL_UNSUPPORTED;
+      for (size_t i = 0; i < mr * nr; i++)
+        acc[i] = wrap32(ref_round((int64_t)spec->u.q_scale.mult * (int32_t)acc[i], (unsigned)s, pol));
+    } else if (t == BX_ROUNDING_SHIFT_RIGHT) {
+      uintptr_t s = spec->u.rounding_shift_right.shift, pol = spec->u.rounding_shift_right.policy;
+      if (s < 1 || s > 31 || pol < BX_ROUND_ZERO || pol > BX_ROUND_ODD) return BX_KERNEL_UNSUPPORTED;
+      for (size_t i = 0; i < mr * nr; i++) acc[i] = wrap32(ref_round((int32_t)acc[i], (unsigned)s, pol));
+    } else if (t == BX_SHIFT_LEFT) {
+      if (spec->u.shift_left > 31) return BX_KERNEL_UNSUPPORTED;
+      for (size_t i = 0; i < mr * nr; i++) acc[i] <<= spec->u.shift_left;
+    } else if (t == BX_ADD_UNICAST) {
+      const bx_output_store *o = &spec->u.store;
+      if (o->item_size != 1 && o->item_size != 4) return BX_KERNEL_UNSUPPORTED;
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++) {
+          const char *p = (const char *)o->ptr + (intptr_t)i * o->row_byte_stride +
+                          (intptr_t)j * o->col_byte_stride;
+          ACC(i, j) += o->item_size == 1 ? (uint32_t)(int32_t)*(const int8_t *)p : (uint32_t)ld_i32(p);
+        }
+    } else if (t == BX_ADD_ROW_COL_PRODUCTS) {
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++)
+          ACC(i, j) += (uint32_t)ld_i32(spec->u.row_col.rows + i) * (uint32_t)ld_i32(spec->u.row_col.cols + j);
+    } else if (t == BX_STORE) {
+      const bx_output_store *o = &spec->u.store;
+      if (o->item_size != 1 && o->item_size != 2 && o->item_size != 4) return BX_KERNEL_UNSUPPORTED;
+      const size_t rows = cfg->quirks & BX_REF_STORE_EXTRA_ROW ? mr + 1 : mr;
+      for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < nr; j++) {
+          char *p = (char *)o->ptr + (intptr_t)i * o->row_byte_stride + (intptr_t)j * o->col_byte_stride;
+          uint32_t v = ACC(i < mr ? i : 0, j); /* the extra row repeats row 0 */
+          uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+          memcpy(p, b, o->item_size); /* little-endian truncation */
+        }
+    } else if (t == BX_ADD_MAT_MUL) {
+      if (cfg->quirks & BX_REF_CRASH_ON_MATMUL) {
+        volatile uintptr_t bad = 16; /* opaque to the compiler: a real faulting store */
+        *(volatile int *)bad = 1;
+      }
+      if (cfg->quirks & BX_REF_HANG_ON_MATMUL)
+        for (;;) __asm__ volatile("" ::: "memory");
+      const uintptr_t pk = spec->u.add_mat_mul.packing;
+      if (pk >= cfg->n_packings) return BX_KERNEL_UNSUPPORTED;
+      const bx_pack_format *fa = &cfg->packings[pk].a, *fb = &cfg->packings[pk].b;
+      const int8_t *pa = spec->u.add_mat_mul.pa, *pb = spec->u.add_mat_mul.pb;
+      for (size_t kk = 0; kk < spec->u.add_mat_mul.k; kk++)
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nr; j++)
+            ACC(i, j) += (uint32_t)((int32_t)pa[pk_off(fa, kk, i)] * (int32_t)pb[pk_off(fb, kk, j)]);
+    }
+  }
+#undef ACC
+}

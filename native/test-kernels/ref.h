@@ -1,0 +1,32 @@
+/*
+ * A plain scalar reference kernel, parameterized by tile geometry, packings and a few
+ * deliberate faults. Used only by tests (native/test-kernels) and by the temporary builtin
+ * stub: it lets the executor and frame be tested independently of the real kernels.
+ */
+#ifndef BX_TEST_REF_H
+#define BX_TEST_REF_H
+
+#include <stdint.h>
+
+#include "bitexact/kernel.h"
+
+#define BX_REF_MAX_DIM 16u
+
+enum bx_ref_quirk {
+  BX_REF_CRASH_ON_MATMUL = 1u << 0, /* SIGSEGV (a real invalid write) at AddMatMul */
+  BX_REF_HANG_ON_MATMUL = 1u << 1,  /* never returns from AddMatMul */
+  BX_REF_STORE_EXTRA_ROW = 1u << 2, /* Store writes row mr too (one row past the tile) */
+  BX_REF_WRITE_CHAIN = 1u << 3      /* scribbles into its (const) chain entry at Clear */
+};
+
+typedef struct bx_ref_cfg {
+  uint32_t mr, nr; /* <= BX_REF_MAX_DIM */
+  const bx_packing *packings;
+  uint32_t n_packings;
+  uint64_t supported_ops; /* ops outside this mask return 1 */
+  unsigned quirks;
+} bx_ref_cfg;
+
+intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Kernels used only by the tests, built into a separate shared library
+ * (build/Release/bitexact_test_kernels.so) and loaded with LOAD_LIB:
+ *   test_ref_i32_4x4, test_ref_i32_3x5  correct reference kernels (PackedFormat + I8K4)
+ *   test_minimal_i32_4x4                declares only the required ops (frame refusal)
+ *   test_unsupported_i32_4x4            is_supported_here() says no (FORCE)
+ *   test_crash_i32_4x4                  SIGSEGV on AddMatMul
+ *   test_hang_i32_4x4                   infinite loop on AddMatMul
+ *   test_oob_i32_4x4                    Store writes one row too many
+ *   test_chainwrite_i32_4x4             writes into its const chain
+ */
+#include <stdio.h>
+
+#include "ref.h"
+
+#define PF(r, align) {BX_PACK_FORMAT, (r), (align), 1}
+#define K4(r) {BX_PACK_I8K4, (r), 1, 0}
+
+static const bx_packing pk_4x4[] = {{PF(4, 16), PF(4, 16), 1}, {K4(4), K4(4), 4}};
+static const bx_packing pk_3x5[] = {{PF(3, 8), PF(5, 8), 1}, {K4(3), K4(5), 4}};
+
+#define CFG(id, mr, nr, pk, ops, quirks)                                                        \
+  static const bx_ref_cfg cfg_##id = {mr, nr, pk, sizeof pk / sizeof pk[0], ops, quirks};       \
+  static intptr_t kern_##id(const bx_fused_ker_spec *s) { return bx_ref_run(&cfg_##id, s); }
+
+CFG(ref44, 4, 4, pk_4x4, BX_OPS_ALL, 0)
+CFG(ref35, 3, 5, pk_3x5, BX_OPS_ALL, 0)
+CFG(minimal, 4, 4, pk_4x4, BX_OPS_REQUIRED, 0)
+CFG(unsup, 4, 4, pk_4x4, BX_OPS_ALL, 0)
+CFG(crash, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_CRASH_ON_MATMUL)
+CFG(hang, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_HANG_ON_MATMUL)
+CFG(oob, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_EXTRA_ROW)
+CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_WRITE_CHAIN)
+
+static int never_here(char *why, size_t n) {
+  snprintf(why, n, "test kernel: never supported here (FORCE runs it)");
+  return 0;
+}
+
+#define DESC(id, name, mr, nr, pk, ops, pred)                                                   \
+  static const bx_kernel_desc desc_##id = {BX_ABI_VERSION, name, "test", mr, nr,               \
+                                           sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred};
+
+DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_ALL, NULL)
+DESC(minimal, "test_minimal_i32_4x4", 4, 4, pk_4x4, BX_OPS_REQUIRED, NULL)
+DESC(unsup, "test_unsupported_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, never_here)
+DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+
+static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
+                                              &desc_unsup, &desc_crash, &desc_hang,
+                                              &desc_oob,   &desc_chainwrite};
+
+__attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
+  *count = sizeof table / sizeof table[0];
+  return table;
+}
