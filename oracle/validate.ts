@@ -1,0 +1,221 @@
+// The domain of definition (SPEC section 2, "Domain of definition") and the shape rules of a
+// case (SPEC section 6). A case outside it is rejected, before anything runs, with an error
+// that names the op, the field and the allowed range.
+import { BINS, POLICIES, LAYOUTS, UNICAST_LAYOUTS } from './types.js';
+import type { Op } from './types.js';
+
+/** A rejected case: `path` is a JSON path into the case (`$.chain[3].shift`), `message` says
+ *  what the value is and what is allowed. Never carries a partial result. */
+export class ValidationError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(message);
+    this.name = 'ValidationError';
+    this.path = path;
+  }
+}
+
+/** What the oracle evaluates: a Case, or the same fields without the file envelope. */
+export interface ChainInput {
+  level: 'frame' | 'tile';
+  m: number;
+  n: number;
+  k: number;
+  a: readonly (readonly number[])[];
+  b: readonly (readonly number[])[];
+  chain: readonly Op[];
+}
+
+export const I32_MIN = -2147483648;
+export const I32_MAX = 2147483647;
+export const U32_MAX = 4294967295;
+
+/** Every op name of SPEC section 6 plus load_tile (tile level). */
+export const OP_NAMES = [
+  'clear', 'load_tile', 'scalar', 'leaky_relu', 'per_row', 'per_col', 'q_scale',
+  'rounding_shift_right', 'shift_left', 'add_unicast', 'add_row_col_products', 'store', 'add_mat_mul',
+] as const;
+
+/** Signed range of a stored item of item_size bytes. */
+export const itemRange = (itemSize: number): [number, number] =>
+  itemSize === 1 ? [-128, 127] : itemSize === 2 ? [-32768, 32767] : [I32_MIN, I32_MAX];
+
+export interface ValidateOptions {
+  /** original text of integers given as decimal strings, by JSON path (for exact messages) */
+  raw?: ReadonlyMap<string, string>;
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+
+class Checker {
+  constructor(private readonly raw: ReadonlyMap<string, string> | undefined) {}
+
+  show(path: string, v: unknown): string {
+    const r = this.raw?.get(path);
+    if (r !== undefined) return r;
+    return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
+  }
+
+  /** v must be an integer in lo..hi; label names the field in the message. */
+  int(path: string, label: string, v: unknown, lo: number, hi: number, note?: string): number {
+    if (!isInt(v) || v < lo || v > hi) {
+      const range = hi === Number.MAX_SAFE_INTEGER ? `integers >= ${lo}` : `${lo}..${hi}`;
+      throw new ValidationError(path, `${label} = ${this.show(path, v)}: allowed ${range}${note ? ` (${note})` : ''}`);
+    }
+    return v;
+  }
+
+  oneOf<T extends string | number>(path: string, label: string, v: unknown, allowed: readonly T[]): T {
+    if (!allowed.includes(v as T)) {
+      throw new ValidationError(path, `${label} = ${this.show(path, v)}: allowed ${allowed.join(', ')}`);
+    }
+    return v as T;
+  }
+
+  vector(path: string, label: string, v: unknown, len: number, lenName: string, lo: number, hi: number, note: string): void {
+    if (!Array.isArray(v)) throw new ValidationError(path, `${label} is not an array: expected ${lenName} = ${len} integers`);
+    if (v.length !== len) throw new ValidationError(path, `${label} has ${v.length} entries: expected ${lenName} = ${len}`);
+    v.forEach((x, i) => this.int(`${path}[${i}]`, `${label}[${i}]`, x, lo, hi, note));
+  }
+
+  matrix(path: string, label: string, v: unknown, rows: number, cols: number, shape: string, lo: number, hi: number, note: string): void {
+    if (!Array.isArray(v)) throw new ValidationError(path, `${label} is not an array: expected ${shape} integers`);
+    if (v.length !== rows) throw new ValidationError(path, `${label} has ${v.length} rows: expected ${shape}`);
+    v.forEach((row, i) => {
+      const p = `${path}[${i}]`;
+      if (!Array.isArray(row)) throw new ValidationError(p, `${label}[${i}] is not an array: expected ${cols} integers (${shape})`);
+      if (row.length !== cols) throw new ValidationError(p, `${label}[${i}] has ${row.length} entries: expected ${cols} (${shape})`);
+      row.forEach((x, j) => this.int(`${p}[${j}]`, `${label}[${i}][${j}]`, x, lo, hi, note));
+    });
+  }
+}
+
+/** Throws ValidationError on the first violation of the domain or the shapes; returns otherwise. */
+export function validateCase(c: ChainInput & { format?: string; expect?: readonly (readonly number[])[] }, opts: ValidateOptions = {}): void {
+  const ck = new Checker(opts.raw);
+  if (c === null || typeof c !== 'object') throw new ValidationError('$', 'a case must be an object');
+  if ('format' in c && c.format !== undefined && c.format !== 'bitexact-case/1') {
+    throw new ValidationError('$.format', `format = ${ck.show('$.format', c.format)}: allowed "bitexact-case/1"`);
+  }
+  ck.oneOf('$.level', 'level', c.level, ['frame', 'tile']);
+  const m = ck.int('$.m', 'm', c.m, 1, Number.MAX_SAFE_INTEGER);
+  const n = ck.int('$.n', 'n', c.n, 1, Number.MAX_SAFE_INTEGER);
+  const k = ck.int('$.k', 'k', c.k, 0, Number.MAX_SAFE_INTEGER, 'k = 0 adds nothing');
+  ck.matrix('$.a', 'a', c.a, m, k, `m x k = ${m} x ${k}`, -128, 127, 'int8');
+  ck.matrix('$.b', 'b', c.b, k, n, `k x n = ${k} x ${n}`, -128, 127, 'int8');
+  validateChain(c.chain, c.level, m, n, ck);
+  if ('expect' in c && c.expect !== undefined) {
+    let last: Op | undefined;
+    for (const op of c.chain) if (op.op === 'store') last = op;
+    if (last === undefined || last.op !== 'store') {
+      throw new ValidationError('$.expect', 'expect is given but the chain has no store (expect = the last store\'s values)');
+    }
+    const [lo, hi] = itemRange(last.item_size);
+    ck.matrix('$.expect', 'expect', c.expect, m, n, `m x n = ${m} x ${n}`, lo, hi, `the last store has item_size ${last.item_size}`);
+  }
+}
+
+function validateChain(chain: unknown, level: 'frame' | 'tile', m: number, n: number, ck: Checker): void {
+  if (!Array.isArray(chain)) throw new ValidationError('$.chain', 'chain is not an array of ops');
+  if (level === 'tile') {
+    const first = chain[0] as { op?: unknown } | undefined;
+    if (first === undefined) throw new ValidationError('$.chain', 'chain is empty: a tile-level chain must start with clear or load_tile (the accumulator is undefined at entry)');
+    if (first?.op !== 'clear' && first?.op !== 'load_tile') {
+      throw new ValidationError('$.chain[0].op', `chain[0] (${String(first?.op)}): a tile-level chain must start with clear or load_tile (the accumulator is undefined at entry)`);
+    }
+  }
+  chain.forEach((op: unknown, idx: number) => validateOp(op, idx, level, m, n, ck));
+}
+
+function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: number, n: number, ck: Checker): void {
+  const base = `$.chain[${idx}]`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError(base, `chain[${idx}] is not an op object`);
+  const op = raw as Record<string, unknown>;
+  const name = ck.oneOf(`${base}.op`, `chain[${idx}].op`, op.op, OP_NAMES);
+  const at = (f: string): string => `${base}.${f}`;
+  const lab = (f: string): string => `chain[${idx}] (${name}).${f}`;
+  const i32 = (f: string): void => { ck.int(at(f), lab(f), op[f], I32_MIN, I32_MAX, 'i32'); };
+  const garbage = (): void => {
+    if (op.garbage !== undefined) ck.int(at('garbage'), lab('garbage'), op.garbage, 0, U32_MAX, 'u32 placed in bytes 12..15');
+  };
+  const policy = (): void => { ck.oneOf(at('policy'), lab('policy'), op.policy, POLICIES); };
+  switch (name) {
+    case 'clear':
+      return;
+    case 'load_tile':
+      if (level !== 'tile') throw new ValidationError(at('op'), `chain[${idx}] (load_tile): load_tile exists only at tile level (the frame starts from a cleared accumulator)`);
+      ck.matrix(at('values'), lab('values'), op.values, m, n, `m x n = ${m} x ${n}`, I32_MIN, I32_MAX, 'i32');
+      return;
+    case 'scalar':
+      ck.oneOf(at('bin'), lab('bin'), op.bin, BINS);
+      i32('value');
+      garbage();
+      return;
+    case 'leaky_relu':
+      i32('alpha');
+      garbage();
+      return;
+    case 'per_row':
+    case 'per_col': {
+      ck.oneOf(at('bin'), lab('bin'), op.bin, BINS);
+      const len = name === 'per_row' ? m : n;
+      ck.vector(at('values'), lab('values'), op.values, len, name === 'per_row' ? 'm' : 'n', I32_MIN, I32_MAX, 'i32');
+      return;
+    }
+    case 'q_scale':
+      ck.int(at('shift'), lab('shift'), op.shift, -31, 32, 'shift+31 in 0..63');
+      policy();
+      i32('mult');
+      return;
+    case 'rounding_shift_right':
+      ck.int(at('shift'), lab('shift'), op.shift, 1, 31);
+      policy();
+      return;
+    case 'shift_left':
+      ck.int(at('shift'), lab('shift'), op.shift, 0, 31);
+      return;
+    case 'add_unicast': {
+      const item = ck.oneOf(at('item_size'), lab('item_size'), op.item_size, [1, 4]);
+      const layout = op.layout === undefined ? 'row_major' : ck.oneOf(at('layout'), lab('layout'), op.layout, UNICAST_LAYOUTS);
+      const [lo, hi] = itemRange(item);
+      ck.matrix(at('values'), lab('values'), op.values, m, n, `m x n = ${m} x ${n}`, lo, hi, item === 1 ? 'i8: item_size 1' : 'i32');
+      const v = op.values as number[][];
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          const [ri, rj, what] =
+            layout === 'broadcast_row' ? [0, j, 'every row equal to row 0 (row stride 0)']
+            : layout === 'broadcast_col' ? [i, 0, 'every column equal to column 0 (column stride 0)']
+            : layout === 'broadcast' ? [0, 0, 'every value equal to values[0][0] (both strides 0)']
+            : [i, j, ''];
+          if (v[i][j] !== v[ri][rj]) {
+            throw new ValidationError(`${at('values')}[${i}][${j}]`,
+              `${lab('values')}[${i}][${j}] = ${v[i][j]}: layout ${layout} needs ${what}, values[${ri}][${rj}] = ${v[ri][rj]}`);
+          }
+        }
+      }
+      return;
+    }
+    case 'add_row_col_products':
+      ck.vector(at('rows'), lab('rows'), op.rows, m, 'm', I32_MIN, I32_MAX, 'i32');
+      ck.vector(at('cols'), lab('cols'), op.cols, n, 'n', I32_MIN, I32_MAX, 'i32');
+      return;
+    case 'store':
+      ck.oneOf(at('item_size'), lab('item_size'), op.item_size, [1, 2, 4]);
+      if (op.layout !== undefined) ck.oneOf(at('layout'), lab('layout'), op.layout, LAYOUTS);
+      return;
+    case 'add_mat_mul':
+      if (op.packing !== undefined) ck.int(at('packing'), lab('packing'), op.packing, 0, Number.MAX_SAFE_INTEGER, 'an index into the kernel\'s packings');
+      return;
+  }
+}
+
+/** The non-throwing form: the first violation, or null for a valid case. */
+export function checkCase(c: Parameters<typeof validateCase>[0], opts: ValidateOptions = {}): ValidationError | null {
+  try {
+    validateCase(c, opts);
+    return null;
+  } catch (e) {
+    if (e instanceof ValidationError) return e;
+    throw e;
+  }
+}
