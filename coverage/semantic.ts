@@ -1,0 +1,125 @@
+// Semantic coverage: which parts of the contract a run exercised, as named cells —
+// each op (Scalar/PerRow/PerCol per bin), each rounding op x policy x tie / non-tie, extreme
+// values reaching each rounding op, each Store / AddUnicast layout x item size, full and border
+// tiles, k = 0 and k mod 4, chains with several AddMatMul / Store. Line coverage (c8) says
+// which code ran; this says which *behaviours* the kernel was asked for.
+import type { Case, Op } from '../oracle/types.js';
+import { BINS, LAYOUTS, POLICIES, UNICAST_LAYOUTS } from '../oracle/types.js';
+import { evalChainFast } from '../oracle/fast.js';
+import { OP_TAGS } from '../properties/encode.js';
+
+const I32_MIN = -2147483648;
+const I32_MAX = 2147483647;
+
+export interface KernelShape { mr: number; nr: number; supported_ops: number[] }
+
+/** Is v (an exact integer, possibly beyond 2^53 for q_scale: given as bigint) a tie at shift s? */
+function isTie(v: bigint, s: number): boolean {
+  if (s < 1) return false;
+  const a = v < 0n ? -v : v;
+  const mask = (1n << BigInt(s)) - 1n;
+  return (a & mask) === 1n << BigInt(s - 1);
+}
+
+function valueClasses(acc: number[][]): string[] {
+  const out = new Set<string>();
+  for (const row of acc) for (const v of row) {
+    if (v === I32_MIN) out.add('i32min');
+    else if (v === I32_MAX) out.add('i32max');
+    else if (v === 0) out.add('zero');
+    else if (v === 1 || v === -1) out.add('pm1');
+  }
+  return [...out];
+}
+
+/** Cells of one rounding op applied to the accumulator `acc` (values before the op). */
+function roundingCells(op: Extract<Op, { op: 'q_scale' | 'rounding_shift_right' }>, acc: number[][]): string[] {
+  const name = op.op === 'q_scale' ? 'q_scale' : 'rsr';
+  const s = op.op === 'q_scale' ? op.shift + 31 : op.shift;
+  const mult = op.op === 'q_scale' ? BigInt(op.mult) : 1n;
+  let tie = false, nontie = false;
+  for (const row of acc) for (const v of row) {
+    if (isTie(mult * BigInt(v), s)) tie = true; else nontie = true;
+  }
+  const cells = [`${name}.${op.policy}.${tie ? 'tie' : 'nontie'}`];
+  if (tie && nontie) cells.push(`${name}.${op.policy}.nontie`);
+  for (const cl of valueClasses(acc)) cells.push(`${name}.in.${cl}`);
+  if (op.op === 'q_scale' && op.mult < 0 && tie) cells.push('q_scale.neg_mult.tie');
+  return cells;
+}
+
+/** Every cell a case exercises on a kernel of this tile shape. */
+export function cellsOf(c: Case, k: { mr: number; nr: number }): string[] {
+  const cells = new Set<string>();
+  const add = (x: string) => cells.add(x);
+  add(c.k === 0 ? 'k.zero' : `k.mod4.${c.k % 4}`);
+  if (c.level === 'frame') {
+    const bm = c.m % k.mr !== 0, bn = c.n % k.nr !== 0;
+    add(bm && bn ? 'tile.border_both' : bm ? 'tile.border_m' : bn ? 'tile.border_n' : 'tile.full_only');
+    if (c.m > k.mr || c.n > k.nr) add('tile.several');
+    if (c.m === 1) add('shape.m1');
+    if (c.n === 1) add('shape.n1');
+  } else add('tile.single');
+  if (c.chain.filter((o) => o.op === 'add_mat_mul').length >= 2) add('chain.matmul_2plus');
+  if (c.chain.filter((o) => o.op === 'store').length >= 2) add('chain.store_2plus');
+  if (c.chain.slice(1).some((o) => o.op === 'clear' || o.op === 'load_tile')) add('chain.reset_mid');
+  // aligned -128 quads meeting in A and B
+  const quad = (xs: number[]) => xs.some((_, i) => i % 4 === 0 && i + 3 < xs.length && xs.slice(i, i + 4).every((v) => v === -128));
+  if (c.k >= 4 && c.a.some(quad) && c.b[0] && c.b[0].some((_, j) => quad(c.b.map((r) => r[j])))) add('data.neg128_quads');
+
+  // step through the chain with the fast oracle to see the accumulator each op meets
+  c.chain.forEach((op, i) => {
+    switch (op.op) {
+      case 'scalar': case 'per_row': case 'per_col': add(`op.${op.op}.${op.bin}`); break;
+      case 'store': add(`op.store`); add(`store.${op.layout ?? 'row_major'}.i${op.item_size * 8}`); break;
+      case 'add_unicast': add(`op.add_unicast`); add(`add_unicast.${op.layout ?? 'row_major'}.i${op.item_size * 8}`); break;
+      case 'q_scale': case 'rounding_shift_right': {
+        add(`op.${op.op}`);
+        const prefix = c.chain.slice(0, i);
+        const acc = prefix.length ? evalChainFast({ ...c, chain: prefix }, { validate: false }).acc : zeros(c.m, c.n);
+        for (const x of roundingCells(op, acc)) add(x);
+        break;
+      }
+      case 'leaky_relu': add('op.leaky_relu'); if (op.alpha === 0) add('leaky_relu.alpha0'); else if (op.alpha < 0) add('leaky_relu.alpha_neg'); break;
+      case 'shift_left': add('op.shift_left'); if (op.shift === 31) add('shift_left.31'); break;
+      default: add(`op.${op.op}`);
+    }
+  });
+  return [...cells];
+}
+
+const zeros = (m: number, n: number): number[][] => Array.from({ length: m }, () => new Array<number>(n).fill(0));
+
+/** The cells a kernel must see exercised: derived from the ops it declares. */
+export function requiredCells(k: KernelShape): string[] {
+  const ok = new Set(k.supported_ops);
+  const has = (op: Op['op']) => OP_TAGS[op].every((t) => ok.has(t));
+  const req: string[] = ['k.zero', 'k.mod4.1', 'k.mod4.2', 'k.mod4.3', 'k.mod4.0', 'tile.single', 'tile.border_both', 'tile.several', 'shape.m1', 'shape.n1', 'chain.matmul_2plus', 'chain.store_2plus', 'op.add_mat_mul', 'op.store', 'op.clear'];
+  for (const l of LAYOUTS) for (const s of [1, 2, 4]) req.push(`store.${l}.i${s * 8}`);
+  for (const fam of ['scalar', 'per_row', 'per_col'] as const) if (has(fam)) for (const b of BINS) req.push(`op.${fam}.${b}`);
+  if (has('add_unicast')) for (const l of UNICAST_LAYOUTS) for (const s of [1, 4]) req.push(`add_unicast.${l}.i${s * 8}`);
+  for (const [op, name] of [['q_scale', 'q_scale'], ['rounding_shift_right', 'rsr']] as const) {
+    if (!has(op)) continue;
+    for (const p of POLICIES) req.push(`${name}.${p}.tie`, `${name}.${p}.nontie`);
+    req.push(`${name}.in.i32min`, `${name}.in.i32max`);
+  }
+  if (has('q_scale')) req.push('q_scale.neg_mult.tie');
+  if (has('leaky_relu')) req.push('op.leaky_relu', 'leaky_relu.alpha0', 'leaky_relu.alpha_neg');
+  for (const op of ['load_tile', 'shift_left', 'add_row_col_products'] as const) if (has(op)) req.push(`op.${op}`);
+  return req;
+}
+
+/** Hit counts per cell, accumulated over a run. */
+export class CoverageMatrix {
+  readonly hits = new Map<string, number>();
+  constructor(readonly kernel: KernelShape & { name: string }) {}
+  record(c: Case): void {
+    for (const cell of cellsOf(c, this.kernel)) this.hits.set(cell, (this.hits.get(cell) ?? 0) + 1);
+  }
+  missing(): string[] {
+    return requiredCells(this.kernel).filter((x) => !this.hits.get(x));
+  }
+  toJSON(): { kernel: string; hits: Record<string, number>; required: string[]; missing: string[] } {
+    return { kernel: this.kernel.name, hits: Object.fromEntries([...this.hits].sort()), required: requiredCells(this.kernel), missing: this.missing() };
+  }
+}

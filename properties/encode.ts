@@ -1,0 +1,185 @@
+// Case -> executor request (native/PROTOCOL.md). Tile level: the chain is handed to the kernel
+// as FusedKerSpec entries over packed panels and tile-sized vectors. Frame level: the chain is
+// given at matrix level and the C frame tiles it. Every buffer's initial bytes are kept, so the
+// checker can tell a wrong value from a write outside the tile from a modified input.
+import type { Case, Op, Bin } from '../oracle/types.js';
+import { BINS, policyCode } from '../oracle/types.js';
+import type { ExecRequest, KernelDesc, WireBuffer, WireOp, Word, PackFormatDesc } from '../native/backend.js';
+import { packOperand } from './pack.js';
+import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layout.js';
+
+export const TAG = {
+  done: 0, clear: 1, load_tile: 2, scalar: 3, leaky_relu: 9, per_row: 10, per_col: 16,
+  q_scale: 22, rounding_shift_right: 23, shift_left: 24, add_unicast: 25,
+  add_row_col_products: 26, store: 27, add_mat_mul: 28,
+} as const;
+
+const binIndex = (b: Bin): number => BINS.indexOf(b);
+
+/** Every ABI tag an op name can take (the Scalar/PerRow/PerCol families take one per bin). */
+export const OP_TAGS: Record<Op['op'], number[]> = {
+  clear: [TAG.clear], load_tile: [TAG.load_tile], leaky_relu: [TAG.leaky_relu],
+  scalar: BINS.map((_, i) => TAG.scalar + i), per_row: BINS.map((_, i) => TAG.per_row + i), per_col: BINS.map((_, i) => TAG.per_col + i),
+  q_scale: [TAG.q_scale], rounding_shift_right: [TAG.rounding_shift_right], shift_left: [TAG.shift_left],
+  add_unicast: [TAG.add_unicast], add_row_col_products: [TAG.add_row_col_products], store: [TAG.store], add_mat_mul: [TAG.add_mat_mul],
+};
+
+/** The kernel ABI tag of an op (SPEC section 2 table). */
+export function opTag(op: Op): number {
+  switch (op.op) {
+    case 'scalar': return TAG.scalar + binIndex(op.bin);
+    case 'per_row': return TAG.per_row + binIndex(op.bin);
+    case 'per_col': return TAG.per_col + binIndex(op.bin);
+    default: return TAG[op.op];
+  }
+}
+
+/** Index of the first op the kernel does not declare, or -1. */
+export function firstUnsupported(chain: Op[], kernel: KernelDesc): number {
+  const ok = new Set(kernel.supported_ops);
+  return chain.findIndex((op) => !ok.has(opTag(op)));
+}
+
+export interface StoreSlot { opIndex: number; buf: number; placement: Placement }
+
+export interface Encoded {
+  req: ExecRequest;
+  /** one per store op, in chain order */
+  stores: StoreSlot[];
+  /** initial bytes of every buffer (all are returned by the executor) */
+  initial: Uint8Array[];
+  /** what each buffer is, for messages */
+  names: string[];
+}
+
+const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
+const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
+/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
+const i32Word = (v: number, garbage = 0): Word =>
+  imm((BigInt(garbage >>> 0) << 32n) | BigInt(v >>> 0));
+
+function i32Bytes(values: number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const dv = new DataView(out.buffer);
+  values.forEach((v, i) => dv.setInt32(i * 4, v, true));
+  return out;
+}
+
+function i8Bytes(rows: number[][], cols: number): Uint8Array {
+  const out = new Uint8Array(rows.length * cols);
+  rows.forEach((r, i) => r.forEach((v, j) => { out[i * cols + j] = v & 0xff; }));
+  return out;
+}
+
+export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean } = {}): Encoded {
+  const tile = c.level === 'tile';
+  if (tile && (c.m !== kernel.mr || c.n !== kernel.nr)) {
+    throw new Error(`tile-level case is ${c.m}x${c.n} but ${kernel.name} has a ${kernel.mr}x${kernel.nr} tile`);
+  }
+  const buffers: WireBuffer[] = [];
+  const names: string[] = [];
+  const add = (data: Uint8Array, name: string): number => {
+    buffers.push({ data, ret: true });
+    names.push(name);
+    return buffers.length - 1;
+  };
+  const stores: StoreSlot[] = [];
+  const ops: WireOp[] = [];
+  // operand buffers shared by every add_mat_mul of the chain (same a, b; per packing at tile level)
+  const matBufs = new Map<number, [number, number]>();
+  const matmulBuffers = (packing: number): [number, number] => {
+    const hit = matBufs.get(packing);
+    if (hit) return hit;
+    let pair: [number, number];
+    if (tile) {
+      const p = kernel.packings[packing];
+      if (!p) throw new Error(`${kernel.name} has no packing ${packing}`);
+      pair = [
+        add(packOperand(p.a as PackFormatDesc, 'a', c.a, c.m, c.k), `packed A (packing ${packing})`),
+        add(packOperand(p.b as PackFormatDesc, 'b', c.b, c.n, c.k), `packed B (packing ${packing})`),
+      ];
+    } else {
+      pair = [add(i8Bytes(c.a, c.k), 'A (row-major m x k)'), add(i8Bytes(c.b, c.n), 'B (row-major k x n)')];
+    }
+    matBufs.set(packing, pair);
+    return pair;
+  };
+
+  c.chain.forEach((op, idx) => {
+    const tag = opTag(op);
+    switch (op.op) {
+      case 'clear':
+        ops.push({ tag, words: [] });
+        break;
+      case 'load_tile': {
+        const rowMajor = op.values.flat();
+        const colMajor: number[] = [];
+        for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) colMajor.push(op.values[i][j]);
+        const cm = add(i32Bytes(colMajor), `chain[${idx}] load_tile col_major`);
+        const rm = add(i32Bytes(rowMajor), `chain[${idx}] load_tile row_major`);
+        ops.push({ tag, words: [ptr(cm), ptr(rm)] });
+        break;
+      }
+      case 'scalar':
+        ops.push({ tag, words: [i32Word(op.value, op.garbage)] });
+        break;
+      case 'leaky_relu':
+        ops.push({ tag, words: [i32Word(op.alpha, op.garbage)] });
+        break;
+      case 'per_row':
+      case 'per_col':
+        ops.push({ tag, words: [ptr(add(i32Bytes(op.values), `chain[${idx}] ${op.op} values`))] });
+        break;
+      case 'q_scale':
+        ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy)), i32Word(op.mult)] });
+        break;
+      case 'rounding_shift_right':
+        ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy))] });
+        break;
+      case 'shift_left':
+        ops.push({ tag, words: [imm(op.shift)] });
+        break;
+      case 'add_row_col_products': {
+        const r = add(i32Bytes(op.rows), `chain[${idx}] rows`);
+        const cl = add(i32Bytes(op.cols), `chain[${idx}] cols`);
+        ops.push({ tag, words: [ptr(r), ptr(cl)] });
+        break;
+      }
+      case 'add_unicast': {
+        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
+        const data = new Uint8Array(p.length);
+        sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
+        for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), op.values[i][j], op.item_size);
+        const b = add(data, `chain[${idx}] add_unicast operand (${op.layout ?? 'row_major'}, i${op.item_size * 8})`);
+        ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
+        break;
+      }
+      case 'store': {
+        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
+        const data = new Uint8Array(p.length);
+        sentinelFill(data, 1000 + idx);
+        const b = add(data, `chain[${idx}] store output (${op.layout ?? 'row_major'}, ${op.item_size} bytes)`);
+        stores.push({ opIndex: idx, buf: b, placement: p });
+        ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
+        break;
+      }
+      case 'add_mat_mul': {
+        const packing = op.packing ?? 0;
+        const [a, b] = matmulBuffers(packing);
+        ops.push({ tag, words: [imm(c.k), ptr(a), ptr(b), imm(packing)] });
+        break;
+      }
+    }
+  });
+
+  const req: ExecRequest = {
+    type: tile ? 'tile' : 'frame',
+    kernel: kernel.name,
+    force: opts.force,
+    m: c.m,
+    n: c.n,
+    buffers,
+    ops,
+  };
+  return { req, stores, initial: buffers.map((b) => b.data.slice()), names };
+}

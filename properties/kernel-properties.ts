@@ -1,0 +1,149 @@
+// The properties every kernel must pass, bit-exact against the oracle. One table: the vitest
+// suites, `bitexact conform` and the mutant benchmark all iterate over it, so a property added
+// here is enforced everywhere.
+import fc from 'fast-check';
+import type { Case, Op } from '../oracle/types.js';
+import type { KernelDesc } from '../native/backend.js';
+import type { Target } from '../native/targets.js';
+import { selectKernel } from '../native/select.js';
+import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TEMPLATE_OPS, type OpTemplate } from './arbitraries.js';
+import { OP_TAGS } from './encode.js';
+import { runCase, type Verdict } from './check.js';
+import { packOperand } from './pack.js';
+
+export interface PropertyDef {
+  name: string;
+  summary: string;
+  /** null if the property applies to this kernel, else why not (reported as a skip) */
+  skipReason(k: KernelDesc): string | null;
+  arb(k: KernelDesc): fc.Arbitrary<Case>;
+  exec(t: Target, all: readonly Target[], c: Case): Promise<Verdict>;
+  /** relative cost: numRuns is divided by it */
+  cost: number;
+}
+
+/** Ops (by name) the kernel does not declare (a Scalar/PerRow/PerCol family counts only if every bin is declared). */
+export function undeclaredOps(k: KernelDesc): Op['op'][] {
+  const ok = new Set(k.supported_ops);
+  return (Object.keys(OP_TAGS) as Op['op'][]).filter((op) => !OP_TAGS[op].every((t) => ok.has(t)));
+}
+
+/** ZA spill/reload and register-pressure stress: quant ops interleaved with ZA-resident ops,
+ *  several AddMatMul and Store, Store/AddUnicast through every layout and item size. */
+function interleaveArb(k: KernelDesc): fc.Arbitrary<Case> {
+  const q = opTemplate('tile', (t) => t === 'q_scale');
+  const rsr = opTemplate('tile', (t) => t === 'rounding_shift_right');
+  const sl = opTemplate('tile', (t) => t === 'shift_left');
+  const st = opTemplate('tile', (t) => t === 'store');
+  const pc = opTemplate('tile', (t) => t === 'per_col');
+  const sc = opTemplate('tile', (t) => t === 'scalar');
+  const au = opTemplate('tile', (t) => t === 'add_unicast');
+  return fc
+    .record({ k: depth(), a: int8Data(), b: int8Data(), pc, q, sc, rsr, sl, st1: st, au, st2: st, order: fc.boolean() })
+    .map(({ k: depthK, a, b, pc: pcT, q: qT, sc: scT, rsr: rT, sl: sT, st1, au: auT, st2, order }) => {
+      const mm: OpTemplate = { t: 'add_mat_mul' };
+      const body: OpTemplate[] = order
+        ? [{ t: 'clear' }, mm, pcT, qT, scT, rT, sT, st1, mm, auT, st2]
+        : [{ t: 'clear' }, mm, qT, st1, auT, rT, mm, pcT, sT, scT, st2, qT, st1];
+      const c: Case = {
+        format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: depthK,
+        a: expandA(a, k.mr, depthK), b: expandB(b, depthK, k.nr),
+        chain: expandChain(body, 'tile', k.mr, k.nr, () => true),
+      };
+      return c;
+    });
+}
+
+const declares = (k: KernelDesc, ops: Op['op'][]) => ops.every((op) => !undeclaredOps(k).includes(op));
+
+export const PROPERTIES: PropertyDef[] = [
+  {
+    name: 'tile',
+    summary: 'random chains of 1..12 declared ops on one mr x nr tile, bit-exact',
+    skipReason: () => null,
+    arb: (k) => caseFor(k, { level: 'tile' }),
+    exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
+    cost: 1,
+  },
+  {
+    name: 'frame',
+    summary: 'm x n x k matmuls (m, n in 1..3*tile+1) through the C frame, border tiles included, bit-exact',
+    skipReason: () => null,
+    arb: (k) => caseFor(k, { level: 'frame', maxOps: 8 }),
+    exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
+    cost: 2,
+  },
+  {
+    name: 'interleave',
+    summary: 'quant ops interleaved with matmul/store (ZA spill/reload, scratch strides), every layout',
+    skipReason: (k) => (declares(k, ['q_scale', 'rounding_shift_right', 'shift_left', 'per_col', 'scalar', 'add_unicast']) ? null : 'the kernel does not declare the quant ops this property interleaves'),
+    arb: interleaveArb,
+    exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
+    cost: 1,
+  },
+  {
+    name: 'packing',
+    summary: "the native packer's bytes equal the oracle's packer for every declared packing, padding zero",
+    skipReason: () => null,
+    arb: () =>
+      fc.record({ m: fc.integer({ min: 1, max: 200 }), n: fc.integer({ min: 1, max: 200 }), k: depth(300), a: int8Data(), b: int8Data(), p: fc.nat() })
+        .map(({ m, n, k, a, b, p }): Case => ({ format: 'bitexact-case/1', level: 'frame', m, n, k, a: expandA(a, m, k), b: expandB(b, k, n), chain: [{ op: 'add_mat_mul', packing: p }] })),
+    exec: async (t, _all, c) => {
+      const k = t.kernel;
+      const pi = ((c.chain[0] as { packing?: number }).packing ?? 0) % k.packings.length;
+      const p = k.packings[pi];
+      for (const side of ['a', 'b'] as const) {
+        const mn = side === 'a' ? c.m : c.n;
+        const flat = new Int8Array(side === 'a' ? c.a.flat() : c.b.flat());
+        const got = await t.backend.pack(k.name, pi, side, mn, c.k, flat);
+        const want = packOperand(side === 'a' ? p.a : p.b, side, side === 'a' ? c.a : c.b, mn, c.k);
+        if (got.length !== want.length) return { ok: false, refused: false, kind: 'mismatch', message: `packing ${pi} side ${side} (mn=${mn}, k=${c.k}): native packed ${got.length} bytes, oracle ${want.length}` };
+        const at = want.findIndex((v, i) => v !== got[i]);
+        if (at >= 0) return { ok: false, refused: false, kind: 'mismatch', message: `packing ${pi} side ${side} (mn=${mn}, k=${c.k}): byte ${at} is 0x${got[at].toString(16)}, oracle 0x${want[at].toString(16)}` };
+      }
+      return { ok: true, refused: false };
+    },
+    cost: 1,
+  },
+  {
+    name: 'gating',
+    summary: 'a chain with an undeclared op returns 1 at that op (later ops, Store included, do not run); the frame falls back to a kernel that declares it, bit-exact',
+    skipReason: (k) => (undeclaredOps(k).length ? null : 'the kernel declares every op: nothing to refuse'),
+    arb: (k) => {
+      const missing = undeclaredOps(k);
+      const bad = opTemplate('tile', (t) => t !== 'rounding_block' && TEMPLATE_OPS[t].some((op) => missing.includes(op)));
+      return fc.record({ c: caseFor(k, { level: 'tile', maxOps: 6 }), bad, at: fc.nat(), fm: fc.integer({ min: 1, max: 2 * k.mr + 1 }), fn: fc.integer({ min: 1, max: 2 * k.nr + 1 }) })
+        .map(({ c, bad: b, at, fm, fn }) => {
+          const [op] = expandChain([b], 'tile', c.m, c.n, () => true);
+          const pos = 1 + (at % c.chain.length); // after the head op, before or at the final store
+          const chain = [...c.chain.slice(0, pos), op, ...c.chain.slice(pos)];
+          if (chain[chain.length - 1].op !== 'store') chain.push({ op: 'store', item_size: 4 });
+          // the frame variant of the same chain (load_tile is tile-level only), on its own shape
+          return { ...c, chain, note: JSON.stringify({ fm, fn }) };
+        });
+    },
+    exec: async (t, all, c) => {
+      const v = await runCase(t.backend, t.kernel, c);
+      if (!v.ok) return v;
+      if (!v.refused) return { ok: false, refused: false, kind: 'refusal', message: 'gating case did not contain an undeclared op (generator bug)' };
+      const { fm, fn } = JSON.parse(c.note ?? '{}') as { fm: number; fn: number };
+      const frameChain = c.chain.filter((op) => op.op !== 'load_tile' && op.op !== 'add_unicast' && op.op !== 'per_row' && op.op !== 'per_col' && op.op !== 'add_row_col_products');
+      const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: frameChain };
+      // the kernel itself refuses the frame request before running anything
+      const self = await runCase(t.backend, t.kernel, fc0);
+      if (!self.ok || !self.refused) return self.ok ? { ok: false, refused: false, kind: 'refusal', message: 'the frame ran a chain with an op the kernel does not declare' } : self;
+      const pick = selectKernel(all.map((x) => x.kernel), frameChain, fm, fn);
+      if (!pick) return { ok: false, refused: false, kind: 'refusal', message: `no runnable kernel declares every op of the chain (${frameChain.map((o) => o.op).join(', ')})` };
+      const fb = all.find((x) => x.kernel === pick)!;
+      const r = await runCase(fb.backend, fb.kernel, fc0);
+      if (!r.ok) return { ...r, message: `fallback ${pick.name}: ${r.message}` };
+      return { ok: true, refused: true };
+    },
+    cost: 2,
+  },
+];
+
+const resize = (a: number[][], m: number, k: number): number[][] => Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_x, kk) => a[i % a.length]?.[kk] ?? 0));
+const resizeB = (b: number[][], k: number, n: number): number[][] => Array.from({ length: k }, (_, kk) => Array.from({ length: n }, (_x, j) => b[kk][j % b[kk].length]));
+
+export const propertyByName = (name: string): PropertyDef | undefined => PROPERTIES.find((p) => p.name === name);

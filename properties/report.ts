@@ -1,0 +1,64 @@
+// Readable failures: the shrunk case as matrices and chain, the differing cells marked with
+// expected vs got in decimal and hex — what a kernel author needs to start debugging.
+import type { Case, Op } from '../oracle/types.js';
+import type { CellDiff, Verdict } from './check.js';
+
+const MAX_DIM = 12; // print at most this many rows / columns of a matrix
+
+function fmtMatrix(rows: readonly (readonly number[])[], mark?: (i: number, j: number) => boolean): string {
+  if (rows.length === 0) return '    (empty)';
+  const shown = rows.slice(0, MAX_DIM).map((r) => r.slice(0, MAX_DIM));
+  const w = Math.max(...shown.flat().map((v) => String(v).length + 1), 2);
+  const lines = shown.map((r, i) => '    ' + r.map((v, j) => (mark?.(i, j) ? `*${v}` : String(v)).padStart(w)).join(' ') + (rows[i].length > MAX_DIM ? ' ...' : ''));
+  if (rows.length > MAX_DIM) lines.push(`    ... (${rows.length} rows)`);
+  return lines.join('\n');
+}
+
+const vec = (v: readonly number[]): string => `[${v.slice(0, MAX_DIM * 2).join(', ')}${v.length > MAX_DIM * 2 ? ', ...' : ''}]`;
+
+export function fmtOp(op: Op, i: number): string {
+  const p = `  ${String(i).padStart(2)}: `;
+  switch (op.op) {
+    case 'scalar': return `${p}scalar ${op.bin} ${op.value}${op.garbage ? ` (garbage hi 0x${(op.garbage >>> 0).toString(16)})` : ''}`;
+    case 'leaky_relu': return `${p}leaky_relu alpha=${op.alpha}`;
+    case 'per_row': case 'per_col': return `${p}${op.op} ${op.bin} ${vec(op.values)}`;
+    case 'q_scale': return `${p}q_scale shift=${op.shift} (s=${op.shift + 31}) policy=${op.policy} mult=${op.mult}`;
+    case 'rounding_shift_right': return `${p}rounding_shift_right shift=${op.shift} policy=${op.policy}`;
+    case 'shift_left': return `${p}shift_left ${op.shift}`;
+    case 'add_unicast': return `${p}add_unicast i${op.item_size * 8} ${op.layout ?? 'row_major'}\n${fmtMatrix(op.values)}`;
+    case 'add_row_col_products': return `${p}add_row_col_products rows=${vec(op.rows)} cols=${vec(op.cols)}`;
+    case 'store': return `${p}store item_size=${op.item_size} ${op.layout ?? 'row_major'}`;
+    case 'load_tile': return `${p}load_tile\n${fmtMatrix(op.values)}`;
+    default: return `${p}${op.op}`;
+  }
+}
+
+export function fmtCase(c: Case): string {
+  const nz = (x: number[][]) => x.flat().filter((v) => v !== 0).length;
+  return [
+    `${c.level} case m=${c.m} n=${c.n} k=${c.k} (${c.chain.length} ops; non-zero inputs: A ${nz(c.a)}, B ${nz(c.b)})`,
+    `  A (m x k):`, fmtMatrix(c.a),
+    `  B (k x n):`, fmtMatrix(c.b),
+    `  chain:`, ...c.chain.map(fmtOp),
+  ].join('\n');
+}
+
+const hex = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+
+/** The failing store with differing cells marked '*', then up to 8 cells in decimal and hex. */
+export function fmtCells(c: Case, cells: CellDiff[], expectedStores: number[][][] | undefined): string {
+  const store = cells[0].store;
+  const lines = [`  differing cells of store #${store} (expected; * = differs):`];
+  const diff = new Set(cells.filter((d) => d.store === store).map((d) => `${d.i},${d.j}`));
+  const exp = expectedStores?.[store];
+  if (exp) lines.push(fmtMatrix(exp, (i, j) => diff.has(`${i},${j}`)));
+  for (const d of cells.slice(0, 8)) lines.push(`    [${d.i}][${d.j}] expected ${d.expected} (${hex(d.expected)}) got ${d.got} (${hex(d.got)})`);
+  if (cells.length > 8) lines.push(`    ... ${cells.length - 8} more`);
+  return lines.join('\n');
+}
+
+export function fmtFailure(kernel: string, c: Case, v: Verdict): string {
+  const parts = [`${kernel}: ${v.kind}: ${v.message}`, fmtCase(c)];
+  if (v.cells?.length) parts.push(fmtCells(c, v.cells, v.expected?.stores));
+  return parts.join('\n');
+}

@@ -1,0 +1,148 @@
+// Drives one case property with fast-check: counts what ran (passed / refused as declared /
+// failed), stops on a time budget if asked, shrinks a failure to a minimal case, and persists it
+// as a bitexact-case/1 fixture that `npm test` replays from then on (fast-check has no failure
+// database: the fixture is the database).
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Case } from '../oracle/types.js';
+import { writeCase } from '../oracle/case.js';
+import { lastStore } from '../oracle/eval.js';
+import type { Verdict } from './check.js';
+import { fmtFailure } from './report.js';
+
+export interface CaseFailure {
+  case: Case;
+  verdict: Verdict;
+  /** readable report: shrunk case, differing cells, how to replay */
+  text: string;
+  /** where the shrunk case was saved, if it was */
+  fixture?: string;
+  seed: number;
+  path?: string;
+  shrinks: number;
+  /** generated cases run before the first failure (1 = the first case failed) */
+  casesToFailure: number;
+}
+
+export interface PropertyOutcome {
+  kernel: string;
+  property: string;
+  seed: number;
+  /** generated cases executed (shrinking runs not counted) */
+  ran: number;
+  passed: number;
+  /** cases the kernel refused as it declared (unsupported op): correct behaviour, counted apart */
+  refused: number;
+  failed: number;
+  /** why nothing ran (kernel not runnable here, no op to test, ...) — never a silent pass */
+  skipped?: string;
+  interrupted: boolean;
+  failure?: CaseFailure;
+  seconds: number;
+}
+
+export interface PropertyRunOptions {
+  kernel: string;
+  property: string;
+  arb: fc.Arbitrary<Case>;
+  exec: (c: Case) => Promise<Verdict>;
+  numRuns: number;
+  seed: number;
+  /** stop generating after this many ms (the run is then marked interrupted, not failed) */
+  timeBudgetMs?: number;
+  /** directory for shrunk failures; null = do not persist */
+  fixtureDir?: string | null;
+  /** called after each generated case */
+  onCase?: (c: Case, v: Verdict) => void;
+  /** called when a case passes or fails, before shrinking (for progress bars) */
+  onProgress?: (ran: number) => void;
+  /** replay an exact fast-check path (with the same seed) */
+  path?: string;
+  /** report shrunk cases through this instead of only returning them */
+  replayHint?: (fixture: string | undefined) => string;
+}
+
+export const DEFAULT_FIXTURE_DIR = join(process.cwd(), 'fixtures', 'regressions');
+
+export function saveFixture(dir: string, c: Case, kernel: string, property: string, seed: number, path: string | undefined, v: Verdict): string {
+  const withMeta: Case = {
+    ...c,
+    kernel,
+    seed: path ? `${seed}:${path}` : String(seed),
+    note: `${property}: ${v.kind}: ${v.message}`.slice(0, 500),
+  };
+  const expect = v.expected ? lastStore(v.expected) : undefined;
+  if (expect && (v.kind === 'mismatch' || v.kind === 'out_of_tile_write') && c.chain.length && c.chain[c.chain.length - 1].op === 'store') withMeta.expect = expect;
+  const body = { ...c, kernel: undefined, seed: undefined, note: undefined };
+  const hash = createHash('sha1').update(JSON.stringify(body)).digest('hex').slice(0, 10);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${kernel}--${property}--${hash}.json`);
+  if (!existsSync(file)) writeFileSync(file, writeCase(withMeta));
+  return file;
+}
+
+export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOutcome> {
+  const t0 = Date.now();
+  let ran = 0, passed = 0, refused = 0, failed = 0;
+  let shrinking = false;
+  let casesToFailure = 0;
+  const prop = fc.asyncProperty(o.arb, async (c) => {
+    const v = await o.exec(c);
+    if (!shrinking) {
+      ran++;
+      if (v.ok && v.refused) refused++;
+      else if (v.ok) passed++;
+      else { failed++; shrinking = true; casesToFailure = ran; }
+      o.onCase?.(c, v);
+      o.onProgress?.(ran);
+    }
+    return v.ok;
+  });
+  const details = await fc.check(prop, {
+    numRuns: o.numRuns,
+    seed: o.seed,
+    path: o.path,
+    interruptAfterTimeLimit: o.timeBudgetMs,
+    markInterruptAsFailure: false,
+  });
+  const out: PropertyOutcome = {
+    kernel: o.kernel, property: o.property, seed: o.seed, ran, passed, refused, failed,
+    interrupted: details.interrupted, seconds: (Date.now() - t0) / 1000,
+  };
+  if (details.failed && details.counterexample) {
+    const c = details.counterexample[0];
+    // re-run the shrunk case: its verdict is the one reported (and proves it still fails)
+    const v = await o.exec(c);
+    if (v.ok && details.errorInstance) {
+      v.ok = false; v.kind = 'exec_error'; v.message = String(details.errorInstance);
+    }
+    const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, details.counterexamplePath ?? undefined, v);
+    const how = [
+      `seed ${o.seed}, path ${details.counterexamplePath}, shrunk ${details.numShrinks} time(s), first failure after ${casesToFailure} case(s)`,
+      fixture ? `saved as ${fixture}; replay: npx bitexact replay ${fixture} --kernel ${o.kernel}` : '',
+      `rerun: npx bitexact conform --kernel ${o.kernel} --seed ${o.seed}`,
+    ].filter(Boolean).join('\n');
+    out.failure = {
+      case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed,
+      path: details.counterexamplePath ?? undefined, shrinks: details.numShrinks, casesToFailure,
+    };
+  } else if (details.failed) {
+    // failed without a counterexample: the predicate itself threw outside runCase's net
+    const msg = String((details as { errorInstance?: unknown }).errorInstance ?? 'property failed without a counterexample');
+    out.failed = Math.max(out.failed, 1);
+    out.failure = { case: undefined as unknown as Case, verdict: { ok: false, refused: false, kind: 'exec_error', message: msg }, text: msg, seed: o.seed, shrinks: 0, casesToFailure };
+  }
+  return out;
+}
+
+/** A fresh seed for a random run (printed by every caller), or the one given. */
+export function resolveSeed(given?: string | number): number {
+  if (given !== undefined && given !== '') {
+    const s = Number(given);
+    if (!Number.isInteger(s)) throw new Error(`--seed ${given}: expected an integer`);
+    return s | 0;
+  }
+  return (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+}
