@@ -1,0 +1,275 @@
+// The conformance gate as a library: every property of properties/kernel-properties.ts against
+// every kernel runnable here (built-in, or loaded from external .so files), with semantic
+// coverage, throughput, shards and a machine-readable report. The CLI (`bitexact conform`),
+// the programmatic API (`import { conformance } from 'bitexact'`) and the mutant benchmark all
+// call this one function.
+import { openSync, readSync, closeSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Backend, KernelDesc } from '../native/backend.js';
+import { discoverTargets, aarch64Backend, aarch64Unavailable, type Target } from '../native/targets.js';
+import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
+import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
+import { CoverageMatrix } from '../coverage/semantic.js';
+
+export const REPORT_FORMAT = 'bitexact-conform-report/1';
+
+export interface ConformOptions {
+  /** kernel names to gate (default: every kernel runnable here) */
+  kernels?: string[];
+  /** external kernel libraries (x86-64 run in the host child, aarch64 in the runner under qemu) */
+  kernelLibs?: string[];
+  /** property names (default: all) */
+  properties?: string[];
+  /** generated cases per property per kernel (divided by the property's cost) */
+  runs?: number;
+  seed?: number | string;
+  /** wall-clock budget for the whole run, split evenly over kernel x property units */
+  timeBudgetSeconds?: number;
+  /** { index, count }: run only this shard's units (kernel x property x seed range) */
+  shard?: { index: number; count: number };
+  /** where shrunk failures are saved (default fixtures/regressions; null = nowhere) */
+  fixtureDir?: string | null;
+  /** include the built-in kernels (default true; false gates only --kernel-lib kernels) */
+  builtins?: boolean;
+  /** use the aarch64 backend when available (default true) */
+  aarch64?: boolean;
+  /** progress events for live views */
+  onEvent?: (e: ConformEvent) => void;
+  /** per-request timeout (ms) before a kernel counts as hung */
+  timeoutMs?: number;
+}
+
+export type ConformEvent =
+  | { type: 'start'; units: { kernel: string; property: string; runs: number }[]; seed: number }
+  | { type: 'unit-start'; kernel: string; property: string; runs: number }
+  | { type: 'progress'; kernel: string; property: string; ran: number; runs: number }
+  | { type: 'unit-end'; kernel: string; property: string; result: PropertyResult };
+
+export type PropertyStatus = 'passed' | 'failed' | 'skipped';
+
+export interface PropertyResult {
+  property: string;
+  status: PropertyStatus;
+  ran: number;
+  passed: number;
+  failed: number;
+  refused: number;
+  skipped?: string;
+  seed: number;
+  seconds: number;
+  interrupted: boolean;
+  failure?: Omit<CaseFailure, 'case'> & { case: unknown };
+}
+
+export interface KernelReport {
+  name: string;
+  isa: string;
+  backend: string;
+  source: string;
+  mr: number;
+  nr: number;
+  supported_ops: number[];
+  properties: PropertyResult[];
+  coverage: { hits: Record<string, number>; required: string[]; missing: string[] };
+  /** generated cases per second by level (tile = tile + interleave, frame) */
+  throughput: { tile?: number; frame?: number };
+}
+
+export interface ConformReport {
+  format: typeof REPORT_FORMAT;
+  seed: number;
+  started: string;
+  seconds: number;
+  runs: number;
+  shard?: { index: number; count: number };
+  kernels: KernelReport[];
+  unavailable: { name: string; why: string }[];
+  /** why the gate failed (empty when ok) */
+  problems: string[];
+  ok: boolean;
+}
+
+export const DEFAULT_CONFORM_RUNS = 200;
+
+/** ELF e_machine: 62 = x86-64, 183 = aarch64. */
+export function elfMachine(path: string): 'x86_64' | 'aarch64' | 'unknown' {
+  const fd = openSync(path, 'r');
+  try {
+    const h = Buffer.alloc(20);
+    readSync(fd, h, 0, 20, 0);
+    if (h.readUInt32BE(0) !== 0x7f454c46) return 'unknown';
+    const m = h.readUInt16LE(18);
+    return m === 62 ? 'x86_64' : m === 183 ? 'aarch64' : 'unknown';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface Unit { target: Target; prop: PropertyDef; runs: number; seed: number }
+
+/** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
+ *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
+export async function conformance(opts: ConformOptions = {}): Promise<ConformReport> {
+  const t0 = Date.now();
+  const seed = resolveSeed(opts.seed);
+  const runs = opts.runs ?? DEFAULT_CONFORM_RUNS;
+  const problems: string[] = [];
+  const discovered = await discoverTargets({ aarch64: opts.aarch64, timeoutMs: opts.timeoutMs });
+  const backends: Backend[] = [...discovered.backends];
+  let targets: (Target & { source: string })[] = opts.builtins === false ? [] : discovered.targets.map((t) => ({ ...t, source: 'builtin' }));
+  const unavailable = opts.builtins === false ? [] : [...discovered.unavailable];
+
+  for (const lib of opts.kernelLibs ?? []) {
+    const path = resolve(lib);
+    if (!existsSync(path)) { problems.push(`--kernel-lib ${lib}: no such file`); continue; }
+    const machine = elfMachine(path);
+    let backend: Backend | undefined;
+    if (machine === 'x86_64') backend = discovered.backends.find((b) => !b.name.startsWith('aarch64'));
+    else if (machine === 'aarch64') {
+      backend = discovered.backends.find((b) => b.name.startsWith('aarch64'));
+      if (!backend) {
+        const why = aarch64Unavailable();
+        if (why) { problems.push(`--kernel-lib ${lib}: an aarch64 library, but ${why}`); continue; }
+        backend = aarch64Backend({ timeoutMs: opts.timeoutMs });
+        backends.push(backend);
+      }
+    } else { problems.push(`--kernel-lib ${lib}: not an x86-64 or aarch64 ELF shared library`); continue; }
+    if (!backend) { problems.push(`--kernel-lib ${lib}: no ${machine} backend here`); continue; }
+    try {
+      const ks: KernelDesc[] = await backend.loadLib(path);
+      for (const k of ks) {
+        k.backend = backend.name;
+        if (k.runnable) targets.push({ kernel: k, backend, source: path });
+        else unavailable.push({ name: k.name, why: k.why });
+      }
+    } catch (e) {
+      problems.push(`--kernel-lib ${lib}: ${(e as Error).message}`);
+    }
+  }
+
+  if (opts.kernels?.length) {
+    for (const name of opts.kernels) {
+      if (!targets.some((t) => t.kernel.name === name)) {
+        const u = unavailable.find((x) => x.name === name || x.name.includes(name));
+        problems.push(u ? `--kernel ${name}: not runnable here: ${u.why}` : `--kernel ${name}: no such kernel (see bitexact list)`);
+      }
+    }
+    targets = targets.filter((t) => opts.kernels!.includes(t.kernel.name));
+  }
+  const props = PROPERTIES.filter((p) => !opts.properties?.length || opts.properties.includes(p.name));
+  for (const p of opts.properties ?? []) if (!PROPERTIES.some((x) => x.name === p)) problems.push(`--property ${p}: no such property (${PROPERTIES.map((x) => x.name).join(', ')})`);
+  if (targets.length === 0 && problems.length === 0) problems.push('no kernel to gate: none is runnable here');
+
+  // units: kernel x property x seed range; a shard takes its seed range of every unit, so the
+  // union of N shards runs exactly the cases of one unsharded run split N ways
+  const shard = opts.shard;
+  const units: Unit[] = [];
+  for (const target of targets) for (const prop of props) {
+    const total = Math.max(5, Math.round(runs / prop.cost));
+    if (shard) {
+      const per = Math.ceil(total / shard.count);
+      units.push({ target, prop, runs: Math.max(1, Math.min(per, total - per * shard.index)), seed: (seed + shard.index * 7919) | 0 });
+    } else units.push({ target, prop, runs: total, seed });
+  }
+  opts.onEvent?.({ type: 'start', seed, units: units.map((u) => ({ kernel: u.target.kernel.name, property: u.prop.name, runs: u.runs })) });
+  const budgetPerUnit = opts.timeBudgetSeconds ? (opts.timeBudgetSeconds * 1000) / Math.max(1, units.length) : undefined;
+
+  const reports = new Map<string, KernelReport & { cov: CoverageMatrix; tileT: [number, number]; frameT: [number, number] }>();
+  for (const t of targets) {
+    reports.set(t.kernel.name, {
+      name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
+      supported_ops: t.kernel.supported_ops, properties: [], coverage: { hits: {}, required: [], missing: [] }, throughput: {},
+      cov: new CoverageMatrix(t.kernel), tileT: [0, 0], frameT: [0, 0],
+    });
+  }
+  const allTargets = targets.map(({ kernel, backend }) => ({ kernel, backend }));
+  for (const u of units) {
+    const kr = reports.get(u.target.kernel.name)!;
+    const name = u.target.kernel.name;
+    opts.onEvent?.({ type: 'unit-start', kernel: name, property: u.prop.name, runs: u.runs });
+    const why = u.prop.skipReason(u.target.kernel);
+    let result: PropertyResult;
+    if (why) {
+      result = { property: u.prop.name, status: 'skipped', skipped: why, ran: 0, passed: 0, failed: 0, refused: 0, seed: u.seed, seconds: 0, interrupted: false };
+    } else {
+      const out = await runCaseProperty({
+        kernel: name, property: u.prop.name, arb: u.prop.arb(u.target.kernel),
+        exec: (c) => u.prop.exec(u.target, allTargets, c), numRuns: u.runs, seed: u.seed,
+        timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir,
+        onCase: (c) => { if (u.prop.name !== 'packing') kr.cov.record(c); },
+        onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }),
+      });
+      const failed = out.failed > 0 || Boolean(out.failure);
+      result = {
+        property: u.prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
+        seconds: out.seconds, interrupted: out.interrupted, failure: out.failure,
+        // a property the kernel declares that ran zero cases proves nothing: a failure
+        status: failed || out.ran === 0 ? 'failed' : 'passed',
+      };
+      if (out.ran === 0 && !failed) result.skipped = 'ran zero cases (time budget too small?)';
+      const acc = u.prop.name === 'frame' ? kr.frameT : u.prop.name === 'tile' || u.prop.name === 'interleave' ? kr.tileT : undefined;
+      if (acc) { acc[0] += out.ran; acc[1] += out.seconds; }
+    }
+    kr.properties.push(result);
+    opts.onEvent?.({ type: 'unit-end', kernel: name, property: u.prop.name, result });
+  }
+
+  const kernels: KernelReport[] = [...reports.values()].map(({ cov, tileT, frameT, ...k }) => {
+    const j = cov.toJSON();
+    return {
+      ...k,
+      coverage: { hits: j.hits, required: j.required, missing: j.missing },
+      throughput: { tile: tileT[1] > 0 ? tileT[0] / tileT[1] : undefined, frame: frameT[1] > 0 ? frameT[0] / frameT[1] : undefined },
+    };
+  });
+  for (const k of kernels) {
+    for (const p of k.properties) if (p.status === 'failed') problems.push(`${k.name} / ${p.property}: ${p.failure?.verdict.kind ?? 'failed'}: ${p.failure?.verdict.message ?? p.skipped ?? ''}`);
+    // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the union)
+    const ranCases = k.properties.some((p) => p.ran > 0 && p.property !== 'packing');
+    if (!shard && ranCases && k.coverage.missing.length && !k.properties.some((p) => p.status === 'failed' || p.interrupted)) {
+      problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}`);
+    }
+  }
+  await Promise.all(backends.map((b) => b.close()));
+  return {
+    format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard,
+    kernels, unavailable, problems, ok: problems.length === 0,
+  };
+}
+
+/** Joins shard reports: counts add up, coverage hits add up, failures are kept; coverage is
+ *  judged on the union. */
+export function mergeReports(parts: ConformReport[]): ConformReport {
+  if (parts.length === 0) throw new Error('nothing to merge');
+  const byKernel = new Map<string, KernelReport>();
+  const problems: string[] = [];
+  for (const r of parts) {
+    if (r.format !== REPORT_FORMAT) throw new Error(`not a ${REPORT_FORMAT} report (format ${JSON.stringify(r.format)})`);
+    for (const k of r.kernels) {
+      const m = byKernel.get(k.name) ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [] }, throughput: {} };
+      for (const p of k.properties) {
+        const q = m.properties.find((x) => x.property === p.property);
+        if (!q) m.properties.push({ ...p });
+        else {
+          q.ran += p.ran; q.passed += p.passed; q.failed += p.failed; q.refused += p.refused; q.seconds += p.seconds;
+          q.interrupted ||= p.interrupted;
+          if (p.status === 'failed') { q.status = 'failed'; q.failure ??= p.failure; }
+          else if (q.status === 'skipped' && p.status === 'passed') { q.status = 'passed'; q.skipped = undefined; }
+        }
+      }
+      for (const [cell, n] of Object.entries(k.coverage.hits)) m.coverage.hits[cell] = (m.coverage.hits[cell] ?? 0) + n;
+      byKernel.set(k.name, m);
+    }
+  }
+  const kernels = [...byKernel.values()];
+  for (const k of kernels) {
+    k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
+    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push(`${k.name} / ${p.property}: ${p.failure?.verdict.kind ?? 'ran zero cases'}: ${p.failure?.verdict.message ?? ''}`);
+    if (k.coverage.missing.length) problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}`);
+  }
+  const unavailable = parts.flatMap((p) => p.unavailable).filter((u, i, all) => all.findIndex((x) => x.name === u.name) === i);
+  return {
+    format: REPORT_FORMAT, seed: parts[0].seed, started: parts[0].started, seconds: parts.reduce((s, p) => s + p.seconds, 0),
+    runs: parts[0].runs, kernels, unavailable, problems, ok: problems.length === 0,
+  };
+}
