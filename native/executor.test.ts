@@ -28,10 +28,11 @@ import {
   ptr,
   readI32,
   rng,
-  roundJs,
   TAG,
-  trunc,
   wrap32,
+  BORDER,
+  borderFrame,
+  checkBorderFrame,
 } from './test-helpers.js';
 
 let backend: Backend;
@@ -469,81 +470,12 @@ describe('malformed requests', () => {
 });
 
 describe('FRAME', () => {
-  // A border shape on both the 4x4 and the 3x5 reference kernels, through both packings:
-  // add_mat_mul, per_row add, per_col sub_f, i8 add_unicast through negative strides,
-  // rounding_shift_right, an i8 store into a padded row-major buffer and an i32 col-major store.
-  const m = 5;
-  const n = 7;
-  const k = 9;
-  const g = rng(7);
-  const A = Array.from({ length: m }, () => Array.from({ length: k }, () => g.i8()));
-  const B = Array.from({ length: k }, () => Array.from({ length: n }, () => g.i8()));
-  const rowv = Array.from({ length: m }, () => g.int(-3000, 3000));
-  const colv = Array.from({ length: n }, () => g.int(-3000, 3000));
-  const uni = Array.from({ length: m }, () => Array.from({ length: n }, () => g.i8()));
-
-  function expected(): { i8: number[][]; i32: number[][] } {
-    const i32 = A.map((_, i) =>
-      B[0]!.map((_, j) => {
-        let acc = 0n;
-        for (let kk = 0; kk < k; kk++) acc += BigInt(A[i]![kk]! * B[kk]![j]!);
-        acc = BigInt(wrap32(acc + BigInt(rowv[i]!)));
-        acc = BigInt(wrap32(acc - BigInt(colv[j]!)));
-        acc = BigInt(wrap32(acc + BigInt(uni[i]![j]!)));
-        return wrap32(roundJs(acc, 2, POLICY_EVEN));
-      }),
-    );
-    return { i32, i8: i32.map((r) => r.map((v) => trunc(v, 1))) };
-  }
-
-  function request(kernel: string, packing: number): ExecRequest {
-    const rs8 = n + 3; // padded rows: the 3 pad bytes per row must stay untouched
-    // add_unicast operand stored reversed: element (i, j) at (m-1-i)*n + (n-1-j).
-    const uniBuf = new Uint8Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) uniBuf[(m - 1 - i) * n + (n - 1 - j)] = uni[i]![j]! & 0xff;
-    return {
-      type: 'frame',
-      kernel,
-      m,
-      n,
-      buffers: [
-        { data: new Uint8Array(Int8Array.from(A.flat()).buffer), ret: false },
-        { data: new Uint8Array(Int8Array.from(B.flat()).buffer), ret: false },
-        { data: i32Bytes(rowv), ret: false },
-        { data: i32Bytes(colv), ret: false },
-        { data: uniBuf, ret: false },
-        { data: new Uint8Array(m * rs8).fill(0x77), ret: true },
-        { data: new Uint8Array(m * n * 4).fill(0x66), ret: true },
-      ],
-      ops: [
-        op(TAG.add_mat_mul, imm(k), ptr(0), ptr(1), imm(packing)),
-        op(TAG.per_row_add, ptr(2)),
-        op(TAG.per_col_sub_f, ptr(3)),
-        op(TAG.add_unicast, ptr(4, m * n - 1), imm(-n), imm(-1), imm(1)),
-        op(TAG.rounding_shift_right, imm(2), imm(POLICY_EVEN)),
-        op(TAG.store, ptr(5), imm(rs8), imm(1), imm(1)),
-        op(TAG.store, ptr(6), imm(4), imm(4 * m), imm(4)),
-      ],
-    };
-  }
-
+  const { m, n, k } = BORDER;
   for (const kernel of ['test_ref_i32_4x4', 'test_ref_i32_3x5'])
     for (const packing of [0, 1])
       it(`${kernel} packing ${packing}: m=${m} n=${n} k=${k} with border tiles`, async () => {
-        const res = await backend.exec(request(kernel, packing));
-        expect(res.rc).toBe(0);
-        expect(res.refusedOp).toBe(-1);
-        expect(res.violations).toEqual([]);
-        const exp = expected();
-        const s8 = res.buffers[5]!;
-        const s32 = res.buffers[6]!;
-        for (let i = 0; i < m; i++) {
-          for (let j = 0; j < n; j++) {
-            expect((s8[i * (n + 3) + j]! << 24) >> 24, `i8 (${i}, ${j})`).toBe(exp.i8[i]![j]);
-            expect(readI32(s32, (j * m + i) * 4), `i32 (${i}, ${j})`).toBe(exp.i32[i]![j]);
-          }
-          for (let j = n; j < n + 3; j++) expect(s8[i * (n + 3) + j], `pad (${i}, ${j})`).toBe(0x77);
-        }
+        const res = await backend.exec(borderFrame(kernel, packing));
+        checkBorderFrame(res);
       });
 
   it('walks exact multiples without scratch and broadcasts a zero-stride add_unicast', async () => {
