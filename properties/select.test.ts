@@ -30,7 +30,9 @@ test.prop([fc.array(desc, { maxLength: 8 }), chain, fc.integer({ min: 1, max: 10
     expect(k.runnable).toBe(true);
     expect(declaresChain(k, ch)).toBe(true);
     if (n > 1 && eligible.some((x) => x.nr > 1)) expect(k.nr).toBeGreaterThan(1);
-    if (m > 1 && eligible.some((x) => x.mr > 1)) expect(k.mr).toBeGreaterThan(1);
+    // the m rule applies among the kernels the n rule kept
+    const kept = n > 1 && eligible.some((x) => x.nr > 1) ? eligible.filter((x) => x.nr > 1) : eligible;
+    if (m > 1 && kept.some((x) => x.mr > 1)) expect(k.mr).toBeGreaterThan(1);
     expect(selectKernel([...kernels].reverse(), ch, m, n)?.name).toBe(k.name);
   },
 );

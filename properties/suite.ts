@@ -7,7 +7,7 @@ import { PROPERTIES } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 
 /** Cases per property per kernel under `npm test` (BITEXACT_RUNS overrides; conform has --runs). */
-export const DEFAULT_RUNS = Number(process.env.BITEXACT_RUNS ?? 60);
+export const DEFAULT_RUNS = Number(process.env.BITEXACT_RUNS ?? 150);
 
 export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { runs?: number; expectKernels?: string[] } = {}): void {
   describe(title, async () => {
