@@ -10,6 +10,7 @@ import { discoverTargets, aarch64Backend, aarch64Unavailable, type Target } from
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
+import { writeRepro } from './repro.js';
 
 export const REPORT_FORMAT = 'bitexact-conform-report/1';
 
@@ -58,7 +59,7 @@ export interface PropertyResult {
   seed: number;
   seconds: number;
   interrupted: boolean;
-  failure?: Omit<CaseFailure, 'case'> & { case: unknown };
+  failure?: Omit<CaseFailure, 'case'> & { case: unknown; repro?: string; reproBuild?: string; reproRun?: string };
 }
 
 export interface KernelReport {
@@ -105,7 +106,7 @@ export function elfMachine(path: string): 'x86_64' | 'aarch64' | 'unknown' {
   }
 }
 
-interface Unit { target: Target; prop: PropertyDef; runs: number; seed: number }
+interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number }
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
@@ -200,6 +201,16 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }),
       });
       const failed = out.failed > 0 || Boolean(out.failure);
+      // a standalone C reproducer next to the fixture (packing failures are the packer's, not the kernel's)
+      if (out.failure?.fixture && out.failure.case && u.prop.name !== 'packing') {
+        try {
+          const r = await writeRepro(u.target, out.failure.case, { source: u.target.source, verdict: out.failure.verdict, fixture: out.failure.fixture });
+          Object.assign(out.failure, { repro: r.path, reproBuild: r.build, reproRun: r.run });
+          out.failure.text += `\nrepro.c: ${r.path}\n  build: ${r.build}\n  run:   ${r.run}${r.note ? `\n  ${r.note}` : ''}`;
+        } catch (e) {
+          out.failure.text += `\nrepro.c not written: ${(e as Error).message}`;
+        }
+      }
       result = {
         property: u.prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
         seconds: out.seconds, interrupted: out.interrupted, failure: out.failure,

@@ -1,0 +1,347 @@
+// A standalone C reproducer for a failing case: `repro.c` includes only the public header
+// (bitexact/kernel.h), builds the exact FusedKerSpec chain and buffers the gate handed the
+// kernel (packed panels, garbage in the undefined payload bytes, sentinel bytes between strided
+// elements, canary guards around every buffer), calls the kernel once and compares every store
+// with the oracle's expected tile: differing cells are printed as the gate prints them
+// ("store #0 [1][2]: expected 5 (0x00000005), got -5 (0xfffffffb)") and it exits 1; 0 when
+// the kernel's tile equals the oracle's; 2 when it cannot run (library, kernel name, tile).
+//
+// A frame-level case becomes the tile-level chain of one tile that fails (oracle/eval.ts
+// tileChain: the chain the frame hands the kernel for that tile); cells are printed in frame
+// coordinates and only the tile's valid h x w part is compared (the frame crops the rest).
+import { writeFileSync } from 'node:fs';
+import { relative, isAbsolute } from 'node:path';
+import type { Case } from '../oracle/types.js';
+import { tileChain } from '../oracle/eval.js';
+import type { Backend, KernelDesc, Word } from '../native/backend.js';
+import { PKG_ROOT } from '../native/targets.js';
+import { encodeCase, firstUnsupported } from '../properties/encode.js';
+import { runCase, type Verdict } from '../properties/check.js';
+import { oracleEval } from '../properties/oracle-bridge.js';
+import { offsetOf, writeItem } from '../properties/layout.js';
+import { fmtCase, fmtOp } from '../properties/report.js';
+
+export interface ReproOptions {
+  /** 'builtin' or the path of the kernel library the kernel came from */
+  source: string;
+  /** the backend the kernel runs on (aarch64 ones get a cross-compile command) */
+  backend?: string;
+  /** frame-level case: the tile (ia, ib) to replay (default: the tile of the first differing cell, else 0, 0) */
+  tile?: [number, number];
+  /** the verdict of the failing run (its cells choose the tile; its message goes in the header) */
+  verdict?: Verdict;
+  /** the fixture the repro belongs to (named in the header) */
+  fixture?: string;
+  /** a line for the header, e.g. why this tile was chosen */
+  note?: string;
+}
+
+export interface Repro {
+  /** the C source */
+  text: string;
+  /** the tile-level case the repro runs */
+  tileCase: Case;
+  /** frame-level source case: the replayed tile and its valid part */
+  tile?: { ia: number; ib: number; h: number; w: number };
+  /** shell commands that build and run it (from the package root) */
+  build: string;
+  run: string;
+}
+
+const isAarch64 = (k: KernelDesc, backend?: string): boolean => (backend ?? k.backend ?? '').startsWith('aarch64') || k.name.startsWith('arm64_');
+
+/** The tile that holds the first differing cell of a frame-level verdict (0, 0 without one). */
+export function tileOfFailure(c: Case, k: KernelDesc, v?: Verdict): [number, number] {
+  const d = v?.cells?.[0];
+  return d && c.level === 'frame' ? [Math.floor(d.i / k.mr), Math.floor(d.j / k.nr)] : [0, 0];
+}
+
+/** The tile-level case of tile (ia, ib) of a frame-level case (SPEC section 5). */
+export function frameTileCase(c: Case, k: KernelDesc, ia: number, ib: number): { tileCase: Case; h: number; w: number } {
+  const { tile, h, w } = tileChain(c, k.mr, k.nr, ia, ib);
+  const tileCase: Case = {
+    format: 'bitexact-case/1', level: 'tile', m: tile.m, n: tile.n, k: tile.k,
+    a: tile.a.map((r) => [...r]), b: tile.b.map((r) => [...r]), chain: [...tile.chain] as Case['chain'],
+  };
+  return { tileCase, h, w };
+}
+
+/** For a frame-level failure, the first tile that also fails when its tile chain is handed to
+ *  the kernel alone (the tile of the first differing cell first); undefined if none does. */
+export async function findFailingTile(backend: Backend, k: KernelDesc, c: Case, v?: Verdict, maxTiles = 64): Promise<[number, number] | undefined> {
+  if (c.level !== 'frame') return [0, 0];
+  const first = tileOfFailure(c, k, v);
+  const tiles: [number, number][] = [first];
+  for (let ia = 0; ia * k.mr < c.m; ia++) for (let ib = 0; ib * k.nr < c.n; ib++) if (ia !== first[0] || ib !== first[1]) tiles.push([ia, ib]);
+  for (const [ia, ib] of tiles.slice(0, maxTiles)) {
+    const { tileCase } = frameTileCase(c, k, ia, ib);
+    const r = await runCase(backend, k, tileCase);
+    if (!r.ok) return [ia, ib];
+  }
+  return undefined;
+}
+
+const u64 = (v: bigint): string => `UINT64_C(0x${BigInt.asUintN(64, v).toString(16)})`;
+const cstr = (s: string): string => JSON.stringify(s); // JSON escapes are valid C escapes for these strings
+const comment = (s: string): string => s.replace(/\*\//g, '* /');
+
+function bytesLiteral(b: Uint8Array): string {
+  if (b.length === 0) return '{0}';
+  const lines: string[] = [];
+  for (let i = 0; i < b.length; i += 16) lines.push('  ' + Array.from(b.subarray(i, i + 16), (x) => `0x${x.toString(16).padStart(2, '0')}`).join(','));
+  return `{\n${lines.join(',\n')}\n}`;
+}
+
+/** Shell-quotes a path when needed. */
+const sh = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** How to build and run the repro (paths relative to the package root when inside it). */
+export function reproCommands(file: string, k: KernelDesc, o: Pick<ReproOptions, 'source' | 'backend'>): { build: string; run: string } {
+  const rel = (p: string) => { const r = relative(PKG_ROOT, p); return r && !r.startsWith('..') && !isAbsolute(r) ? r : p; };
+  const src = sh(rel(file));
+  const exe = sh(rel(file.replace(/\.c$/, '')));
+  const inc = sh(rel(`${PKG_ROOT}/native/include`));
+  const builtin = o.source === 'builtin';
+  if (!isAarch64(k, o.backend)) {
+    if (!builtin) return { build: `cc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${exe} ${sh(o.source)}` };
+    const ks = ['registry_x86_64.c', 'generic_i32_4x4.c', 'x86_avx2_i32_8x8.c', 'x86_avx512vnni_i32_16x16_k4.c'].map((f) => sh(rel(`${PKG_ROOT}/native/kernels/${f}`)));
+    return { build: `cc -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels ${src} ${ks.join(' ')} -o ${exe}`, run: exe };
+  }
+  const qemu = `${sh(rel(`${PKG_ROOT}/.toolchain/qemu/usr/bin/qemu-aarch64`))} -cpu max,sme-default-vector-length=64 -L /usr/aarch64-linux-gnu`;
+  if (!builtin) return { build: `aarch64-linux-gnu-gcc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${qemu} ${exe} ${sh(o.source)}` };
+  // the builtin aarch64 kernels: link the objects of the runner build (make -C native/runner)
+  const obj = sh(rel(`${PKG_ROOT}/build/aarch64/obj/native/kernels`));
+  return {
+    build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${obj}/*.o`,
+    run: `${qemu} ${exe}`,
+  };
+}
+
+/** The C reproducer of case c on kernel k (pure: no kernel runs). `file` is where it will live
+ *  (its name goes into the build commands of the header). */
+export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'repro.c'): Repro {
+  let tileCase = c;
+  let tile: Repro['tile'];
+  if (c.level === 'frame') {
+    const [ia, ib] = o.tile ?? tileOfFailure(c, k, o.verdict);
+    const t = frameTileCase(c, k, ia, ib);
+    tileCase = t.tileCase;
+    tile = { ia, ib, h: t.h, w: t.w };
+  }
+  const enc = encodeCase(tileCase, k, { force: false });
+  const refusedAt = firstUnsupported(tileCase.chain, k);
+  const prefix = refusedAt < 0 ? tileCase.chain : tileCase.chain.slice(0, refusedAt);
+  const expected = oracleEval({ ...tileCase, chain: prefix });
+  const exp = enc.initial.map((b) => b.slice());
+  enc.stores.slice(0, expected.stores.length).forEach((s, n) => {
+    const vals = expected.stores[n];
+    for (let i = 0; i < k.mr; i++) for (let j = 0; j < k.nr; j++) writeItem(exp[s.buf], offsetOf(s.placement, i, j), vals[i][j], s.placement.itemSize);
+  });
+  const { build, run } = reproCommands(file, k, o);
+  const h = tile?.h ?? k.mr;
+  const w = tile?.w ?? k.nr;
+  const r0 = tile ? tile.ia * k.mr : 0;
+  const c0 = tile ? tile.ib * k.nr : 0;
+
+  const header = [
+    `repro.c — standalone reproducer generated by bitexact for kernel ${k.name} (${k.isa}, ${k.mr}x${k.nr} tile)`,
+    o.fixture ? `fixture: ${o.fixture}` : '',
+    o.verdict?.kind ? `gate verdict: ${o.verdict.kind}: ${o.verdict.message ?? ''}` : '',
+    tile ? `frame-level case ${c.m}x${c.n}x${c.k}: replays tile (${tile.ia}, ${tile.ib}) = rows ${r0}..${r0 + h - 1}, cols ${c0}..${c0 + w - 1} (its valid part is ${h}x${w}), as the frame hands it to the kernel` : '',
+    o.note ?? '',
+    '',
+    'build and run (from the bitexact package root):',
+    `  ${build}`,
+    `  ${run}`,
+    o.source === 'builtin'
+      ? `${k.name} is a builtin kernel: the build line links the kernel sources (-DBX_REPRO_LINK=bx_builtin_kernels). To run it against a library instead, build without -DBX_REPRO_LINK (add -ldl) and pass a .so exporting ${'bitexact_kernels'} with a kernel named ${k.name}.`
+      : `Without arguments it dlopen()s ${o.source}; pass another library path as the first argument. Or link the library directly: -DBX_REPRO_LINK=bitexact_kernels and the .so on the command line.`,
+    'exit status: 0 the tile equals the oracle, 1 it differs (cells printed), 2 cannot run (library, kernel, tile shape).',
+    '',
+    'the case (tile level: the chain exactly as the kernel receives it):',
+    ...fmtCase(tileCase).split('\n'),
+  ].filter((x, i, all) => x !== '' || (i > 0 && all[i - 1] !== ''));
+
+  const B = enc.req.buffers.length;
+  const lines: string[] = [];
+  lines.push('/*', ...header.map((l) => ` * ${comment(l)}`.trimEnd()), ' */');
+  lines.push('#include <stdint.h>', '#include <stdio.h>', '#include <stdlib.h>', '#include <string.h>', '', '#include "bitexact/kernel.h"', '');
+  lines.push('#ifdef BX_REPRO_LINK', 'const bx_kernel_desc *const *BX_REPRO_LINK(size_t *count);', '#else', '#include <dlfcn.h>', '#endif', '');
+  lines.push(`#define KERNEL_NAME ${cstr(k.name)}`);
+  lines.push(`#define DEFAULT_LIB ${o.source === 'builtin' ? 'NULL' : cstr(o.source)}`);
+  lines.push(`#define MR ${k.mr}`, `#define NR ${k.nr}`);
+  lines.push(`#define NBUF ${B}`, `#define NOPS ${enc.req.ops.length}`, `#define NSTORES ${enc.stores.length}`);
+  lines.push(`#define EXPECTED_RC ${refusedAt < 0 ? 0 : 1} /* ${refusedAt < 0 ? 'every op is declared: Done' : `chain[${refusedAt}] is not declared: the kernel must return 1 there`} */`);
+  lines.push(`#define VALID_H ${h} /* rows of the tile compared (the frame crops the rest) */`, `#define VALID_W ${w}`);
+  lines.push(`#define ROW0 ${r0} /* cells are printed in the coordinates of the case */`, `#define COL0 ${c0}`);
+  lines.push('#define GUARD 64', '');
+  enc.req.buffers.forEach((b, i) => {
+    lines.push(`/* buffer ${i}: ${comment(enc.names[i])}, ${b.data.length} bytes */`);
+    lines.push(`static const unsigned char init${i}[] = ${bytesLiteral(b.data)};`);
+    const differs = exp[i].some((x, j) => x !== b.data[j]);
+    if (differs) lines.push(`static const unsigned char expect${i}[] = ${bytesLiteral(exp[i])};`);
+    lines.push(`static _Alignas(64) unsigned char mem${i}[GUARD + ${Math.max(1, b.data.length)} + GUARD];`, '');
+  });
+  lines.push('struct buf { const char *name; size_t len; const unsigned char *init, *expect; unsigned char *mem; };');
+  lines.push('static const struct buf bufs[NBUF] = {');
+  enc.req.buffers.forEach((b, i) => {
+    const differs = exp[i].some((x, j) => x !== b.data[j]);
+    lines.push(`  {${cstr(enc.names[i])}, ${b.data.length}, init${i}, ${differs ? `expect${i}` : `init${i}`}, mem${i}},`);
+  });
+  lines.push('};', '#define DATA(b) (bufs[b].mem + GUARD)', '');
+  lines.push('/* the stores of the chain: buffer, offset of element (0,0), strides, item size; ran = stores before the refused op */');
+  lines.push('struct store { int buf; long base, row_stride, col_stride; int item_size, ran; };');
+  lines.push(`static const struct store stores[${Math.max(1, enc.stores.length)}] = {`);
+  enc.stores.forEach((s, n) => {
+    const p = s.placement;
+    lines.push(`  {${s.buf}, ${p.base}, ${p.rowStride}, ${p.colStride}, ${p.itemSize}, ${n < expected.stores.length ? 1 : 0}}, /* chain[${s.opIndex}] */`);
+  });
+  if (enc.stores.length === 0) lines.push('  {0, 0, 0, 0, 0, 0},');
+  lines.push('};', '');
+  lines.push('static bx_fused_ker_spec chain[NOPS + 1];', '', 'static void build_chain(void) {', '  memset(chain, 0, sizeof chain);');
+  const word = (wd: Word): string => (wd.kind === 'imm' ? u64(wd.value) : `(uintptr_t)(DATA(${wd.buf}) + ${wd.offset})`);
+  enc.req.ops.forEach((op, i) => {
+    lines.push(`  /* ${comment(fmtOp(tileCase.chain[i], i).trim().split('\n')[0])} */`);
+    lines.push(`  chain[${i}].tag = ${op.tag};`);
+    op.words.forEach((wd, n) => {
+      if (wd.kind === 'imm' && wd.value === 0n) return;
+      lines.push(`  chain[${i}].u.raw[${n}] = ${word(wd)};`);
+    });
+  });
+  lines.push(`  chain[NOPS].tag = BX_DONE;`, '}', '');
+  lines.push(C_MAIN);
+  return { text: lines.join('\n') + '\n', tileCase, tile, build, run };
+}
+
+/** The fixed part of every repro: kernel lookup, guards, the call, the comparison. */
+const C_MAIN = String.raw`static unsigned char canary(int i) { return (unsigned char)(0xA5 ^ ((i * 29) & 0xff)); }
+
+static const bx_kernel_desc *find_kernel(int argc, char **argv) {
+  bx_kernels_fn table_fn;
+#ifdef BX_REPRO_LINK
+  (void)argc; (void)argv;
+  table_fn = BX_REPRO_LINK;
+#else
+  const char *lib = argc > 1 ? argv[1] : DEFAULT_LIB;
+  if (lib == NULL) {
+    fprintf(stderr, "usage: %s LIBRARY.so   (a library exporting %s with a kernel named %s)\n", argv[0], BX_KERNELS_SYMBOL, KERNEL_NAME);
+    return NULL;
+  }
+  void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) { fprintf(stderr, "cannot load %s: %s\n", lib, dlerror()); return NULL; }
+  void *sym = dlsym(h, BX_KERNELS_SYMBOL);
+  if (sym == NULL) { fprintf(stderr, "%s does not export %s\n", lib, BX_KERNELS_SYMBOL); return NULL; }
+  memcpy(&table_fn, &sym, sizeof table_fn);
+#endif
+  size_t n = 0;
+  const bx_kernel_desc *const *t = table_fn(&n);
+  for (size_t i = 0; i < n; i++)
+    if (t[i] != NULL && t[i]->name != NULL && strcmp(t[i]->name, KERNEL_NAME) == 0) return t[i];
+  fprintf(stderr, "no kernel named %s in the library's table (%zu kernels)\n", KERNEL_NAME, n);
+  return NULL;
+}
+
+static int32_t read_item(const unsigned char *p, int size) {
+  uint32_t v = 0;
+  for (int b = 0; b < size; b++) v |= (uint32_t)p[b] << (8 * b);
+  if (size < 4) { uint32_t sign = UINT32_C(1) << (8 * size - 1); v = (v ^ sign) - sign; }
+  return (int32_t)v;
+}
+
+int main(int argc, char **argv) {
+  const bx_kernel_desc *k = find_kernel(argc, argv);
+  if (k == NULL) return 2;
+  if (k->mr != MR || k->nr != NR) {
+    fprintf(stderr, "%s has a %ux%u tile; this repro was generated for %dx%d\n", KERNEL_NAME, (unsigned)k->mr, (unsigned)k->nr, MR, NR);
+    return 2;
+  }
+  if (k->is_supported_here != NULL) {
+    char why[256] = "";
+    if (!k->is_supported_here(why, sizeof why)) { fprintf(stderr, "%s does not run here: %s\n", KERNEL_NAME, why); return 2; }
+  }
+  for (int b = 0; b < NBUF; b++) {
+    for (int i = 0; i < GUARD; i++) { bufs[b].mem[i] = canary(i); bufs[b].mem[GUARD + bufs[b].len + i] = canary(i); }
+    memcpy(DATA(b), bufs[b].init, bufs[b].len);
+  }
+  build_chain();
+  printf("%s: calling the kernel on a %d-op chain\n", KERNEL_NAME, NOPS);
+  fflush(stdout);
+  intptr_t rc = k->kernel(chain);
+  int bad = 0;
+  if (rc != EXPECTED_RC) {
+    printf("kernel returned %ld, expected %d (%s)\n", (long)rc, EXPECTED_RC, EXPECTED_RC ? "an op of the chain is not declared: return 1 there" : "every op is declared: return 0 at Done");
+    bad++;
+  }
+  for (int b = 0; b < NBUF; b++)
+    for (int i = 0; i < GUARD; i++)
+      if (bufs[b].mem[i] != canary(i) || bufs[b].mem[GUARD + bufs[b].len + i] != canary(i)) {
+        printf("write outside the buffer: %s (buffer %d) guard byte %s %d changed\n", bufs[b].name, b, bufs[b].mem[i] != canary(i) ? "before, at" : "after, at", i);
+        bad++;
+        break;
+      }
+  /* the differing cells of every store, in the case's coordinates */
+  int cells = 0;
+  for (int s = 0; s < NSTORES; s++) {
+    const struct store *st = &stores[s];
+    for (int i = 0; i < VALID_H; i++)
+      for (int j = 0; j < VALID_W; j++) {
+        long off = st->base + i * st->row_stride + j * st->col_stride;
+        int32_t e = read_item(bufs[st->buf].expect + off, st->item_size);
+        int32_t g = read_item(DATA(st->buf) + off, st->item_size);
+        if (e != g || (!st->ran && memcmp(bufs[st->buf].expect + off, DATA(st->buf) + off, (size_t)st->item_size) != 0)) {
+          if (cells < 64)
+            printf("store #%d [%d][%d]: expected %ld (0x%08lx), got %ld (0x%08lx)%s\n", s, ROW0 + i, COL0 + j, (long)e,
+                   (unsigned long)(uint32_t)e, (long)g, (unsigned long)(uint32_t)g, st->ran ? "" : " (this store must not run)");
+          cells++;
+        }
+      }
+  }
+  if (cells > 64) printf("... %d differing cells in all\n", cells);
+  bad += cells;
+  /* every other byte: inputs must be unchanged, bytes between stored elements untouched */
+  for (int b = 0; b < NBUF && cells == 0; b++) {
+    for (size_t i = 0; i < bufs[b].len; i++) {
+      int in_cell = 0;
+      for (int s = 0; s < NSTORES && !in_cell; s++) {
+        const struct store *st = &stores[s];
+        if (st->buf != b) continue;
+        for (int r = 0; r < MR && !in_cell; r++)
+          for (int c = 0; c < NR && !in_cell; c++) {
+            long off = st->base + r * st->row_stride + c * st->col_stride;
+            if ((long)i >= off && (long)i < off + st->item_size) in_cell = 1;
+          }
+      }
+      if (!in_cell && DATA(b)[i] != bufs[b].expect[i]) {
+        printf("%s (buffer %d) byte %zu changed from 0x%02x to 0x%02x\n", bufs[b].name, b, i, bufs[b].expect[i], DATA(b)[i]);
+        bad++;
+        break;
+      }
+    }
+  }
+  if (bad) { printf("MISMATCH: %s disagrees with the oracle (%d cell(s) differ)\n", KERNEL_NAME, cells); return 1; }
+  printf("OK: %s agrees with the oracle on this tile\n", KERNEL_NAME);
+  return 0;
+}
+`;
+
+/** Writes the repro of a failure next to its fixture (same name, .repro.c); returns its path
+ *  and commands. For a frame-level case the tile is the first one that fails alone. */
+export async function writeRepro(
+  target: { kernel: KernelDesc; backend: Backend },
+  c: Case,
+  o: Omit<ReproOptions, 'tile' | 'note'> & { fixture: string },
+): Promise<{ path: string; build: string; run: string; note?: string }> {
+  let note: string | undefined;
+  let tile: [number, number] | undefined;
+  if (c.level === 'frame') {
+    tile = await findFailingTile(target.backend, target.kernel, c, o.verdict);
+    if (!tile) {
+      tile = tileOfFailure(c, target.kernel, o.verdict);
+      note = `note: every tile of this case passes when called alone: the failure needs the frame around it; this repro (tile ${tile[0]}, ${tile[1]}) may pass`;
+    }
+  }
+  const path = o.fixture.replace(/\.json$/, '') + '.repro.c';
+  const r = reproSource(c, target.kernel, { ...o, backend: o.backend ?? target.backend.name, tile, note }, path);
+  writeFileSync(path, r.text);
+  return { path, build: r.build, run: r.run, note };
+}
