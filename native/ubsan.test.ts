@@ -121,4 +121,44 @@ describe('UBSan host runner', () => {
     expect(statuses[0]).toBe(0);
     expect(statuses.slice(1).every((s) => s === 1)).toBe(true);
   });
+
+  it('survives random byte corruption of FRAME and PACK requests', () => {
+    // FRAME validates every pointer before a kernel runs, so with the reference kernel any
+    // corrupted request is either a well-defined run or an ERROR: never UB, never a crash.
+    // (TILE is excluded: it hands arbitrary pointers to the kernel by design.)
+    const g = rng(2024);
+    const bases = [
+      encodeRequest(borderFrame('test_ref_i32_4x4', 0)),
+      encodeRequest(borderFrame('test_ref_i32_3x5', 1)),
+      encodePack('test_ref_i32_4x4', 1, 'a', 5, 7, new Int8Array(35)),
+    ];
+    // m and n (u32 at 28 and 32, after a 16-byte kernel name) keep their high bytes clear so a
+    // corrupted shape stays small enough to walk quickly.
+    const shapeHigh = [29, 30, 31, 33, 34, 35];
+    const frames: Buffer[] = [];
+    const add = (b: Uint8Array): void => {
+      const h = Buffer.alloc(4);
+      h.writeUInt32LE(b.length, 0);
+      frames.push(h, Buffer.from(b));
+    };
+    add(encodeLoadLib(testKernelsPath()));
+    const n = 3000;
+    for (let i = 0; i < n; i++) {
+      const b = bases[i % 3]!.slice();
+      for (let f = g.int(1, 4); f > 0; f--) b[g.int(0, b.length - 1)] = g.int(0, 255);
+      if (i % 3 !== 2) for (const p of shapeHigh) b[p] = 0;
+      add(b);
+    }
+    const r = spawnSync(runner, [], { input: Buffer.concat(frames), maxBuffer: 1 << 28 });
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+    let p = 0;
+    let answers = 0;
+    while (p < r.stdout.length) {
+      expect(r.stdout.readUInt32LE(p + 4)).toBeLessThanOrEqual(1);
+      p += 4 + r.stdout.readUInt32LE(p);
+      answers++;
+    }
+    expect(answers).toBe(n + 1);
+  });
 });
