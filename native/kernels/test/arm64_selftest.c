@@ -626,6 +626,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--supported")) supported_only = 1;
     else { fprintf(stderr, "usage: %s [--cases N] [--seed S] [--kernel NAME] [--case SEED] [--force] [--bench] [--supported]\n", argv[0]); return 2; }
   }
+  setvbuf(stdout, NULL, _IOLBF, 0); /* progress visible when redirected */
   page = (size_t)sysconf(_SC_PAGESIZE);
   size_t nk;
   const bx_kernel_desc *const *ks = bx_builtin_kernels(&nk);
