@@ -10,7 +10,8 @@
 /* Strides beyond +-2^40 cannot address anything inside a <= 4 GiB buffer for m, n > 1, and the
  * bound keeps (m - 1) * stride (m <= 2^20) far inside int64. */
 #define BX_MAX_STRIDE (INT64_C(1) << 40)
-/* K beyond 2^31 cannot come with a <= 4 GiB A or B buffer anyway (m, n >= 1). */
+/* A (m x k bytes) must fit in a < 4 GiB request buffer, so a larger k is never meaningful; the
+ * bound keeps the packed sizes (r * (k + padding)) far inside 64 bits. */
 #define BX_MAX_K (UINT64_C(1) << 31)
 #define NO_SCRATCH UINT32_MAX
 
@@ -28,11 +29,11 @@ const char *bx_op_name(uint32_t tag) { return tag < BX_OP_COUNT ? op_names[tag] 
 typedef struct fop {
   uint32_t tag;
   uint64_t raw[4]; /* IMM words verbatim (unused payload garbage reaches the kernel) */
-  uint8_t *p0, *p1; /* resolved PTR words: vector / matrix element (0, 0) / packed A, B */
+  uint8_t *p0, *p1; /* resolved PTR words: vector(s) / matrix element (0, 0) / logical A, B */
   int64_t rs, cs;   /* AddUnicast / Store byte strides */
   size_t item;      /* AddUnicast / Store item size */
   uint64_t pa_panel, pb_panel; /* AddMatMul panel lengths */
-  uint32_t s0, s1;  /* scratch ids (border vectors / tiles), NO_SCRATCH if none */
+  uint32_t s0, s1;  /* scratch ids: border vectors / tile, or packed A, B; NO_SCRATCH if none */
 } fop;
 
 typedef struct ctx {
