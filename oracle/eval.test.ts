@@ -81,13 +81,35 @@ describe('fast oracle', () => {
     expect(evalChainFast(c)).toEqual(evalChain(c));
   });
 
-  test('matmulInto wraps exactly past 2^24 steps of K (chunked re-wrap)', () => {
-    const k = (1 << 24) + 3;
+  test('K beyond one 1024-step chunk through the 4-row blocks equals the bigint oracle', () => {
+    const m = 6, n = 5, k = 2100;
+    let x = 7;
+    const next = (): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 24) - 128; };
+    const a = Array.from({ length: m }, (_r, i) => Array.from({ length: k }, () => (i === 0 ? -128 : next())));
+    const b = Array.from({ length: k }, () => Array.from({ length: n }, (_c, j) => (j === 0 ? -128 : next())));
+    const c: Case = { format: 'bitexact-case/1', level: 'frame', m, n, k, a, b, chain: [{ op: 'add_mat_mul' }, { op: 'store', item_size: 4 }] };
+    const r = evalChainFast(c);
+    expect(r).toEqual(evalChain(c));
+    expect(r.acc[0][0]).toBe(2100 * 16384);
+  });
+
+  test('matmulInto: exact past the 1024-step K chunks, wraps mod 2^32, odd n and m % 4 != 0', () => {
+    const k = 140000;
     const A = new Int8Array(k).fill(-128);
     const B = new Int8Array(k).fill(-128);
     const acc = new Int32Array([5]);
     matmulInto(acc, A, B, 1, 1, k);
-    // 5 + 16384 * (2^24 + 3) = 5 + 2^38 + 49152, and 2^38 = 0 mod 2^32
-    expect(acc[0]).toBe(49157);
+    // 5 + 140000 * 16384 = 5 + 2293760000, minus 2^32
+    expect(acc[0]).toBe(-2001207291);
+    // 5 x 3 x 2 by hand: A = [[1, -2], [3, 4], [-128, -128], [0, 1], [127, -128]], B = [[1, 2, -128], [-1, 5, -128]]
+    const acc2 = new Int32Array(15).fill(1);
+    matmulInto(acc2, Int8Array.from([1, -2, 3, 4, -128, -128, 0, 1, 127, -128]), Int8Array.from([1, 2, -128, -1, 5, -128]), 5, 3, 2);
+    expect(Array.from(acc2)).toEqual([
+      1 + 3, 1 - 8, 1 + 128,
+      1 - 1, 1 + 26, 1 - 896,
+      1 + 0, 1 - 896, 1 + 32768,
+      1 - 1, 1 + 5, 1 - 128,
+      1 + 255, 1 - 386, 1 + 128,
+    ]);
   });
 });

@@ -3,7 +3,7 @@
 //  * tile level: m x n is the kernel's mr x nr and the chain starts with clear or load_tile.
 // evalTiled recomputes a frame-level case tile by tile through the tile-level oracle, padding
 // border tiles exactly as the frame protocol does (SPEC section 5).
-import type { EvalResult, Op } from './types.js';
+import type { Case, EvalResult, Op } from './types.js';
 import * as ops from './ops.js';
 import { validateCase, type ChainInput } from './validate.js';
 
@@ -64,7 +64,7 @@ const padMat = (v: readonly (readonly number[])[], r0: number, c0: number, h: nu
  *  mr x nr (SPEC section 5): Clear first; per-row / per-col / row-col vectors copied and
  *  zero-padded; AddUnicast through a zeroed mr x nr scratch; AddMatMul on panels whose
  *  padding lanes are zero. Stores write a full mr x nr scratch tile (cropped by the caller). */
-export function tileChain(c: ChainInput, mr: number, nr: number, ia: number, ib: number): { tile: ChainInput; h: number; w: number } {
+export function tileChain(c: ChainInput, mr: number, nr: number, ia: number, ib: number): { tile: Case; h: number; w: number } {
   const r0 = ia * mr;
   const c0 = ib * nr;
   const h = Math.min(mr, c.m - r0);
@@ -85,8 +85,8 @@ export function tileChain(c: ChainInput, mr: number, nr: number, ia: number, ib:
       default: chain.push(op);
     }
   }
-  const tile: ChainInput = {
-    level: 'tile', m: mr, n: nr, k: c.k,
+  const tile: Case = {
+    format: 'bitexact-case/1', level: 'tile', m: mr, n: nr, k: c.k,
     a: padMat(c.a, r0, 0, h, c.k, mr, c.k),       // rows of A past h: zero lanes of the panel
     b: padMat(c.b, 0, c0, c.k, w, c.k, nr),       // columns of B past w: zero lanes
     chain,

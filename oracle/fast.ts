@@ -1,8 +1,8 @@
 // A fast exact oracle for big shapes: the same semantics as oracle/eval.ts (SPEC section 2) on
 // Int32Array / Float64Array with number arithmetic only. Exactness argument, op by op:
-//  * i8 * i8 products are <= 2^14, so a row of the matmul accumulates exactly in doubles
-//    (|sum| < 2^53 while k < 2^38; wrapped to i32 every 2^24 steps anyway), then `| 0` (ToInt32)
-//    is exactly wrap32 of an integer double;
+//  * i8 * i8 products are <= 2^14 in magnitude, so sums of them accumulate exactly in doubles,
+//    two output columns per double (see prepareMatmul), and `| 0` (ToInt32) of an integer
+//    double is exactly wrap32;
 //  * add / sub wrap with `| 0` (operands < 2^32 in magnitude), mul with Math.imul;
 //  * QScale's 64-bit product |mult * acc| <= 2^62 is kept as H * 2^32 + L from 16-bit partial
 //    products (each < 2^48), and rounded with exact floor / remainder on those parts (a third,
@@ -86,23 +86,77 @@ function bin1(code: number, x: number, v: number): number {
 const sext = (v: number, itemSize: number): number =>
   itemSize === 1 ? (v << 24) >> 24 : itemSize === 2 ? (v << 16) >> 16 : v | 0;
 
-/** acc[i*n+j] += sum_kk A[i][kk] * B[kk][j], wrapped (A: m x k, B: k x n, flat int8). */
-export function matmulInto(acc: Int32Array, A: Int8Array, B: Int8Array, m: number, n: number, k: number): void {
-  const row = new Float64Array(n);
-  const CHUNK = 1 << 24; // keeps |row| < 2^31 + 2^38, far below 2^53
-  for (let i = 0; i < m; i++) {
-    const ro = i * n;
-    for (let j = 0; j < n; j++) row[j] = acc[ro + j];
-    for (let kk = 0; kk < k; kk++) {
-      const aik = A[i * k + kk];
-      if (aik !== 0) {
-        const bo = kk * n;
-        for (let j = 0; j < n; j++) row[j] += aik * B[bo + j];
-      }
-      if ((kk + 1) % CHUNK === 0) for (let j = 0; j < n; j++) row[j] = row[j] | 0;
+const LANE = 67108864; // 2^26
+const K_CHUNK = 1024;  // per chunk a lane sums at most 1024 * 2^14 = 2^24 in magnitude (< 2^25 = LANE / 2)
+
+/** Prepares acc += A * B (A: m x k, B: k x n, flat row-major int8) and returns the function that
+ *  adds it into an m x n Int32Array, wrapped. Exactness: two columns of B share one double,
+ *  b[j] + b[j+1] * 2^26 (|b| <= 128); over a chunk of <= 1024 K steps each lane's sum stays below
+ *  2^24 in magnitude, so the double sum lo + hi * 2^26 (< 2^51) is exact and splits back with
+ *  hi = round(s / 2^26), lo = s - hi * 2^26; each chunk is then added into acc with `| 0`.
+ *  The 4-row x 2-pair register blocking is only for speed. */
+export function prepareMatmul(A: Int8Array, B: Int8Array, m: number, n: number, k: number): (acc: Int32Array) => void {
+  const np = (n + 1) >> 1;
+  const Bt = new Float64Array(np * k);   // Bt[p*k + kk] = B[kk][2p] + B[kk][2p+1] * 2^26
+  for (let kk = 0; kk < k; kk++) {
+    for (let p = 0; p < np; p++) {
+      const j = 2 * p;
+      Bt[p * k + kk] = B[kk * n + j] + (j + 1 < n ? B[kk * n + j + 1] * LANE : 0);
     }
-    for (let j = 0; j < n; j++) acc[ro + j] = row[j] | 0;
   }
+  const Af = Float64Array.from(A);
+  return (acc: Int32Array): void => {
+    const put = (i: number, p: number, s: number): void => {
+      const hi = Math.round(s / LANE);
+      const lo = s - hi * LANE;
+      const o = i * n + 2 * p;
+      acc[o] = (acc[o] + lo) | 0;
+      if (2 * p + 1 < n) acc[o + 1] = (acc[o + 1] + hi) | 0;
+    };
+    for (let k0 = 0; k0 < k; k0 += K_CHUNK) {
+      const k1 = Math.min(k, k0 + K_CHUNK);
+      let i = 0;
+      for (; i + 4 <= m; i += 4) {
+        const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+        let p = 0;
+        for (; p + 2 <= np; p += 2) {
+          const b0 = p * k, b1 = b0 + k;
+          let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+          for (let kk = k0; kk < k1; kk++) {
+            const x0 = Bt[b0 + kk], x1 = Bt[b1 + kk];
+            const y0 = Af[a0 + kk], y1 = Af[a1 + kk], y2 = Af[a2 + kk], y3 = Af[a3 + kk];
+            s00 += y0 * x0; s01 += y0 * x1; s10 += y1 * x0; s11 += y1 * x1;
+            s20 += y2 * x0; s21 += y2 * x1; s30 += y3 * x0; s31 += y3 * x1;
+          }
+          put(i, p, s00); put(i, p + 1, s01); put(i + 1, p, s10); put(i + 1, p + 1, s11);
+          put(i + 2, p, s20); put(i + 2, p + 1, s21); put(i + 3, p, s30); put(i + 3, p + 1, s31);
+        }
+        for (; p < np; p++) {
+          const b0 = p * k;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (let kk = k0; kk < k1; kk++) {
+            const x = Bt[b0 + kk];
+            s0 += Af[a0 + kk] * x; s1 += Af[a1 + kk] * x; s2 += Af[a2 + kk] * x; s3 += Af[a3 + kk] * x;
+          }
+          put(i, p, s0); put(i + 1, p, s1); put(i + 2, p, s2); put(i + 3, p, s3);
+        }
+      }
+      for (; i < m; i++) {
+        const a0 = i * k;
+        for (let p = 0; p < np; p++) {
+          const b0 = p * k;
+          let s = 0;
+          for (let kk = k0; kk < k1; kk++) s += Af[a0 + kk] * Bt[b0 + kk];
+          put(i, p, s);
+        }
+      }
+    }
+  };
+}
+
+/** acc[i*n+j] = wrap32(acc[i*n+j] + sum_kk A[i][kk] * B[kk][j]) (A: m x k, B: k x n, flat int8). */
+export function matmulInto(acc: Int32Array, A: Int8Array, B: Int8Array, m: number, n: number, k: number): void {
+  prepareMatmul(A, B, m, n, k)(acc);
 }
 
 const flat8 = (x: readonly (readonly number[])[], rows: number, cols: number): Int8Array => {
@@ -111,16 +165,22 @@ const flat8 = (x: readonly (readonly number[])[], rows: number, cols: number): I
   return out;
 };
 
-const toRows = (x: Int32Array, m: number, n: number): number[][] =>
-  Array.from({ length: m }, (_r, i) => Array.from(x.subarray(i * n, i * n + n)));
+const toRows = (x: Int32Array, m: number, n: number): number[][] => {
+  const out: number[][] = new Array(m);
+  for (let i = 0; i < m; i++) {
+    const row: number[] = new Array(n);
+    for (let j = 0; j < n; j++) row[j] = x[i * n + j];
+    out[i] = row;
+  }
+  return out;
+};
 
 /** The fast exact oracle: same contract and result as evalChain. */
 export function evalChainFast(c: ChainInput, opts: EvalOptions = {}): EvalResult {
   if (opts.validate !== false) validateCase(c);
   const { m, n, k } = c;
   const acc = new Int32Array(m * n);
-  let A: Int8Array | undefined;
-  let B: Int8Array | undefined;
+  let matmul: ((acc: Int32Array) => void) | undefined;
   const stores: number[][][] = [];
   const map = (f: (v: number, i: number, j: number) => number): void => {
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) acc[i * n + j] = f(acc[i * n + j], i, j);
@@ -145,9 +205,8 @@ export function evalChainFast(c: ChainInput, opts: EvalOptions = {}): EvalResult
         break;
       }
       case 'add_mat_mul':
-        A ??= flat8(c.a, m, k);
-        B ??= flat8(c.b, k, n);
-        matmulInto(acc, A, B, m, n, k);
+        matmul ??= prepareMatmul(flat8(c.a, m, k), flat8(c.b, k, n), m, n, k);
+        matmul(acc);
         break;
       default: throw new RangeError(`unknown op ${JSON.stringify(op)}`);
     }

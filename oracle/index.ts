@@ -5,7 +5,7 @@ export { roundRational } from './rational.js';
 export * as ops from './ops.js';
 export { wrap32, binop } from './ops.js';
 export { evalChain, evalTiled, tileChain, lastStore, type EvalOptions } from './eval.js';
-export { evalChainFast, qScale1, rsr1, roundMagnitude, matmulInto } from './fast.js';
+export { evalChainFast, qScale1, rsr1, roundMagnitude, matmulInto, prepareMatmul } from './fast.js';
 export {
   ValidationError, validateCase, checkCase, itemRange, OP_NAMES, I32_MIN, I32_MAX, U32_MAX,
   type ChainInput, type ValidateOptions,

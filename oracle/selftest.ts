@@ -32,7 +32,7 @@ const wrap32 = (x: bigint): number => Number(BigInt.asIntN(32, x));
 
 export const roundingMatchesRational: SelfProperty = {
   name: 'round: nudge formula == exact quotient/remainder (all policies, shift 1..63, i64 values)',
-  runs: 20000,
+  runs: 50000,
   make: (tick) => fc.property(roundingInput(), ({ v, s, policy }) => {
     tick();
     const a = round(v, s, policy);
@@ -43,7 +43,7 @@ export const roundingMatchesRational: SelfProperty = {
 
 export const fastRoundingMatches: SelfProperty = {
   name: 'round: fast number QScale / RSR == bigint (shift+31 in 0..63, rsr shift 1..31)',
-  runs: 20000,
+  runs: 50000,
   make: (tick) => fc.property(
     i32Biased, i32Biased, fc.integer({ min: -31, max: 32 }), fc.integer({ min: 1, max: 31 }), policyArb,
     (acc, mult, shift, rs, policy) => {
@@ -56,7 +56,7 @@ export const fastRoundingMatches: SelfProperty = {
 
 export const fastMatchesBigint: SelfProperty = {
   name: 'fast oracle == bigint oracle (random frame and tile cases, every op)',
-  runs: 400,
+  runs: 1500,
   make: (tick) => fc.property(
     fc.oneof(caseArb({ level: 'frame' }), caseArb({ level: 'tile' })),
     (c) => {
@@ -67,7 +67,7 @@ export const fastMatchesBigint: SelfProperty = {
 
 export const frameEqualsTiles: SelfProperty = {
   name: 'frame == tile by tile (any mr, nr in 1..40, zero-padded border tiles)',
-  runs: 150,
+  runs: 500,
   make: (tick) => fc.property(
     caseArb({ level: 'frame', maxM: 13, maxN: 13, maxK: 12, maxOps: 6 }),
     fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }),
@@ -88,7 +88,7 @@ const layoutArb: fc.Arbitrary<PackedLayout> = fc.oneof(
 
 export const packingRoundTrip: SelfProperty = {
   name: 'packing: unpack(pack(x)) == x, padding zero, offsets match SPEC section 3 (r 1..64, k 0..300, mn 1..200)',
-  runs: 120,
+  runs: 300,
   make: (tick) => fc.property(
     layoutArb,
     fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 300 })),
@@ -128,7 +128,7 @@ export const packingRoundTrip: SelfProperty = {
 
 export const caseRoundTrip: SelfProperty = {
   name: 'case file: readCase(writeCase(c)) == c (frame and tile, with expect and provenance)',
-  runs: 200,
+  runs: 400,
   make: (tick) => fc.property(
     fc.oneof(caseArb({ level: 'frame', maxOps: 5 }), caseArb({ level: 'tile', maxOps: 5 })),
     fc.option(fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '\\', '\n', '\u0000', 'é', '😀', '\u2028') }), { nil: undefined }),
@@ -164,7 +164,7 @@ const BAD_OPS: { op: Record<string, unknown>; field: string }[] = [
 
 export const invalidRejected: SelfProperty = {
   name: 'validate: generated cases are valid; an op outside the domain is rejected naming op and field',
-  runs: 300,
+  runs: 1000,
   make: (tick) => fc.property(
     fc.oneof(caseArb({ level: 'frame', maxOps: 4 }), caseArb({ level: 'tile', maxOps: 4 })),
     fc.constantFrom(...BAD_OPS), fc.nat(),
