@@ -1,0 +1,131 @@
+// The CLI verbs, called in-process with a buffered Io (no subprocess).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { SELF_PROPERTIES } from '../oracle/selftest.js';
+import { main, verbs } from './main.js';
+import { bufferIo, intOption } from './util.js';
+import { evalCaseText, formatResult } from './eval.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'bitexact-cli-'));
+const write = (name: string, text: string): string => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+const GOOD = JSON.stringify({
+  format: 'bitexact-case/1', level: 'frame', m: 1, n: 2, k: 1, a: [[3]], b: [[4, -5]],
+  chain: [{ op: 'add_mat_mul' }, { op: 'store', item_size: 4 }],
+});
+
+describe('bitexact eval', () => {
+  test('prints the last store and exits 0', async () => {
+    const io = bufferIo();
+    expect(await main(['eval', write('good.json', GOOD)], io)).toBe(0);
+    expect(io.stdout).toBe('{"c": [[12,-15]]}\n');
+    expect(io.stderr).toBe('');
+  });
+
+  test('a malformed case exits 2 with the JSON path, no stack trace', async () => {
+    const bad = JSON.parse(GOOD);
+    bad.chain.splice(1, 0, { op: 'q_scale', shift: 0, policy: 'nearest', mult: 1 });
+    const io = bufferIo();
+    const f = write('bad.json', JSON.stringify(bad));
+    expect(await main(['eval', f], io)).toBe(2);
+    expect(io.stderr).toBe(`bitexact eval: ${f}: $.chain[1].policy: expected one of zero|away|minus_inf|plus_inf|even|odd, got "nearest"\n`);
+    expect(io.stdout).toBe('');
+  });
+
+  test('not JSON, missing file, usage errors, --kernel hook', async () => {
+    let io = bufferIo();
+    expect(await main(['eval', write('x.json', '{')], io)).toBe(2);
+    expect(io.stderr).toMatch(/not valid JSON/);
+    io = bufferIo();
+    expect(await main(['eval', join(tmp, 'nope.json')], io)).toBe(2);
+    expect(io.stderr).toContain('cannot read');
+    io = bufferIo();
+    expect(await main(['eval'], io)).toBe(2);
+    expect(io.stderr).toContain('expected one CASE.json');
+    io = bufferIo();
+    expect(await main(['eval', '--frob', 'x'], io)).toBe(2);
+    io = bufferIo();
+    expect(await main(['eval', '--kernel', 'generic', write('g.json', GOOD)], io)).toBe(2);
+    expect(io.stderr).toBe('bitexact eval: --kernel is not available yet\n');
+  });
+
+  test('a chain without store prints {"c": null}', () => {
+    const r = evalCaseText(JSON.stringify({ ...JSON.parse(GOOD), chain: [{ op: 'clear' }] }), 'n.json');
+    expect(r).toEqual({ code: 0, out: '{"c": null}\n', err: '', c: undefined });
+    expect(formatResult([[1]])).toBe('{"c": [[1]]}\n');
+  });
+});
+
+describe('bitexact main / help', () => {
+  test('help lists every verb; help VERB and --help show the usage', async () => {
+    let io = bufferIo();
+    expect(await main([], io)).toBe(0);
+    for (const v of Object.keys(verbs)) expect(io.stdout).toContain(v);
+    io = bufferIo();
+    expect(await main(['help', 'eval'], io)).toBe(0);
+    expect(io.stdout).toContain('bitexact eval CASE.json');
+    io = bufferIo();
+    expect(await main(['oracle-selftest', '--help'], io)).toBe(0);
+    expect(io.stdout).toContain('--runs N');
+    io = bufferIo();
+    expect(await main(['help', 'nope'], io)).toBe(2);
+  });
+
+  test('unknown verb: exit 2 and the verb list on stderr', async () => {
+    const io = bufferIo();
+    expect(await main(['frobnicate'], io)).toBe(2);
+    expect(io.stderr).toContain('unknown verb "frobnicate"');
+    expect(io.stderr).toContain('oracle-selftest');
+  });
+
+  test('intOption', () => {
+    expect(intOption('runs', undefined)).toBeUndefined();
+    expect(intOption('runs', '12')).toBe(12);
+    expect(intOption('runs', '0', 1)).toMatch(/>= 1/);
+    expect(intOption('runs', '1e3')).toMatch(/expected an integer/);
+  });
+});
+
+describe('bitexact oracle-selftest', () => {
+  test('runs the properties with a printed seed (few runs)', async () => {
+    const io = bufferIo();
+    expect(await main(['oracle-selftest', '--runs', '5', '--seed', '123'], io)).toBe(0);
+    expect(io.stderr.split('\n')[0]).toBe('seed 123');
+    expect(io.stderr).toContain('all 7 properties hold (seed 123)');
+  });
+
+  test('--only filters; a progress bar is drawn on a TTY', async () => {
+    const io = { ...bufferIo(), isTTY: true };
+    const buf = bufferIo();
+    io.err = buf.err.bind(buf);
+    expect(await main(['oracle-selftest', '--runs', '50', '--seed', '1', '--only', 'packing'], io)).toBe(0);
+    expect(buf.stderr).toContain('[##############################] 50/50 packing');
+    expect(buf.stderr).toContain('all 1 properties hold');
+  });
+
+  test('a failing property: exit 1, fast-check report and the reproduce command', async () => {
+    SELF_PROPERTIES.push({ name: 'deliberately false', runs: 3, make: (tick) => fc.property(fc.nat(), () => { tick(); return false; }) });
+    try {
+      const io = bufferIo();
+      expect(await main(['oracle-selftest', '--seed', '9', '--only', 'deliberately false'], io)).toBe(1);
+      expect(io.stderr).toContain('FAIL deliberately false');
+      expect(io.stderr).toContain('seed: 9');
+      expect(io.stderr).toContain('reproduce: bitexact oracle-selftest --seed 9');
+    } finally {
+      SELF_PROPERTIES.pop();
+    }
+  });
+
+  test('bad options exit 2', async () => {
+    for (const args of [['--runs', 'x'], ['--seed', '-1'], ['--only', 'no such property'], ['extra'], ['--bogus']]) {
+      const io = bufferIo();
+      expect(await main(['oracle-selftest', ...args], io), args.join(' ')).toBe(2);
+    }
+  });
+});

@@ -1,0 +1,58 @@
+// Small shared pieces of the CLI: the verb shape, an output abstraction (so tests can call a
+// verb without a subprocess), and option parsing that never throws.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** stderr is a terminal: progress bars may redraw a line */
+  isTTY: boolean;
+}
+
+export const processIo: Io = {
+  out: (t) => { process.stdout.write(t); },
+  err: (t) => { process.stderr.write(t); },
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+/** Collects output in strings (tests, in-process callers). */
+export function bufferIo(): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    isTTY: false,
+    out(t: string) { io.stdout += t; },
+    err(t: string) { io.stderr += t; },
+  };
+  return io;
+}
+
+/** A CLI verb. Exit codes: 0 ok, 1 a check failed / internal error, 2 bad usage or invalid input. */
+export interface Verb {
+  /** one line for `bitexact help` */
+  summary: string;
+  /** usage text for `bitexact help VERB` */
+  usage: string;
+  run(argv: string[], io?: Io): Promise<number>;
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with strict checking; returns an error string instead of throwing. */
+export function parseOptions(argv: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } | { error: string } {
+  try {
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** A non-negative safe integer option, or an error string. */
+export function intOption(name: string, v: string | boolean | undefined, min = 0): number | undefined | string {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min) {
+    return `--${name} ${String(v)}: expected an integer >= ${min}`;
+  }
+  return Number(v);
+}
