@@ -6,6 +6,8 @@ import { evalChain, lastStore } from '../oracle/eval.js';
 import { ValidationError } from '../oracle/validate.js';
 import type { Case } from '../oracle/types.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
+import { execCase, many, openKernels } from './kernels.js';
+import { fmtFailure } from '../properties/report.js';
 
 export interface EvalOutcome {
   code: number;
@@ -35,18 +37,18 @@ export function evalCaseText(text: string, fileName: string): EvalOutcome {
 
 export const evalVerb: Verb = {
   summary: 'print the oracle result of a bitexact-case/1 file as {"c": [[...]]}',
-  usage: 'bitexact eval CASE.json [--kernel NAME]\n'
+  usage: 'bitexact eval CASE.json [--kernel NAME [--kernel-lib PATH.so]...]\n'
     + '  Prints {"c": [[...]]}: the values written by the chain\'s last store (signed), exit 0.\n'
-    + '  Exit 2 when the file is malformed or outside the domain (the message names the JSON path).\n',
+    + '  Exit 2 when the file is malformed or outside the domain (the message names the JSON path).\n'
+    + '  --kernel NAME: run the case on that native kernel instead (a tile-level case needs its tile shape;\n'
+    + '  a frame-level case runs through the frame on any kernel) and print the kernel\'s last store.\n'
+    + '  Exit 3 (naming the op) when the kernel refuses the case, 1 with the readable failure when it\n'
+    + '  disagrees with the oracle. --kernel-lib loads external kernels (see bitexact list).\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string' }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
     if ('error' in parsed) { io.err(`bitexact eval: ${parsed.error}\n${this.usage}`); return 2; }
     if (parsed.positionals.length !== 1) { io.err(`bitexact eval: expected one CASE.json\n${this.usage}`); return 2; }
-    if (parsed.values.kernel !== undefined) {
-      // HOOK (native): replace this line with the kernel run of native/ (same output format).
-      io.err('bitexact eval: --kernel is not available yet\n');
-      return 2;
-    }
+    if (parsed.values.kernel === undefined && parsed.values['kernel-lib'] !== undefined) { io.err(`bitexact eval: --kernel-lib needs --kernel NAME\n${this.usage}`); return 2; }
     const file = parsed.positionals[0];
     let text: string;
     try {
@@ -55,9 +57,52 @@ export const evalVerb: Verb = {
       io.err(`bitexact eval: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
       return 2;
     }
+    if (typeof parsed.values.kernel === 'string') {
+      return evalOnKernel(text, file, parsed.values.kernel, many(parsed.values['kernel-lib']), parsed.values['no-aarch64'] === true, io);
+    }
     const r = evalCaseText(text, file);
     io.out(r.out);
     io.err(r.err);
     return r.code;
   },
 };
+
+/** `eval --kernel NAME`: the case on a native kernel, judged against the oracle. */
+async function evalOnKernel(text: string, file: string, name: string, libs: string[], noAarch64: boolean, io: Io): Promise<number> {
+  let c: Case;
+  try {
+    c = readCase(text, file);
+  } catch (e) {
+    if (e instanceof ValidationError) { io.err(`bitexact eval: ${e.message}\n`); return 2; }
+    throw e;
+  }
+  const set = await openKernels({ libs, aarch64: noAarch64 ? false : undefined });
+  try {
+    for (const p of set.problems) { io.err(`bitexact eval: ${p}\n`); return 2; }
+    const t = set.targets.find((x) => x.kernel.name === name);
+    if (!t) {
+      const u = set.unavailable.find((x) => x.name === name || x.name.includes(name));
+      io.err(`bitexact eval: --kernel ${name}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list; external kernels need --kernel-lib)'}\n`);
+      return 2;
+    }
+    if (c.level === 'tile' && (c.m !== t.kernel.mr || c.n !== t.kernel.nr)) {
+      io.err(`bitexact eval: a tile-level case is ${c.m}x${c.n}, but ${name} has a ${t.kernel.mr}x${t.kernel.nr} tile (use a frame-level case, or a kernel with this tile)\n`);
+      return 2;
+    }
+    const { verdict, got, refusedAt } = await execCase(t, c);
+    if (verdict.ok && verdict.refused) {
+      const op = c.chain[refusedAt];
+      io.err(`bitexact eval: ${name} refuses the case: chain[${refusedAt}] ${op.op}${'bin' in op ? ` ${op.bin}` : ''} is not declared by the kernel (it returned 1 there, as declared)\n`);
+      return 3;
+    }
+    if (!verdict.ok) {
+      if (got) io.out(formatResult(got));
+      io.err(`bitexact eval: ${name} disagrees with the oracle\n${fmtFailure(name, c, verdict)}\n`);
+      return 1;
+    }
+    io.out(formatResult(got));
+    return 0;
+  } finally {
+    await set.close();
+  }
+}

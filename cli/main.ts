@@ -6,12 +6,20 @@ import { pathToFileURL } from 'node:url';
 import { processIo, type Io, type Verb } from './util.js';
 import { evalVerb } from './eval.js';
 import { selftestVerb } from './oracle-selftest.js';
+import { conformVerb } from './conform.js';
+import { listVerb } from './list.js';
+import { replayVerb } from './replay.js';
+import { mergeVerb } from './merge.js';
 
 export type { Verb } from './util.js';
 
 export const verbs: Record<string, Verb> = {
   eval: evalVerb,
   'oracle-selftest': selftestVerb,
+  conform: conformVerb,
+  list: listVerb,
+  replay: replayVerb,
+  merge: mergeVerb,
   // one line per verb, e.g.  list: listVerb,
 };
 

@@ -1,0 +1,208 @@
+// `bitexact conform`: the gate. Runs every property against every kernel runnable here (or the
+// --kernel ones, or the kernels of --kernel-lib libraries), with a live view on stderr (a
+// progress bar per kernel on a terminal, one plain line per finished kernel x property
+// otherwise), then the summary on stdout and the reports asked for. Exit 0 only when the
+// report is ok; 1 when a kernel failed (or coverage is incomplete); 2 on bad usage.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { conformance, DEFAULT_CONFORM_RUNS, type ConformEvent, type ConformReport, type ConformOptions } from '../conform/engine.js';
+import { renderHtml } from '../conform/report-html.js';
+import { renderJunit } from '../conform/report-junit.js';
+import { renderMarkdown } from '../conform/report-markdown.js';
+import { renderText } from '../conform/report-text.js';
+import { gateProblems } from '../conform/summary.js';
+import { resolveSeed } from '../properties/run.js';
+import { many } from './kernels.js';
+import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
+
+export const CONFORM_OPTIONS = {
+  kernel: { type: 'string', multiple: true },
+  'kernel-lib': { type: 'string', multiple: true },
+  property: { type: 'string', multiple: true },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  'time-budget': { type: 'string' },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  markdown: { type: 'string' },
+  html: { type: 'string' },
+  shard: { type: 'string' },
+  'fixture-dir': { type: 'string' },
+  'no-aarch64': { type: 'boolean' },
+} as const;
+
+/** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
+export function parseShard(s: string): { index: number; count: number } | string {
+  const m = /^([0-9]+)\/([0-9]+)$/.exec(s);
+  if (!m) return `--shard ${s}: expected I/N, e.g. 1/4`;
+  const i = Number(m[1]), n = Number(m[2]);
+  if (n < 1 || i < 1 || i > n) return `--shard ${s}: expected 1 <= I <= N`;
+  return { index: i - 1, count: n };
+}
+
+/** Writes the reports asked for; returns the lines that say where. */
+export function writeReports(r: ConformReport, files: { json?: string; junit?: string; markdown?: string; html?: string }): string[] {
+  const out: string[] = [];
+  const put = (file: string | undefined, what: string, text: () => string) => {
+    if (!file) return;
+    const path = resolve(file);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text());
+    out.push(`${what} report: ${file}`);
+  };
+  put(files.json, 'JSON', () => JSON.stringify(r, null, 2) + '\n');
+  put(files.junit, 'JUnit', () => renderJunit(r));
+  put(files.markdown, 'markdown', () => renderMarkdown(r));
+  put(files.html, 'HTML', () => renderHtml(r));
+  return out;
+}
+
+/** Exit code of a report: 0 ok, 2 when only usage problems (--kernel, --property, ...) failed it, else 1. */
+export function exitCode(r: ConformReport): number {
+  if (r.ok) return 0;
+  const kernelFailed = r.kernels.some((k) => k.properties.some((p) => p.status === 'failed'));
+  const gp = gateProblems(r);
+  if (!kernelFailed && gp.length > 0 && gp.length === r.problems.length && gp.every((p) => p.startsWith('--'))) return 2;
+  return 1;
+}
+
+// ---- live view ---------------------------------------------------------------------------
+
+interface KernelProgress { name: string; total: number; done: number; current: string; failed: string[]; finished: number; units: number }
+
+/** Progress bars on a TTY (redrawn in place on stderr), plain lines otherwise. */
+export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () => void } {
+  const ks = new Map<string, KernelProgress>();
+  const unitRuns = new Map<string, number>();
+  const planned = new Map<string, number>();
+  let drawn = 0;
+  let last = 0;
+  const W = 24;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 80) return;
+    last = now;
+    const width = Math.max(...[...ks.keys()].map((k) => k.length), 6);
+    const lines = [...ks.values()].map((k) => {
+      const frac = k.total ? Math.min(1, k.done / k.total) : 1;
+      const fill = Math.round(frac * W);
+      const fails = k.failed.length ? `FAILED ${k.failed.join(', ')}` : '';
+      const state = k.finished === k.units ? fails || 'passed' : [k.current, fails].filter(Boolean).join('  ');
+      return `${k.name.padEnd(width)} [${'#'.repeat(fill)}${'.'.repeat(W - fill)}] ${String(Math.round(frac * 100)).padStart(3)}%  ${state}`;
+    });
+    io.err((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    drawn = lines.length;
+  };
+  const onEvent = (e: ConformEvent) => {
+    switch (e.type) {
+      case 'start':
+        for (const u of e.units) {
+          const k = ks.get(u.kernel) ?? { name: u.kernel, total: 0, done: 0, current: 'waiting', failed: [], finished: 0, units: 0 };
+          k.total += u.runs; k.units++;
+          ks.set(u.kernel, k);
+        }
+        if (io.isTTY) draw(true);
+        break;
+      case 'unit-start': {
+        const k = ks.get(e.kernel);
+        if (k) k.current = `${e.property} 0/${e.runs}`;
+        unitRuns.set(`${e.kernel}\u0000${e.property}`, 0);
+        planned.set(`${e.kernel}\u0000${e.property}`, e.runs);
+        if (io.isTTY) draw();
+        break;
+      }
+      case 'progress': {
+        const k = ks.get(e.kernel);
+        const key = `${e.kernel}\u0000${e.property}`;
+        if (k) { k.done += e.ran - (unitRuns.get(key) ?? 0); k.current = `${e.property} ${e.ran}/${e.runs}`; }
+        unitRuns.set(key, e.ran);
+        if (io.isTTY) draw();
+        break;
+      }
+      case 'unit-end': {
+        const k = ks.get(e.kernel);
+        const key = `${e.kernel}\u0000${e.property}`;
+        const r = e.result;
+        if (k) {
+          // the unit's whole share counts as done (a failure or the time budget stops it early)
+          k.done += (planned.get(key) ?? 0) - (unitRuns.get(key) ?? 0);
+          k.finished++;
+          if (r.status === 'failed') k.failed.push(e.property);
+        }
+        unitRuns.delete(key);
+        if (io.isTTY) draw(true);
+        else {
+          const what = r.status === 'skipped' ? `skipped (${r.skipped})`
+            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
+          io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
+        }
+        break;
+      }
+    }
+  };
+  return { onEvent, end: () => { if (io.isTTY && drawn) draw(true); } };
+}
+
+// ---- the verb ----------------------------------------------------------------------------
+
+export const conformVerb: Verb = {
+  summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
+  usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--property NAME]... [--runs N] [--seed S]\n'
+    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR]\n'
+    + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
+    + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
+    + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
+    + '                      (x86-64: isolated child process; aarch64: the runner under qemu); repeatable.\n'
+    + '                      With --kernel-lib and no --kernel, only the library\'s kernels are gated.\n'
+    + '  --property NAME     tile, frame, interleave, packing, gating (repeatable; default all)\n'
+    + `  --runs N            cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost)\n`
+    + '  --seed S            fast-check seed (default random; printed first)\n'
+    + '  --time-budget S     wall-clock budget for the whole run\n'
+    + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
+    + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
+    + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
+    + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n',
+  async run(argv: string[], io: Io = processIo): Promise<number> {
+    const parsed = parseOptions(argv, CONFORM_OPTIONS);
+    const fail = (msg: string) => { io.err(`bitexact conform: ${msg}\n${this.usage}`); return 2; };
+    if ('error' in parsed) return fail(parsed.error);
+    if (parsed.positionals.length) return fail(`unexpected ${parsed.positionals.join(' ')}`);
+    const v = parsed.values as Record<string, unknown>;
+    const runs = intOption('runs', v.runs as string | undefined, 1);
+    if (typeof runs === 'string') return fail(runs);
+    const budget = v['time-budget'] as string | undefined;
+    if (budget !== undefined && !(Number(budget) > 0)) return fail(`--time-budget ${budget}: expected a positive number of seconds`);
+    let shard: { index: number; count: number } | undefined;
+    if (v.shard !== undefined) {
+      const s = parseShard(v.shard as string);
+      if (typeof s === 'string') return fail(s);
+      shard = s;
+    }
+    let seed: number;
+    try { seed = resolveSeed(v.seed as string | undefined); } catch (e) { return fail((e as Error).message); }
+    const libs = many(v['kernel-lib']);
+    const kernels = many(v.kernel);
+    const opts: ConformOptions = {
+      kernels: kernels.length ? kernels : undefined,
+      kernelLibs: libs,
+      // --kernel-lib alone gates the library's kernels; with --kernel, the named ones wherever they are
+      builtins: libs.length > 0 && kernels.length === 0 ? false : true,
+      properties: many(v.property),
+      runs, seed, timeBudgetSeconds: budget === undefined ? undefined : Number(budget), shard,
+      aarch64: v['no-aarch64'] ? false : undefined,
+      fixtureDir: v['fixture-dir'] as string | undefined,
+    };
+    io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);
+    const live = liveView(io);
+    const report = await conformance({ ...opts, onEvent: live.onEvent });
+    live.end();
+    io.out('\n' + renderText(report));
+    try {
+      for (const line of writeReports(report, { json: v.json as string | undefined, junit: v.junit as string | undefined, markdown: v.markdown as string | undefined, html: v.html as string | undefined })) io.out(`${line}\n`);
+    } catch (e) {
+      io.err(`bitexact conform: cannot write a report: ${(e as Error).message}\n`);
+      return 2;
+    }
+    return exitCode(report);
+  },
+};

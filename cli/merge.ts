@@ -1,0 +1,48 @@
+// `bitexact merge OUT.json SHARD.json... [--markdown FILE] [--html FILE] [--junit FILE]`: joins
+// the JSON reports of `bitexact conform --shard I/N` runs into one report (counts and coverage
+// hits add up; coverage is judged on the union), prints its summary, writes OUT.json and any
+// other format asked for. Exit 0 when the merged report is ok, 1 when not, 2 on bad input.
+import { readFile } from 'node:fs/promises';
+import { mergeReports, type ConformReport } from '../conform/engine.js';
+import { renderText } from '../conform/report-text.js';
+import { writeReports } from './conform.js';
+import { parseOptions, processIo, type Io, type Verb } from './util.js';
+
+export const mergeVerb: Verb = {
+  summary: 'join shard reports (bitexact conform --shard I/N --json) into one report',
+  usage: 'bitexact merge OUT.json SHARD.json... [--markdown FILE] [--html FILE] [--junit FILE]\n'
+    + '  Counts and coverage hits add up; coverage is judged on the union. Exit 0 when the merged report is ok.\n',
+  async run(argv: string[], io: Io = processIo): Promise<number> {
+    const parsed = parseOptions(argv, { markdown: { type: 'string' }, html: { type: 'string' }, junit: { type: 'string' } });
+    if ('error' in parsed) { io.err(`bitexact merge: ${parsed.error}\n${this.usage}`); return 2; }
+    const [out, ...inputs] = parsed.positionals;
+    if (!out || inputs.length === 0) { io.err(`bitexact merge: expected OUT.json and at least one SHARD.json\n${this.usage}`); return 2; }
+    const parts: ConformReport[] = [];
+    for (const f of inputs) {
+      try {
+        parts.push(JSON.parse(await readFile(f, 'utf8')) as ConformReport);
+      } catch (e) {
+        io.err(`bitexact merge: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        return 2;
+      }
+    }
+    let merged: ConformReport;
+    try {
+      merged = mergeReports(parts);
+    } catch (e) {
+      io.err(`bitexact merge: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const shards = parts.map((p) => (p.shard ? `${p.shard.index + 1}/${p.shard.count}` : 'whole')).join(', ');
+    io.out(`bitexact merge: ${parts.length} report(s) (${shards}), seed ${merged.seed}\n\n`);
+    io.out(renderText(merged));
+    const v = parsed.values as Record<string, string | undefined>;
+    try {
+      for (const line of writeReports(merged, { json: out, markdown: v.markdown, html: v.html, junit: v.junit })) io.out(`${line}\n`);
+    } catch (e) {
+      io.err(`bitexact merge: cannot write a report: ${(e as Error).message}\n`);
+      return 2;
+    }
+    return merged.ok ? 0 : 1;
+  },
+};

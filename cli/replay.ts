@@ -1,0 +1,72 @@
+// `bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64]`:
+// re-runs bitexact-case/1 fixtures against kernels and reports pass / fail per file x kernel.
+// Default kernels: every runnable one the case fits (a tile-level case needs the kernel's tile
+// shape; a frame-level case runs on any kernel through the frame). A kernel refusing an op it
+// does not declare, as declared, passes. Exit 1 on any failure, 2 on bad usage or input.
+import { readFile } from 'node:fs/promises';
+import { readCase } from '../oracle/case.js';
+import { ValidationError } from '../oracle/validate.js';
+import type { Case } from '../oracle/types.js';
+import { fmtFailure } from '../properties/report.js';
+import { execCase, many, openKernels } from './kernels.js';
+import { parseOptions, processIo, type Io, type Verb } from './util.js';
+
+export const replayVerb: Verb = {
+  summary: 're-run bitexact-case/1 fixtures against kernels (default: every runnable kernel the case fits)',
+  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64]\n'
+    + '  Prints PASS / FAIL per file x kernel (a failure in full: case, differing cells); exit 1 on any failure.\n'
+    + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n',
+  async run(argv: string[], io: Io = processIo): Promise<number> {
+    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
+    if ('error' in parsed) { io.err(`bitexact replay: ${parsed.error}\n${this.usage}`); return 2; }
+    if (parsed.positionals.length === 0) { io.err(`bitexact replay: expected at least one FILE\n${this.usage}`); return 2; }
+    const v = parsed.values as Record<string, unknown>;
+    const names = many(v.kernel);
+    const cases: { file: string; c: Case }[] = [];
+    for (const file of parsed.positionals) {
+      try {
+        cases.push({ file, c: readCase(await readFile(file, 'utf8'), file) });
+      } catch (e) {
+        const msg = e instanceof ValidationError ? e.message : `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        io.err(`bitexact replay: ${msg}\n`);
+        return 2;
+      }
+    }
+    const set = await openKernels({ libs: many(v['kernel-lib']), aarch64: v['no-aarch64'] ? false : undefined });
+    try {
+      for (const p of set.problems) { io.err(`bitexact replay: ${p}\n`); return 2; }
+      for (const n of names) {
+        if (!set.targets.some((t) => t.kernel.name === n)) {
+          const u = set.unavailable.find((x) => x.name === n);
+          io.err(`bitexact replay: --kernel ${n}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list; external kernels need --kernel-lib)'}\n`);
+          return 2;
+        }
+      }
+      let pass = 0, fail = 0, skipped = 0;
+      for (const { file, c } of cases) {
+        const pool = names.length ? set.targets.filter((t) => names.includes(t.kernel.name)) : set.targets;
+        const fits = pool.filter((t) => c.level === 'frame' || (t.kernel.mr === c.m && t.kernel.nr === c.n));
+        if (fits.length === 0) {
+          skipped++;
+          io.out(`SKIP ${file}: no ${names.length ? 'named ' : 'runnable '}kernel fits this ${c.m}x${c.n} tile-level case${c.kernel ? ` (it was saved for ${c.kernel}${set.all.some((x) => x.kernel.name === c.kernel) ? '' : '; an external kernel needs --kernel-lib'})` : ''}\n`);
+          continue;
+        }
+        for (const t of fits) {
+          const { verdict, refusedAt } = await execCase(t, c);
+          if (verdict.ok) {
+            pass++;
+            io.out(`PASS ${file} on ${t.kernel.name}${verdict.refused ? ` (refused chain[${refusedAt}] ${c.chain[refusedAt]?.op}, as declared)` : ''}\n`);
+          } else {
+            fail++;
+            io.out(`FAIL ${file} on ${t.kernel.name}: ${verdict.kind}: ${verdict.message}\n${fmtFailure(t.kernel.name, c, verdict)}\n\n`);
+          }
+        }
+      }
+      io.out(`${fail ? 'FAIL' : 'PASS'}: ${pass} passed, ${fail} failed${skipped ? `, ${skipped} file(s) fit no kernel` : ''} (${cases.length} file(s))\n`);
+      if (fail) return 1;
+      return pass === 0 ? 2 : 0;
+    } finally {
+      await set.close();
+    }
+  },
+};

@@ -1,0 +1,50 @@
+// The terminal summary of a conformance run (bitexact conform, bitexact merge): the table
+// kernel x property -> run / passed / failed / refused / skipped (reason), throughput, the
+// coverage cells never exercised, every shrunk failure in full, and a closing verdict line.
+import type { ConformReport } from './engine.js';
+import { failures, gateProblems, summaryRows, throughputText, verdictLine } from './summary.js';
+
+function textTable(head: string[], rows: string[][], right: boolean[]): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)];
+}
+
+export function renderText(r: ConformReport): string {
+  const o: string[] = [];
+  const rows = summaryRows(r);
+  if (rows.length) {
+    o.push(...textTable(
+      ['kernel', 'property', 'status', 'run', 'passed', 'failed', 'refused', 'skipped / note'],
+      rows.map((x) => [x.kernel, x.property, x.status === 'failed' ? 'FAILED' : x.status, String(x.ran), String(x.passed), String(x.failed), String(x.refused), x.note]),
+      [false, false, false, true, true, true, true, false],
+    ), '');
+  }
+  if (r.kernels.length) {
+    o.push('throughput (generated cases per second):');
+    const w = Math.max(...r.kernels.map((k) => k.name.length));
+    for (const k of r.kernels) o.push(`  ${k.name.padEnd(w)}  ${throughputText(k)}  [${k.backend}, ${k.source}]`);
+    o.push('');
+    o.push(r.shard ? 'semantic coverage: judged on the merged report (bitexact merge) — this is a shard' : 'semantic coverage:');
+    for (const k of r.kernels) {
+      if (k.coverage.missing.length) o.push(`  ${k.name.padEnd(w)}  ${k.coverage.missing.length} cell(s) never exercised: ${k.coverage.missing.join(', ')}`);
+      else o.push(`  ${k.name.padEnd(w)}  all ${k.coverage.required.length} required cells exercised`);
+    }
+    o.push('');
+  }
+  if (r.unavailable.length) {
+    o.push('not runnable here:');
+    for (const u of r.unavailable) o.push(`  ${u.name}: ${u.why}`);
+    o.push('');
+  }
+  for (const f of failures(r)) {
+    o.push(`==== FAILED ${f.kernel} / ${f.property} ====`, f.text);
+    o.push('');
+  }
+  const gp = gateProblems(r);
+  if (gp.length) { o.push('problems:', ...gp.map((p) => `  ${p}`), ''); }
+  const cov = r.problems.filter((p) => !gp.includes(p) && p.includes('semantic coverage'));
+  if (cov.length) { o.push('the gate also fails on coverage (raise --runs or --time-budget):', ...cov.map((p) => `  ${p}`), ''); }
+  o.push(verdictLine(r));
+  return o.join('\n') + '\n';
+}

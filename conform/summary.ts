@@ -1,0 +1,149 @@
+// What every report of a ConformReport shows, computed once: the kernel x property rows, op
+// names, throughput, the coverage cells arranged as heat-map tables, the failures. The terminal
+// summary (cli/conform.ts), markdown, HTML and JUnit renderers all read these.
+import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
+
+/** ABI tag -> op name (SPEC section 2). */
+export const OP_NAMES = [
+  'done', 'clear', 'load_tile',
+  'scalar_min', 'scalar_max', 'scalar_add', 'scalar_mul', 'scalar_sub', 'scalar_sub_f', 'leaky_relu',
+  'per_row_min', 'per_row_max', 'per_row_add', 'per_row_mul', 'per_row_sub', 'per_row_sub_f',
+  'per_col_min', 'per_col_max', 'per_col_add', 'per_col_mul', 'per_col_sub', 'per_col_sub_f',
+  'q_scale', 'rounding_shift_right', 'shift_left', 'add_unicast', 'add_row_col_products', 'store', 'add_mat_mul',
+] as const;
+
+export const opName = (tag: number): string => OP_NAMES[tag] ?? `tag${tag}`;
+
+/** Op names of a tag set, families collapsed when complete ("scalar_*" for all six bins). */
+export function opList(tags: readonly number[]): string[] {
+  const set = new Set(tags);
+  const out: string[] = [];
+  const fam = (from: number, name: string) => {
+    const all = [0, 1, 2, 3, 4, 5].every((b) => set.has(from + b));
+    if (all) out.push(`${name}_*`);
+    else for (let b = 0; b < 6; b++) if (set.has(from + b)) out.push(opName(from + b));
+  };
+  for (let t = 0; t < OP_NAMES.length; t++) {
+    if (t === 3) { fam(3, 'scalar'); t = 8; continue; }
+    if (t === 10) { fam(10, 'per_row'); t = 15; continue; }
+    if (t === 16) { fam(16, 'per_col'); t = 21; continue; }
+    if (set.has(t)) out.push(opName(t));
+  }
+  return out;
+}
+
+export interface Row {
+  kernel: string;
+  property: string;
+  status: PropertyResult['status'];
+  ran: number;
+  passed: number;
+  failed: number;
+  refused: number;
+  /** skip reason, or why a run proves nothing */
+  note: string;
+  seconds: number;
+}
+
+export function summaryRows(r: ConformReport): Row[] {
+  return r.kernels.flatMap((k) => k.properties.map((p) => ({
+    kernel: k.name, property: p.property, status: p.status, ran: p.ran, passed: p.passed, failed: p.failed, refused: p.refused,
+    note: p.skipped ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds,
+  })));
+}
+
+export const fmtRate = (x: number | undefined): string => (x === undefined ? '-' : x >= 100 ? `${Math.round(x)}` : x.toFixed(1));
+
+/** "tile 1234 cases/s, frame 56 cases/s" */
+export function throughputText(k: KernelReport): string {
+  const parts: string[] = [];
+  if (k.throughput.tile !== undefined) parts.push(`tile ${fmtRate(k.throughput.tile)} cases/s`);
+  if (k.throughput.frame !== undefined) parts.push(`frame ${fmtRate(k.throughput.frame)} cases/s`);
+  return parts.join(', ') || 'no cases run';
+}
+
+export interface Failure {
+  kernel: string;
+  property: string;
+  kind: string;
+  message: string;
+  text: string;
+  fixture?: string;
+  repro?: string;
+  reproBuild?: string;
+  reproRun?: string;
+}
+
+export function failures(r: ConformReport): Failure[] {
+  return r.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p): Failure => ({
+    kernel: k.name, property: p.property,
+    kind: p.failure?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
+    message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
+    text: p.failure?.text ?? p.skipped ?? '',
+    fixture: p.failure?.fixture, repro: p.failure?.repro, reproBuild: p.failure?.reproBuild, reproRun: p.failure?.reproRun,
+  })));
+}
+
+/** Problems that belong to no kernel (bad options, unreadable libraries). */
+export const gateProblems = (r: ConformReport): string[] =>
+  r.problems.filter((p) => !r.kernels.some((k) => p.startsWith(`${k.name} `) || p.startsWith(`${k.name}:`)));
+
+export const verdictLine = (r: ConformReport): string => {
+  const n = r.kernels.length;
+  const failedK = r.kernels.filter((k) => k.properties.some((p) => p.status === 'failed')).length;
+  if (r.ok) return `PASS: ${n} kernel(s) conform (seed ${r.seed})`;
+  const what = failedK ? `${failedK} of ${n} kernel(s) failed` : `${r.problems.length} problem(s)`;
+  return `FAIL: ${what} (seed ${r.seed})`;
+};
+
+// ---- coverage as heat-map tables -------------------------------------------------------
+
+export interface HeatCell { name: string; hits: number; required: boolean }
+export interface HeatTable { title: string; cols: string[]; rows: { label: string; cells: (HeatCell | null)[] }[] }
+
+/** Where a cell name goes: [table, row, column]. */
+function place(cell: string): [string, string, string] {
+  const p = cell.split('.');
+  const rounding = (op: string) => (op === 'q_scale' ? 'q_scale' : 'rounding_shift_right');
+  if ((p[0] === 'q_scale' || p[0] === 'rsr') && p[1] === 'in') return ['rounding inputs (extreme values)', rounding(p[0]), p[2]];
+  if (p[0] === 'q_scale' && p[1] === 'neg_mult') return ['q_scale (tie x policy)', 'negative mult', p[2]];
+  if ((p[0] === 'q_scale' || p[0] === 'rsr') && p.length === 3) return [`${rounding(p[0])} (tie x policy)`, p[1], p[2]];
+  if (p[0] === 'store' || p[0] === 'add_unicast') return [`${p[0]} (layout x item size)`, p[1], p[2]];
+  if (p[0] === 'op' && (p[1] === 'scalar' || p[1] === 'per_row' || p[1] === 'per_col') && p[2]) return ['binary ops (bin x family)', p[2], p[1]];
+  if (p[0] === 'op') return ['ops', p.slice(1).join('.'), 'hits'];
+  if (p[0] === 'k') return ['depth k', 'k', p.slice(1).join('.')];
+  if (p[0] === 'leaky_relu' || p[0] === 'shift_left') return ['op edge cases', p[0], p.slice(1).join('.')];
+  return ['shapes, chains, data', p[0], p.slice(1).join('.')];
+}
+
+const ORDER = ['ops', 'binary ops (bin x family)', 'q_scale (tie x policy)', 'rounding_shift_right (tie x policy)', 'rounding inputs (extreme values)', 'store (layout x item size)', 'add_unicast (layout x item size)', 'depth k', 'shapes, chains, data', 'op edge cases'];
+
+/** The kernel's coverage cells (required and hit) as tables of row x column. */
+export function heatTables(k: KernelReport): HeatTable[] {
+  const required = new Set(k.coverage.required);
+  const names = [...new Set([...k.coverage.required, ...Object.keys(k.coverage.hits)])];
+  const tables = new Map<string, { rows: string[]; cols: string[]; cells: Map<string, HeatCell> }>();
+  for (const name of names) {
+    const [t, r, c] = place(name);
+    const tb = tables.get(t) ?? { rows: [] as string[], cols: [] as string[], cells: new Map<string, HeatCell>() };
+    if (!tb.rows.includes(r)) tb.rows.push(r);
+    if (!tb.cols.includes(c)) tb.cols.push(c);
+    tb.cells.set(`${r}\u0000${c}`, { name, hits: k.coverage.hits[name] ?? 0, required: required.has(name) });
+    tables.set(t, tb);
+  }
+  return [...tables.entries()]
+    .sort(([a], [b]) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b))
+    .map(([title, tb]) => ({
+      title, cols: tb.cols,
+      rows: tb.rows.map((label) => ({ label, cells: tb.cols.map((c) => tb.cells.get(`${label}\u0000${c}`) ?? null) })),
+    }));
+}
+
+/** 0..4: how hot a hit count is relative to the kernel's busiest cell (log scale). */
+export function heatLevel(hits: number, max: number): number {
+  if (hits <= 0) return 0;
+  if (max <= 1) return 4;
+  return 1 + Math.min(3, Math.floor((3 * Math.log(hits)) / Math.log(max) + 1e-9));
+}
+
+export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values(k.coverage.hits));
