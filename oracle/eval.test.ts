@@ -101,6 +101,7 @@ describe('fast oracle', () => {
     matmulInto(acc, A, B, 1, 1, k);
     // 5 + 140000 * 16384 = 5 + 2293760000, minus 2^32
     expect(acc[0]).toBe(-2001207291);
+    expect(() => matmulInto(acc, A, B, 2, 1, k)).toThrow('A must be 2 x 140000');
     // 5 x 3 x 2 by hand: A = [[1, -2], [3, 4], [-128, -128], [0, 1], [127, -128]], B = [[1, 2, -128], [-1, 5, -128]]
     const acc2 = new Int32Array(15).fill(1);
     matmulInto(acc2, Int8Array.from([1, -2, 3, 4, -128, -128, 0, 1, 127, -128]), Int8Array.from([1, 2, -128, -1, 5, -128]), 5, 3, 2);

@@ -96,15 +96,25 @@ const K_CHUNK = 1024;  // per chunk a lane sums at most 1024 * 2^14 = 2^24 in ma
  *  hi = round(s / 2^26), lo = s - hi * 2^26; each chunk is then added into acc with `| 0`.
  *  The 4-row x 2-pair register blocking is only for speed. */
 export function prepareMatmul(A: Int8Array, B: Int8Array, m: number, n: number, k: number): (acc: Int32Array) => void {
+  if (A.length !== m * k || B.length !== k * n) throw new RangeError(`prepareMatmul: A must be ${m} x ${k} and B ${k} x ${n}`);
+  return matmulKernel(Float64Array.from(A), packColumnPairs((kk, j) => B[kk * n + j], n, k), m, n, k);
+}
+
+/** Bt[p*k + kk] = B[kk][2p] + B[kk][2p+1] * 2^26 (the second lane 0 for an odd last column). */
+function packColumnPairs(get: (kk: number, j: number) => number, n: number, k: number): Float64Array {
   const np = (n + 1) >> 1;
-  const Bt = new Float64Array(np * k);   // Bt[p*k + kk] = B[kk][2p] + B[kk][2p+1] * 2^26
+  const Bt = new Float64Array(np * k);
   for (let kk = 0; kk < k; kk++) {
     for (let p = 0; p < np; p++) {
       const j = 2 * p;
-      Bt[p * k + kk] = B[kk * n + j] + (j + 1 < n ? B[kk * n + j + 1] * LANE : 0);
+      Bt[p * k + kk] = get(kk, j) + (j + 1 < n ? get(kk, j + 1) * LANE : 0);
     }
   }
-  const Af = Float64Array.from(A);
+  return Bt;
+}
+
+function matmulKernel(Af: Float64Array, Bt: Float64Array, m: number, n: number, k: number): (acc: Int32Array) => void {
+  const np = (n + 1) >> 1;
   return (acc: Int32Array): void => {
     const put = (i: number, p: number, s: number): void => {
       const hi = Math.round(s / LANE);
@@ -159,11 +169,15 @@ export function matmulInto(acc: Int32Array, A: Int8Array, B: Int8Array, m: numbe
   prepareMatmul(A, B, m, n, k)(acc);
 }
 
-const flat8 = (x: readonly (readonly number[])[], rows: number, cols: number): Int8Array => {
-  const out = new Int8Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = x[i][j];
-  return out;
-};
+/** The matmul of a case's nested a (m x k) and b (k x n), prepared without intermediate copies. */
+function prepareCaseMatmul(a: readonly (readonly number[])[], b: readonly (readonly number[])[], m: number, n: number, k: number): (acc: Int32Array) => void {
+  const Af = new Float64Array(m * k);
+  for (let i = 0; i < m; i++) {
+    const row = a[i];
+    for (let kk = 0; kk < k; kk++) Af[i * k + kk] = row[kk];
+  }
+  return matmulKernel(Af, packColumnPairs((kk, j) => b[kk][j], n, k), m, n, k);
+}
 
 const toRows = (x: Int32Array, m: number, n: number): number[][] => {
   const out: number[][] = new Array(m);
@@ -205,7 +219,7 @@ export function evalChainFast(c: ChainInput, opts: EvalOptions = {}): EvalResult
         break;
       }
       case 'add_mat_mul':
-        matmul ??= prepareMatmul(flat8(c.a, m, k), flat8(c.b, k, n), m, n, k);
+        matmul ??= prepareCaseMatmul(c.a, c.b, m, n, k);
         matmul(acc);
         break;
       default: throw new RangeError(`unknown op ${JSON.stringify(op)}`);
