@@ -278,6 +278,14 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
     for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push(`${k.name} / ${p.property}: ${p.failure?.verdict.kind ?? 'ran zero cases'}: ${p.failure?.verdict.message ?? ''}`);
     if (k.coverage.missing.length) problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}`);
   }
+  // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge
+  // of shards that gated nothing must not pass
+  for (const r of parts) {
+    for (const p of r.problems) {
+      if (!r.kernels.some((k) => p.startsWith(`${k.name} `) || p.startsWith(`${k.name}:`)) && !problems.includes(p)) problems.push(p);
+    }
+  }
+  if (kernels.length === 0 && problems.length === 0) problems.push('no kernel to gate: none is runnable here');
   const unavailable = parts.flatMap((p) => p.unavailable).filter((u, i, all) => all.findIndex((x) => x.name === u.name) === i);
   return {
     format: REPORT_FORMAT, seed: parts[0].seed, started: parts[0].started, seconds: parts.reduce((s, p) => s + p.seconds, 0),

@@ -1,0 +1,114 @@
+// The reports of a small real run (the example external kernel and its buggy copy, so the report
+// has a failure): the HTML page is loaded in headless Chromium and its DOM must hold the summary
+// table with every kernel x property, the coverage heat map and the failure section; the
+// markdown and JUnit renderers are checked on the same report.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { conformance, type ConformReport } from './engine.js';
+import { renderHtml } from './report-html.js';
+import { renderMarkdown } from './report-markdown.js';
+import { renderJunit } from './report-junit.js';
+import { heatLevel, heatTables, opList } from './summary.js';
+import { PKG_ROOT } from '../native/targets.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'bitexact-report-'));
+const EX = join(PKG_ROOT, 'examples', 'external-kernel');
+
+function buildLib(src: string): string {
+  const out = join(tmp, src.replace(/\.c$/, '.so'));
+  execFileSync('cc', ['-O2', '-shared', '-fPIC', `-I${join(PKG_ROOT, 'native', 'include')}`, join(EX, src), '-o', out], { stdio: 'pipe' });
+  return out;
+}
+
+const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
+
+function dumpDom(file: string): string {
+  const profile = mkdtempSync(join(tmpdir(), 'bitexact-chromium-'));
+  const r = spawnSync(chromium!, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(file).href,
+  ], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return r.stdout;
+}
+
+describe('conformance reports', () => {
+  let report: ConformReport;
+  beforeAll(async () => {
+    report = await conformance({
+      kernelLibs: [buildLib('ext_kernel.c'), buildLib('ext_kernel_buggy.c')], builtins: false,
+      runs: 30, seed: 4242, fixtureDir: join(tmp, 'fixtures'), aarch64: false,
+    });
+  });
+
+  test('HTML in headless Chromium: summary table, heat map, failure section', (ctx) => {
+    if (!chromium) {
+      console.warn('chromium not installed: apt-get install chromium (the HTML report test is skipped)');
+      ctx.skip('chromium not installed: apt-get install chromium');
+      return;
+    }
+    expect(report.ok).toBe(false);
+    const file = join(tmp, 'report.html');
+    writeFileSync(file, renderHtml(report));
+    const dom = dumpDom(file);
+    // Chromium parsed it and ran its script (which counts the summary rows)
+    const rows = report.kernels.reduce((s, k) => s + k.properties.length, 0);
+    expect(dom).toMatch(new RegExp(`<html[^>]* data-rendered="${rows}"`));
+    expect(dom).toContain('<table id="summary">');
+    for (const k of report.kernels) {
+      for (const p of k.properties) {
+        expect(dom).toMatch(new RegExp(`<tr class="${p.status}" data-kernel="${k.name}" data-property="${p.property}">`));
+      }
+      // the heat map: a section per kernel with coloured cells, missing required cells flagged
+      expect(dom).toContain(`<section class="kernel-coverage" id="coverage-${k.name}" data-kernel="${k.name}" data-missing="${k.coverage.missing.length}">`);
+      for (const cell of k.coverage.missing) expect(dom).toContain(`<td class="missing" data-cell="${cell}"`);
+    }
+    expect(dom).toMatch(/<table class="heatmap">/);
+    expect(dom).toMatch(/<td class="h[1-4]" data-cell="op\.store"/);
+    // the failure section: the buggy kernel's shrunk cases with fixture and repro.c
+    const failed = report.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p) => [k.name, p.property]));
+    expect(failed.length).toBeGreaterThan(0);
+    expect(dom).toContain(`<section id="failures" data-count="${failed.length}">`);
+    for (const [k, p] of failed) expect(dom).toContain(`<article class="failure" data-kernel="${k}" data-property="${p}">`);
+    expect(dom).toContain('differing cells');
+    expect(dom).toContain('.repro.c');
+    expect(dom).toContain('class="verdict fail"');
+  });
+
+  test('markdown: summary table, heat-map tables, failures in code blocks, throughput', () => {
+    const md = renderMarkdown(report);
+    expect(md).toMatch(/^# bitexact conformance report\n\n\*\*FAIL: 1 of 2 kernel\(s\) failed \(seed 4242\)\*\*/);
+    for (const k of report.kernels) {
+      for (const p of k.properties) expect(md).toContain(`| \`${k.name}\` | ${p.property} | ${p.status === 'failed' ? '**FAILED**' : p.status} | ${p.ran} |`);
+      expect(md).toContain(`### \`${k.name}\``);
+    }
+    expect(md).toContain('**binary ops (bin x family)**');
+    expect(md).toContain('## Kernels and throughput');
+    expect(md).toMatch(/### `ext_buggy_i32_4x4` \/ tile: mismatch\n\n```text\next_buggy_i32_4x4: mismatch/);
+    expect(md).toMatch(/- repro\.c: `[^`]+\.repro\.c`/);
+  });
+
+  test('JUnit: a testsuite per kernel, a testcase per property, failures with the shrunk case', () => {
+    const xml = renderJunit(report);
+    const suites = xml.match(/<testsuite /g) ?? [];
+    expect(suites.length).toBe(2);
+    for (const k of report.kernels) {
+      const failed = k.properties.filter((p) => p.status === 'failed').length + (k.coverage.missing.length ? 1 : 0);
+      expect(xml).toContain(`<testsuite name="${k.name}" tests="${k.properties.length + 1}" failures="${failed}"`);
+    }
+    expect(xml).toMatch(/<failure type="mismatch" message="[^"]*cell\(s\) differ[^"]*">ext_buggy_i32_4x4: mismatch/);
+    expect(xml).not.toMatch(/<[^>]*<[^/]/); // no unescaped < inside a tag
+  });
+
+  test('heat-map helpers', () => {
+    expect([0, 1, 10, 100, 1000].map((h) => heatLevel(h, 1000))).toEqual([0, 1, 2, 3, 4]);
+    expect(opList([0, 1, 3, 4, 5, 6, 7, 8, 10, 27, 28])).toEqual(['done', 'clear', 'scalar_*', 'per_row_min', 'store', 'add_mat_mul']);
+    const k = report.kernels[0];
+    const cells = heatTables(k).flatMap((t) => t.rows.flatMap((r) => r.cells)).filter((c) => c !== null).map((c) => c!.name);
+    expect(new Set(cells)).toEqual(new Set([...k.coverage.required, ...Object.keys(k.coverage.hits)]));
+  });
+});
