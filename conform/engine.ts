@@ -202,6 +202,8 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       });
       const failed = out.failed > 0 || Boolean(out.failure);
       // a standalone C reproducer next to the fixture (packing failures are the packer's, not the kernel's)
+      // an external kernel's replay / rerun hints need its library
+      if (out.failure && u.target.source !== 'builtin') out.failure.text = out.failure.text.split(` --kernel ${name}`).join(` --kernel-lib ${u.target.source} --kernel ${name}`);
       if (out.failure?.fixture && out.failure.case && u.prop.name !== 'packing') {
         try {
           const r = await writeRepro(u.target, out.failure.case, { source: u.target.source, verdict: out.failure.verdict, fixture: out.failure.fixture });

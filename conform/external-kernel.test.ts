@@ -82,6 +82,7 @@ describe('external kernel example', () => {
       const src = readFileSync(f.repro!, 'utf8');
       expect(src.match(/#include "[^"]+"/g)).toEqual(['#include "bitexact/kernel.h"']);
       expect(f.text).toContain(`repro.c: ${f.repro}`);
+      expect(f.text).toContain(`replay: npx bitexact replay ${f.fixture} --kernel-lib ${buggy} --kernel ext_buggy_i32_4x4`);
       const exe = f.repro!.replace(/\.c$/, '');
       execFileSync('cc', ['-O1', '-Wall', '-Werror', `-I${INCLUDE}`, f.repro!, '-o', exe, '-ldl'], { stdio: 'pipe' });
       const run = spawnSync(exe, [buggy], { encoding: 'utf8' });

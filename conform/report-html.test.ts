@@ -12,7 +12,7 @@ import { conformance, type ConformReport } from './engine.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 import { renderJunit } from './report-junit.js';
-import { heatLevel, heatTables, opList } from './summary.js';
+import { coverageJudged, heatLevel, heatTables, opList } from './summary.js';
 import { PKG_ROOT } from '../native/targets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-report-'));
@@ -90,6 +90,9 @@ describe('conformance reports', () => {
     expect(md).toContain('## Kernels and throughput');
     expect(md).toMatch(/### `ext_buggy_i32_4x4` \/ tile: mismatch\n\n```text\next_buggy_i32_4x4: mismatch/);
     expect(md).toMatch(/- repro\.c: `[^`]+\.repro\.c`/);
+    // an external kernel's replay command names its library
+    expect(md).toMatch(/replay: `npx bitexact replay \S+\.json --kernel-lib \S+ext_kernel_buggy\.so --kernel ext_buggy_i32_4x4`/);
+    expect(md).toContain('_not judged: a property failed or was interrupted, so the run stopped early_');
   });
 
   test('JUnit: a testsuite per kernel, a testcase per property, failures with the shrunk case', () => {
@@ -97,7 +100,7 @@ describe('conformance reports', () => {
     const suites = xml.match(/<testsuite /g) ?? [];
     expect(suites.length).toBe(2);
     for (const k of report.kernels) {
-      const failed = k.properties.filter((p) => p.status === 'failed').length + (k.coverage.missing.length ? 1 : 0);
+      const failed = k.properties.filter((p) => p.status === 'failed').length + (coverageJudged(k) && k.coverage.missing.length ? 1 : 0);
       expect(xml).toContain(`<testsuite name="${k.name}" tests="${k.properties.length + 1}" failures="${failed}"`);
     }
     expect(xml).toMatch(/<failure type="mismatch" message="[^"]*cell\(s\) differ[^"]*">ext_buggy_i32_4x4: mismatch/);

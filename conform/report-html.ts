@@ -2,7 +2,7 @@
 // no external resource): verdict, summary table, kernels with throughput, the semantic coverage
 // heat map as coloured table cells (missing required cells in red), and the shrunk failures.
 import type { ConformReport } from './engine.js';
-import { failures, fmtRate, gateProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const esc = (s: string | number): string =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -91,7 +91,9 @@ export function renderHtml(r: ConformReport): string {
     for (const k of r.kernels) {
       const max = maxHits(k);
       o.push(`<section class="kernel-coverage" id="coverage-${slug(k.name)}" data-kernel="${esc(k.name)}" data-missing="${k.coverage.missing.length}">`);
-      o.push(`<h3><code>${esc(k.name)}</code> — ${k.coverage.missing.length ? `<span class="status-failed">${k.coverage.missing.length} required cell(s) never exercised</span>` : `all ${k.coverage.required.length} required cells exercised`}</h3>`);
+      const state = !coverageJudged(k) ? `not judged: a property failed or was interrupted (${k.coverage.missing.length} cell(s) not reached)`
+        : k.coverage.missing.length ? `<span class="status-failed">${k.coverage.missing.length} required cell(s) never exercised</span>` : `all ${k.coverage.required.length} required cells exercised`;
+      o.push(`<h3><code>${esc(k.name)}</code> — ${state}</h3>`);
       for (const t of heatTables(k)) {
         o.push(`<div class="heat-group"><h4>${esc(t.title)}</h4><table class="heatmap"><thead><tr><th></th>${t.cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>`);
         for (const row of t.rows) {
@@ -114,7 +116,7 @@ export function renderHtml(r: ConformReport): string {
     o.push(`<article class="failure" data-kernel="${esc(f.kernel)}" data-property="${esc(f.property)}"><h3><code>${esc(f.kernel)}</code> / ${esc(f.property)}: ${esc(f.kind)}</h3>`);
     o.push(`<pre><code>${esc(f.text)}</code></pre>`);
     const li: string[] = [];
-    if (f.fixture) li.push(`<li>fixture: <code>${esc(f.fixture)}</code> — replay: <code>npx bitexact replay ${esc(f.fixture)} --kernel ${esc(f.kernel)}</code></li>`);
+    if (f.fixture) li.push(`<li>fixture: <code>${esc(f.fixture)}</code> — replay: <code>${esc(replayCommand(f))}</code></li>`);
     if (f.repro) li.push(`<li>repro.c: <code>${esc(f.repro)}</code><br>build: <code>${esc(f.reproBuild ?? '')}</code><br>run: <code>${esc(f.reproRun ?? '')}</code></li>`);
     if (li.length) o.push(`<ul>${li.join('')}</ul>`);
     o.push('</article>');

@@ -3,7 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
-import { failures, fmtRate, gateProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
 
@@ -62,7 +62,8 @@ export function renderMarkdown(r: ConformReport): string {
     for (const k of r.kernels) {
       const max = maxHits(k);
       out.push(`### \`${k.name}\``, '');
-      if (k.coverage.missing.length) out.push(`**missing:** ${k.coverage.missing.map((c) => `\`${c}\``).join(', ')}`, '');
+      if (!coverageJudged(k)) out.push('_not judged: a property failed or was interrupted, so the run stopped early_', '');
+      else if (k.coverage.missing.length) out.push(`**missing:** ${k.coverage.missing.map((c) => `\`${c}\``).join(', ')}`, '');
       else if (k.coverage.required.length) out.push(`every required cell exercised (${k.coverage.required.length})`, '');
       for (const t of heatTables(k)) {
         out.push(`**${t.title}**`, '');
@@ -81,7 +82,7 @@ export function renderMarkdown(r: ConformReport): string {
   for (const f of fs) {
     out.push(`### \`${f.kernel}\` / ${f.property}: ${f.kind}`, '');
     out.push(codeBlock(f.text), '');
-    if (f.fixture) out.push(`- fixture: \`${f.fixture}\` (replay: \`npx bitexact replay ${f.fixture} --kernel ${f.kernel}\`)`);
+    if (f.fixture) out.push(`- fixture: \`${f.fixture}\` (replay: \`${replayCommand(f)}\`)`);
     if (f.repro) out.push(`- repro.c: \`${f.repro}\``, `  - build: \`${f.reproBuild ?? ''}\``, `  - run: \`${f.reproRun ?? ''}\``);
     out.push('');
   }

@@ -64,6 +64,8 @@ export function throughputText(k: KernelReport): string {
 
 export interface Failure {
   kernel: string;
+  /** 'builtin' or the kernel's library */
+  source: string;
   property: string;
   kind: string;
   message: string;
@@ -76,7 +78,7 @@ export interface Failure {
 
 export function failures(r: ConformReport): Failure[] {
   return r.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p): Failure => ({
-    kernel: k.name, property: p.property,
+    kernel: k.name, source: k.source, property: p.property,
     kind: p.failure?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
     message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
     text: p.failure?.text ?? p.skipped ?? '',
@@ -147,3 +149,10 @@ export function heatLevel(hits: number, max: number): number {
 }
 
 export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values(k.coverage.hits));
+
+/** The replay command of a fixture (external kernels need their library). */
+export const replayCommand = (f: Failure): string =>
+  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}`;
+
+/** A kernel with a failed property stopped early: its coverage is not judged. */
+export const coverageJudged = (k: KernelReport): boolean => !k.properties.some((p) => p.status === 'failed' || p.interrupted);
