@@ -14,7 +14,7 @@ import { describeCell, type Verdict } from '../properties/check.js';
 import { readCase } from '../oracle/case.js';
 import type { Case } from '../oracle/types.js';
 import type { KernelDesc } from '../native/backend.js';
-import { PKG_ROOT } from '../native/targets.js';
+import { discoverTargets, PKG_ROOT } from '../native/targets.js';
 import { main } from '../cli/main.js';
 import { bufferIo } from '../cli/util.js';
 
@@ -131,6 +131,25 @@ describe('external kernel example', () => {
     expect(io.stderr).toContain('disagrees with the oracle');
     expect(io.stderr).toContain('differing cells');
     expect(io.stdout).not.toBe(oracle.stdout);
+  });
+
+  test('repro.c of a builtin kernel: the printed build line links the kernel sources', async () => {
+    const ps = bad.kernels[0].properties;
+    const failing = ps.find((p) => p.property === 'frame' && p.failure) ?? ps.find((p) => p.failure)!;
+    const c = failing.failure!.case as Case;
+    const targets = await discoverTargets({ aarch64: false });
+    try {
+      const generic = targets.targets.find((t) => t.kernel.name === 'generic_i32_4x4')!;
+      const file = join(tmp, 'builtin-repro.c');
+      const r = reproSource(c, generic.kernel, { source: 'builtin', backend: generic.backend.name }, file);
+      writeFileSync(file, r.text);
+      expect(r.build).toContain('-DBX_REPRO_LINK=bx_builtin_kernels');
+      const run = spawnSync('sh', ['-c', `${r.build} && ${r.run}`], { cwd: PKG_ROOT, encoding: 'utf8' });
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('OK: generic_i32_4x4 agrees with the oracle');
+    } finally {
+      await targets.close();
+    }
   });
 
   test('eval --kernel: exit 3 naming the op a kernel refuses', async () => {
