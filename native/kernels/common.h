@@ -147,7 +147,7 @@ BX_INLINE void bx_store_item(char *p, uint32_t v, uintptr_t item_size) {
   }
 }
 
-/* 4-byte little-endian load from a byte pointer (packed panels, broadcast sources). */
+/* Unaligned 4-byte load (native byte order) from a byte pointer: packed panels, broadcasts. */
 BX_INLINE int32_t bx_load_i32(const void *p) {
   int32_t v;
   memcpy(&v, p, 4);

@@ -1,7 +1,7 @@
 /*
  * x86_avx2_i32_8x8 — AVX2 kernel, 8 x 8 i32 tile in eight ymm registers.
  *
- * Layout: acc[j] holds column j, lane i = row i (column-major, like tract's x86 kernels), so a
+ * Layout: acc[j] holds column j, lane i = row i (column-major), so a
  * PerRow vector is one load and a column-major Store (the frame's border scratch) is one store
  * per column.
  *

@@ -11,7 +11,7 @@
  *
  * Build and run (see the Makefile next to this file):
  *   make -C native/kernels/test selftest     # -O2 -fsanitize=undefined,address, runs the test
- *   make -C native/kernels/test bench        # -O2 -march=native-free build, 512^3 GOPS
+ *   make -C native/kernels/test bench        # -O2, no sanitizers: 512^3 GOPS per kernel
  * Usage: kernel_selftest [--cases N] [--seed S] [--kernel NAME] [--case N] [--bench] [--verbose]
  * Exit status: 0 when every case matched, 1 on any mismatch (a reproducer line is printed).
  */
