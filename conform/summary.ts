@@ -94,8 +94,13 @@ export const verdictLine = (r: ConformReport): string => {
   const n = r.kernels.length;
   const failedK = r.kernels.filter((k) => k.properties.some((p) => p.status === 'failed')).length;
   if (r.ok) return `PASS: ${n} kernel(s) conform (seed ${r.seed})`;
-  const what = failedK ? `${failedK} of ${n} kernel(s) failed` : `${r.problems.length} problem(s)`;
-  return `FAIL: ${what} (seed ${r.seed})`;
+  const parts: string[] = [];
+  if (failedK) parts.push(`${failedK} of ${n} kernel(s) failed`);
+  const cov = r.problems.filter((p) => p.includes(': semantic coverage incomplete')).length;
+  if (cov) parts.push(`semantic coverage incomplete for ${cov} kernel(s)`);
+  const gp = gateProblems(r).length;
+  if (gp || parts.length === 0) parts.push(`${gp || r.problems.length} problem(s)`);
+  return `FAIL: ${parts.join(', ')} (seed ${r.seed})`;
 };
 
 // ---- coverage as heat-map tables -------------------------------------------------------
