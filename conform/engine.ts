@@ -239,8 +239,11 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     for (const p of k.properties) if (p.status === 'failed') problems.push(`${k.name} / ${p.property}: ${p.failure?.verdict.kind ?? 'failed'}: ${p.failure?.verdict.message ?? p.skipped ?? ''}`);
     // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the union)
     const ranCases = k.properties.some((p) => p.ran > 0 && p.property !== 'packing');
-    if (!shard && ranCases && k.coverage.missing.length && !k.properties.some((p) => p.status === 'failed' || p.interrupted)) {
-      problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}`);
+    // (a failed property stops early, so its kernel's coverage is not judged; an interrupted
+    // run is: a time budget too small to exercise every cell is not a pass)
+    if (!shard && ranCases && k.coverage.missing.length && !k.properties.some((p) => p.status === 'failed')) {
+      const hint = k.properties.some((p) => p.interrupted) ? ' (the time budget cut the run short: raise --time-budget)' : ' (raise --runs)';
+      problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}${hint}`);
     }
   }
   await Promise.all(backends.map((b) => b.close()));

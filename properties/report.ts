@@ -6,7 +6,7 @@ import type { CellDiff, Verdict } from './check.js';
 const MAX_DIM = 12; // print at most this many rows / columns of a matrix
 
 function fmtMatrix(rows: readonly (readonly number[])[], mark?: (i: number, j: number) => boolean): string {
-  if (rows.length === 0) return '    (empty)';
+  if (rows.length === 0 || rows[0].length === 0) return `    (${rows.length} x 0: empty)`;
   const shown = rows.slice(0, MAX_DIM).map((r) => r.slice(0, MAX_DIM));
   const w = Math.max(...shown.flat().map((v) => String(v).length + 1), 2);
   const lines = shown.map((r, i) => '    ' + r.map((v, j) => (mark?.(i, j) ? `*${v}` : String(v)).padStart(w)).join(' ') + (rows[i].length > MAX_DIM ? ' ...' : ''));
