@@ -48,7 +48,7 @@ function interleaveArb(k: KernelDesc): fc.Arbitrary<Case> {
       const c: Case = {
         format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: depthK,
         a: expandA(a, k.mr, depthK), b: expandB(b, depthK, k.nr),
-        chain: expandChain(body, 'tile', k.mr, k.nr, () => true),
+        chain: expandChain(body, 'tile', k.mr, k.nr, () => true, k.packings.length),
       };
       return c;
     });
@@ -127,21 +127,40 @@ export const PROPERTIES: PropertyDef[] = [
       if (!v.ok) return v;
       if (!v.refused) return { ok: false, refused: false, kind: 'refusal', message: 'gating case did not contain an undeclared op (generator bug)' };
       const { fm, fn } = JSON.parse(c.note ?? '{}') as { fm: number; fn: number };
-      const frameChain = c.chain.filter((op) => op.op !== 'load_tile' && op.op !== 'add_unicast' && op.op !== 'per_row' && op.op !== 'per_col' && op.op !== 'add_row_col_products');
-      const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: frameChain };
-      // the kernel itself refuses the frame request before running anything
+      const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: retarget(c.chain, fm, fn) };
+      // the frame refuses a chain with an undeclared op before running anything (judged by runCase)
       const self = await runCase(t.backend, t.kernel, fc0);
-      if (!self.ok || !self.refused) return self.ok ? { ok: false, refused: false, kind: 'refusal', message: 'the frame ran a chain with an op the kernel does not declare' } : self;
-      const pick = selectKernel(all.map((x) => x.kernel), frameChain, fm, fn);
-      if (!pick) return { ok: false, refused: false, kind: 'refusal', message: `no runnable kernel declares every op of the chain (${frameChain.map((o) => o.op).join(', ')})` };
+      if (!self.ok || !self.refused) return self.ok ? { ok: true, refused: true } : self;
+      const pick = selectKernel(all.map((x) => x.kernel), fc0.chain, fm, fn);
+      if (!pick) return { ok: false, refused: false, kind: 'refusal', message: `no runnable kernel declares every op of the chain (${fc0.chain.map((o) => o.op).join(', ')})` };
       const fb = all.find((x) => x.kernel === pick)!;
-      const r = await runCase(fb.backend, fb.kernel, fc0);
+      // a packing index is the refusing kernel's own: the fallback uses its default packing
+      const fc1: Case = { ...fc0, chain: fc0.chain.map((op) => (op.op === 'add_mat_mul' ? { op: 'add_mat_mul' } : op)) };
+      const r = await runCase(fb.backend, fb.kernel, fc1);
       if (!r.ok) return { ...r, message: `fallback ${pick.name}: ${r.message}` };
       return { ok: true, refused: true };
     },
     cost: 2,
   },
 ];
+
+/** A tile-level chain adapted to an m x n frame: vectors and matrices resized by cycling,
+ *  load_tile (tile level only) replaced by clear + add_unicast of the same values. */
+function retarget(chain: Op[], m: number, n: number): Op[] {
+  const vec = (v: number[], len: number) => Array.from({ length: len }, (_, i) => v[i % v.length]);
+  const mat = (v: number[][]) => Array.from({ length: m }, (_, i) => vec(v[i % v.length], n));
+  return chain.flatMap((op): Op[] => {
+    switch (op.op) {
+      case 'load_tile': return [{ op: 'clear' }, { op: 'add_unicast', item_size: 4, layout: 'row_major', values: mat(op.values) }];
+      case 'per_row': return [{ ...op, values: vec(op.values, m) }];
+      case 'per_col': return [{ ...op, values: vec(op.values, n) }];
+      case 'add_row_col_products': return [{ ...op, rows: vec(op.rows, m), cols: vec(op.cols, n) }];
+      // broadcast layouts stay consistent: cycling repeats equal rows / columns
+      case 'add_unicast': return [{ ...op, values: mat(op.values) }];
+      default: return [op];
+    }
+  });
+}
 
 const resize = (a: number[][], m: number, k: number): number[][] => Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_x, kk) => a[i % a.length]?.[kk] ?? 0));
 const resizeB = (b: number[][], k: number, n: number): number[][] => Array.from({ length: k }, (_, kk) => Array.from({ length: n }, (_x, j) => b[kk][j % b[kk].length]));

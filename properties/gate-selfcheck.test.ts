@@ -1,0 +1,67 @@
+// The gate checks itself on the test kernel library (native/test-kernels): correct reference
+// kernels with two packings and an odd 3x5 tile must pass every property; a kernel declaring only
+// the required ops must be gated by refusal and frame fallback; kernels that crash, hang, write
+// outside their tile or into their chain must FAIL, with the right kind, shrunk — and the run
+// must go on (crash isolation).
+import { describe, it, expect, afterAll } from 'vitest';
+import { hostBackend, testKernelsPath, type KernelDesc } from '../native/backend.js';
+import { discoverTargets, type Target } from '../native/targets.js';
+import { PROPERTIES, propertyByName } from './kernel-properties.js';
+import { runCaseProperty, resolveSeed } from './run.js';
+
+describe('gate self-check on the test kernel library', async () => {
+  const seed = resolveSeed(process.env.BITEXACT_SEED);
+  console.log(`[bitexact] gate self-check: seed ${seed}`);
+  const builtins = await discoverTargets({ aarch64: false });
+  // a healthy test-kernel call takes well under 10 ms: a short timeout keeps the hang test's
+  // shrinking (every candidate hangs) quick
+  const backend = hostBackend({ timeoutMs: 800 });
+  const lib = await backend.loadLib(testKernelsPath());
+  afterAll(async () => { await backend.close(); await builtins.close(); });
+  const target = (name: string): Target => {
+    const kernel = lib.find((k) => k.name === name) as KernelDesc;
+    expect(kernel, name).toBeDefined();
+    return { kernel, backend };
+  };
+  const all = (t: Target): Target[] => [t, ...builtins.targets];
+  const run = (t: Target, prop: string, numRuns: number) => {
+    const p = propertyByName(prop)!;
+    return runCaseProperty({ kernel: t.kernel.name, property: prop, arb: p.arb(t.kernel), exec: (c) => p.exec(t, all(t), c), numRuns, seed, fixtureDir: null });
+  };
+
+  for (const name of ['test_ref_i32_4x4', 'test_ref_i32_3x5']) {
+    for (const p of PROPERTIES.filter((x) => x.name !== 'gating')) {
+      it(`${name} (correct, ${name.endsWith('3x5') ? 'non-square tile, ' : ''}two packings) passes ${p.name}`, async () => {
+        const out = await run(target(name), p.name, 60);
+        if (out.failure) throw new Error(out.failure.text);
+        expect(out.ran).toBe(60);
+      });
+    }
+  }
+
+  it('test_minimal_i32_4x4 refuses every undeclared op and the frame falls back, bit-exact', async () => {
+    const out = await run(target('test_minimal_i32_4x4'), 'gating', 60);
+    if (out.failure) throw new Error(out.failure.text);
+    expect(out.refused).toBe(60);
+  });
+
+  const broken: [string, string, string][] = [
+    ['test_crash_i32_4x4', 'crash', 'crashed'],
+    ['test_hang_i32_4x4', 'crash', 'hung'],
+    ['test_oob_i32_4x4', 'out_of_tile_write', 'outside'],
+    ['test_chainwrite_i32_4x4', 'out_of_tile_write', 'chain'],
+  ];
+  for (const [name, kind, words] of broken) {
+    it(`${name} is caught as ${kind} and shrunk, and the backend keeps working`, async () => {
+      const out = await run(target(name), 'tile', 30);
+      expect(out.failure, 'the broken kernel must be caught').toBeDefined();
+      expect(out.failure!.verdict.kind).toBe(kind);
+      expect(out.failure!.text).toContain(words);
+      // shrunk: a broken-on-every-matmul kernel needs no more than clear, matmul, store
+      expect(out.failure!.case.chain.length).toBeLessThanOrEqual(3);
+      // the run goes on: a correct kernel on the same backend still passes
+      const ok = await run(target('test_ref_i32_4x4'), 'tile', 5);
+      expect(ok.failure).toBeUndefined();
+    });
+  }
+});
