@@ -6,6 +6,7 @@
 import { openSync, readSync, closeSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Backend, KernelDesc } from '../native/backend.js';
+import type { Case } from '../oracle/types.js';
 import { discoverTargets, aarch64Backend, aarch64Unavailable, type Target } from '../native/targets.js';
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
@@ -106,7 +107,7 @@ export function elfMachine(path: string): 'x86_64' | 'aarch64' | 'unknown' {
   }
 }
 
-interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number }
+interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[] }
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
@@ -167,10 +168,12 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const units: Unit[] = [];
   for (const target of targets) for (const prop of props) {
     const total = Math.max(5, Math.round(runs / prop.cost));
+    // the deterministic edge sweep runs once: unsharded, or in the first shard
+    const examples = !shard || shard.index === 0 ? prop.examples?.(target.kernel) ?? [] : [];
     if (shard) {
       const per = Math.ceil(total / shard.count);
-      units.push({ target, prop, runs: Math.max(1, Math.min(per, total - per * shard.index)), seed: (seed + shard.index * 7919) | 0 });
-    } else units.push({ target, prop, runs: total, seed });
+      units.push({ target, prop, runs: examples.length + Math.max(1, Math.min(per, total - per * shard.index)), seed: (seed + shard.index * 7919) | 0, examples });
+    } else units.push({ target, prop, runs: examples.length + total, seed, examples });
   }
   opts.onEvent?.({ type: 'start', seed, units: units.map((u) => ({ kernel: u.target.kernel.name, property: u.prop.name, runs: u.runs })) });
   const budgetPerUnit = opts.timeBudgetSeconds ? (opts.timeBudgetSeconds * 1000) / Math.max(1, units.length) : undefined;
@@ -195,7 +198,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     } else {
       const out = await runCaseProperty({
         kernel: name, property: u.prop.name, arb: u.prop.arb(u.target.kernel),
-        exec: (c) => u.prop.exec(u.target, allTargets, c), numRuns: u.runs, seed: u.seed,
+        exec: (c) => u.prop.exec(u.target, allTargets, c), numRuns: u.runs, seed: u.seed, examples: u.examples,
         timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir,
         onCase: (c) => { if (u.prop.name !== 'packing') kr.cov.record(c); },
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }),

@@ -181,7 +181,7 @@ export function opTemplate(level: 'tile' | 'frame', allowed: (t: OpTemplate['t']
   addT('per_col', 2, fc.record({ t: fc.constant('per_col' as const), bin: bin(), data: i32Data() }));
   addT('q_scale', 2, fc.record({ t: fc.constant('q_scale' as const), shift: qShift(), policy: policy(), mult: i32Value() }));
   addT('rounding_shift_right', 2, fc.record({ t: fc.constant('rounding_shift_right' as const), shift: rsrShift(), policy: policy() }));
-  addT('shift_left', 1, fc.record({ t: fc.constant('shift_left' as const), shift: fc.oneof(fc.integer({ min: 0, max: 31 }), fc.constantFrom(0, 1, 31)) }));
+  addT('shift_left', 2, fc.record({ t: fc.constant('shift_left' as const), shift: fc.oneof(fc.integer({ min: 0, max: 31 }), fc.constantFrom(0, 1, 31)) }));
   addT('add_unicast', 2, fc.record({ t: fc.constant('add_unicast' as const), item_size: fc.constantFrom(4 as const, 1 as const), layout: fc.constantFrom(...UNICAST_LAYOUTS), data: i32Data() }));
   addT('add_row_col_products', 1, fc.record({ t: fc.constant('add_row_col_products' as const), rows: i32Data(), cols: i32Data() }));
   // weight 5 (was 3) and data mostly exact ties (was tie / near_tie / edge uniformly): a tie

@@ -20,6 +20,40 @@ export interface PropertyDef {
   exec(t: Target, all: readonly Target[], c: Case): Promise<Verdict>;
   /** relative cost: numRuns is divided by it */
   cost: number;
+  /** deterministic edge cases run first (XNNPACK-style sweep of the tile's edges) */
+  examples?(k: KernelDesc): Case[];
+}
+
+/** k values at every edge a kernel has: 0..9, around its k alignment's multiples and the
+ *  8/16/32/64 unrolls. */
+const EDGE_K = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257];
+
+const allMinus128 = (rows: number, cols: number): number[][] => Array.from({ length: rows }, () => new Array<number>(cols).fill(-128));
+
+/** Tile edges: every k edge with -128 everywhere (the int16 pair-sum overflow), stored as i32
+ *  (no truncation can hide an error) — the sweep a kernel author runs first. */
+function tileEdges(k: KernelDesc): Case[] {
+  return EDGE_K.map((depthK): Case => ({
+    format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: depthK,
+    a: allMinus128(k.mr, depthK), b: allMinus128(depthK, k.nr),
+    chain: [{ op: 'clear' }, { op: 'add_mat_mul' }, { op: 'store', item_size: 4 }],
+  }));
+}
+
+/** Frame edges: m, n at 1, tile-1, tile, tile+1, 2*tile+1 (every border shape), k at an
+ *  unaligned and an aligned depth. */
+function frameEdges(k: KernelDesc): Case[] {
+  const dims = (t: number) => [...new Set([1, Math.max(1, t - 1), t, t + 1, 2 * t + 1])];
+  const out: Case[] = [];
+  for (const m of dims(k.mr)) for (const n of dims(k.nr)) for (const depthK of [5, 8]) {
+    out.push({
+      format: 'bitexact-case/1', level: 'frame', m, n, k: depthK,
+      a: Array.from({ length: m }, (_, i) => Array.from({ length: depthK }, (_x, kk) => ((i * 7 + kk * 13) % 256) - 128)),
+      b: Array.from({ length: depthK }, (_, kk) => Array.from({ length: n }, (_x, j) => ((kk * 11 + j * 5) % 256) - 128)),
+      chain: [{ op: 'add_mat_mul' }, { op: 'store', item_size: 4, layout: 'strided' }],
+    });
+  }
+  return out;
 }
 
 /** Ops (by name) the kernel does not declare (a Scalar/PerRow/PerCol family counts only if every bin is declared). */
@@ -64,6 +98,7 @@ export const PROPERTIES: PropertyDef[] = [
     arb: (k) => caseFor(k, { level: 'tile' }),
     exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
     cost: 1,
+    examples: tileEdges,
   },
   {
     name: 'frame',
@@ -72,6 +107,7 @@ export const PROPERTIES: PropertyDef[] = [
     arb: (k) => caseFor(k, { level: 'frame', maxOps: 8 }),
     exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
     cost: 2,
+    examples: frameEdges,
   },
   {
     name: 'interleave',

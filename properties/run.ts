@@ -58,6 +58,8 @@ export interface PropertyRunOptions {
   onCase?: (c: Case, v: Verdict) => void;
   /** called when a case passes or fails, before shrinking (for progress bars) */
   onProgress?: (ran: number) => void;
+  /** deterministic cases run before the random ones (counted in numRuns) */
+  examples?: Case[];
   /** replay an exact fast-check path (with the same seed) */
   path?: string;
   /** report shrunk cases through this instead of only returning them */
@@ -102,6 +104,7 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   });
   const details = await fc.check(prop, {
     numRuns: o.numRuns,
+    examples: o.examples?.map((c): [Case] => [c]),
     seed: o.seed,
     path: o.path,
     interruptAfterTimeLimit: o.timeBudgetMs,

@@ -37,10 +37,11 @@ export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { r
               ctx.skip(why); // reason: property does not apply to this kernel (printed above)
               return;
             }
+            const examples = p.examples?.(target.kernel) ?? [];
             const out = await runCaseProperty({
               kernel: target.kernel.name, property: p.name, arb: p.arb(target.kernel),
-              exec: (c) => p.exec(target, t.targets, c),
-              numRuns: Math.max(5, Math.round((opts.runs ?? DEFAULT_RUNS) / p.cost)), seed,
+              exec: (c) => p.exec(target, t.targets, c), examples,
+              numRuns: examples.length + Math.max(5, Math.round((opts.runs ?? DEFAULT_RUNS) / p.cost)), seed,
             });
             if (out.failure) throw new Error(`\n${out.failure.text}`);
             // a property that ran nothing proves nothing
