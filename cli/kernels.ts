@@ -1,66 +1,13 @@
 // Kernels for the CLI verbs that run single cases (eval --kernel, replay, list): every backend
 // available here plus the kernels of --kernel-lib libraries, each paired with its backend.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ExecError, KernelCrash, type Backend, type KernelDesc } from '../native/backend.js';
-import { aarch64Backend, aarch64Unavailable, discoverTargets, type Target } from '../native/targets.js';
-import { elfMachine } from '../conform/engine.js';
+import { ExecError, KernelCrash } from '../native/backend.js';
+import type { Target } from '../native/targets.js';
+// the kernel set (builtins + --kernel-lib libraries) is shared with the conform engine
+export { openKernels, type KernelSet } from '../native/targets.js';
 import type { Case } from '../oracle/types.js';
 import { encodeCase, firstUnsupported } from '../properties/encode.js';
 import { judge, type Verdict } from '../properties/check.js';
 import { readMatrix } from '../properties/layout.js';
-
-export interface KernelSet {
-  /** runnable kernels with their backend and source ('builtin' or the library path) */
-  targets: (Target & { source: string })[];
-  /** every kernel listed by a backend, runnable or not, with its source */
-  all: { kernel: KernelDesc; backend: string; source: string }[];
-  /** kernels or whole backends that cannot run here */
-  unavailable: { name: string; why: string }[];
-  backends: Backend[];
-  /** --kernel-lib problems (missing file, wrong ELF, dlopen failure) */
-  problems: string[];
-  close(): Promise<void>;
-}
-
-export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean; timeoutMs?: number } = {}): Promise<KernelSet> {
-  const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs });
-  const backends = [...d.backends];
-  const builtins = o.builtins !== false;
-  const targets: KernelSet['targets'] = builtins ? d.targets.map((t) => ({ ...t, source: 'builtin' })) : [];
-  const all: KernelSet['all'] = [];
-  if (builtins) for (const b of d.backends) for (const k of await b.list()) all.push({ kernel: k, backend: b.name, source: 'builtin' });
-  const unavailable = builtins ? [...d.unavailable] : [];
-  const problems: string[] = [];
-  for (const lib of o.libs ?? []) {
-    const path = resolve(lib);
-    if (!existsSync(path)) { problems.push(`--kernel-lib ${lib}: no such file`); continue; }
-    const machine = elfMachine(path);
-    let backend: Backend | undefined;
-    if (machine === 'x86_64') backend = backends.find((b) => !b.name.startsWith('aarch64'));
-    else if (machine === 'aarch64') {
-      backend = backends.find((b) => b.name.startsWith('aarch64'));
-      if (!backend) {
-        const why = aarch64Unavailable();
-        if (why) { problems.push(`--kernel-lib ${lib}: an aarch64 library, but ${why}`); continue; }
-        backend = aarch64Backend({ timeoutMs: o.timeoutMs });
-        backends.push(backend);
-      }
-    } else { problems.push(`--kernel-lib ${lib}: not an x86-64 or aarch64 ELF shared library`); continue; }
-    if (!backend) { problems.push(`--kernel-lib ${lib}: no ${machine} backend here`); continue; }
-    try {
-      for (const k of await backend.loadLib(path)) {
-        k.backend = backend.name;
-        all.push({ kernel: k, backend: backend.name, source: path });
-        if (k.runnable) targets.push({ kernel: k, backend, source: path });
-        else unavailable.push({ name: k.name, why: k.why });
-      }
-    } catch (e) {
-      problems.push(`--kernel-lib ${lib}: ${(e as Error).message}`);
-    }
-  }
-  return { targets, all, unavailable, backends, problems, close: async () => { await Promise.all(backends.map((b) => b.close())); } };
-}
 
 /** The string[] of a `multiple: true` option. */
 export const many = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);

@@ -3,11 +3,10 @@
 // coverage, throughput, shards and a machine-readable report. The CLI (`bitexact conform`),
 // the programmatic API (`import { conformance } from 'bitexact'`) and the mutant benchmark all
 // call this one function.
-import { openSync, readSync, closeSync, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Backend, KernelDesc } from '../native/backend.js';
+import type { Backend } from '../native/backend.js';
 import type { Case } from '../oracle/types.js';
-import { discoverTargets, aarch64Backend, aarch64Unavailable, type Target } from '../native/targets.js';
+import { openKernels, type Target } from '../native/targets.js';
+export { elfMachine } from '../native/targets.js';
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
@@ -93,20 +92,6 @@ export interface ConformReport {
 
 export const DEFAULT_CONFORM_RUNS = 200;
 
-/** ELF e_machine: 62 = x86-64, 183 = aarch64. */
-export function elfMachine(path: string): 'x86_64' | 'aarch64' | 'unknown' {
-  const fd = openSync(path, 'r');
-  try {
-    const h = Buffer.alloc(20);
-    readSync(fd, h, 0, 20, 0);
-    if (h.readUInt32BE(0) !== 0x7f454c46) return 'unknown';
-    const m = h.readUInt16LE(18);
-    return m === 62 ? 'x86_64' : m === 183 ? 'aarch64' : 'unknown';
-  } finally {
-    closeSync(fd);
-  }
-}
-
 interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[] }
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
@@ -116,38 +101,11 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const seed = resolveSeed(opts.seed);
   const runs = opts.runs ?? DEFAULT_CONFORM_RUNS;
   const problems: string[] = [];
-  const discovered = await discoverTargets({ aarch64: opts.aarch64, timeoutMs: opts.timeoutMs });
-  const backends: Backend[] = [...discovered.backends];
-  let targets: (Target & { source: string })[] = opts.builtins === false ? [] : discovered.targets.map((t) => ({ ...t, source: 'builtin' }));
-  const unavailable = opts.builtins === false ? [] : [...discovered.unavailable];
-
-  for (const lib of opts.kernelLibs ?? []) {
-    const path = resolve(lib);
-    if (!existsSync(path)) { problems.push(`--kernel-lib ${lib}: no such file`); continue; }
-    const machine = elfMachine(path);
-    let backend: Backend | undefined;
-    if (machine === 'x86_64') backend = discovered.backends.find((b) => !b.name.startsWith('aarch64'));
-    else if (machine === 'aarch64') {
-      backend = discovered.backends.find((b) => b.name.startsWith('aarch64'));
-      if (!backend) {
-        const why = aarch64Unavailable();
-        if (why) { problems.push(`--kernel-lib ${lib}: an aarch64 library, but ${why}`); continue; }
-        backend = aarch64Backend({ timeoutMs: opts.timeoutMs });
-        backends.push(backend);
-      }
-    } else { problems.push(`--kernel-lib ${lib}: not an x86-64 or aarch64 ELF shared library`); continue; }
-    if (!backend) { problems.push(`--kernel-lib ${lib}: no ${machine} backend here`); continue; }
-    try {
-      const ks: KernelDesc[] = await backend.loadLib(path);
-      for (const k of ks) {
-        k.backend = backend.name;
-        if (k.runnable) targets.push({ kernel: k, backend, source: path });
-        else unavailable.push({ name: k.name, why: k.why });
-      }
-    } catch (e) {
-      problems.push(`--kernel-lib ${lib}: ${(e as Error).message}`);
-    }
-  }
+  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: opts.builtins, timeoutMs: opts.timeoutMs });
+  const backends: Backend[] = set.backends;
+  let targets = set.targets;
+  const unavailable = set.unavailable;
+  problems.push(...set.problems);
 
   if (opts.kernels?.length) {
     for (const name of opts.kernels) {

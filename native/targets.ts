@@ -2,8 +2,8 @@
 // runner under qemu-aarch64, or natively on an arm64 host). Every kernel is paired with the
 // backend that can run it; a missing toolchain is a reported skip with the command that fixes
 // it, never a silent pass.
-import { existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { arch } from 'node:os';
 import { hostBackend, stdioBackend, type Backend, type KernelDesc } from './backend.js';
@@ -79,4 +79,70 @@ export async function discoverTargets(opts: { host?: boolean; aarch64?: boolean;
     }
   }
   return { targets, unavailable, backends, close: async () => { await Promise.all(backends.map((b) => b.close())); } };
+}
+
+/** ELF e_machine: 62 = x86-64, 183 = aarch64. */
+export function elfMachine(path: string): 'x86_64' | 'aarch64' | 'unknown' {
+  const fd = openSync(path, 'r');
+  try {
+    const h = Buffer.alloc(20);
+    readSync(fd, h, 0, 20, 0);
+    if (h.readUInt32BE(0) !== 0x7f454c46) return 'unknown';
+    const m = h.readUInt16LE(18);
+    return m === 62 ? 'x86_64' : m === 183 ? 'aarch64' : 'unknown';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface KernelSet {
+  /** runnable kernels with their backend and source ('builtin' or the library path) */
+  targets: (Target & { source: string })[];
+  /** every kernel listed by a backend, runnable or not, with its source */
+  all: { kernel: KernelDesc; backend: string; source: string }[];
+  /** kernels or whole backends that cannot run here */
+  unavailable: { name: string; why: string }[];
+  backends: Backend[];
+  /** --kernel-lib problems (missing file, wrong ELF, dlopen failure) */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean; timeoutMs?: number } = {}): Promise<KernelSet> {
+  const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs });
+  const backends = [...d.backends];
+  const builtins = o.builtins !== false;
+  const targets: KernelSet['targets'] = builtins ? d.targets.map((t) => ({ ...t, source: 'builtin' })) : [];
+  const all: KernelSet['all'] = [];
+  if (builtins) for (const b of d.backends) for (const k of await b.list()) all.push({ kernel: k, backend: b.name, source: 'builtin' });
+  const unavailable = builtins ? [...d.unavailable] : [];
+  const problems: string[] = [];
+  for (const lib of o.libs ?? []) {
+    const path = resolve(lib);
+    if (!existsSync(path)) { problems.push(`--kernel-lib ${lib}: no such file`); continue; }
+    const machine = elfMachine(path);
+    let backend: Backend | undefined;
+    if (machine === 'x86_64') backend = backends.find((b) => !b.name.startsWith('aarch64'));
+    else if (machine === 'aarch64') {
+      backend = backends.find((b) => b.name.startsWith('aarch64'));
+      if (!backend) {
+        const why = aarch64Unavailable();
+        if (why) { problems.push(`--kernel-lib ${lib}: an aarch64 library, but ${why}`); continue; }
+        backend = aarch64Backend({ timeoutMs: o.timeoutMs });
+        backends.push(backend);
+      }
+    } else { problems.push(`--kernel-lib ${lib}: not an x86-64 or aarch64 ELF shared library`); continue; }
+    if (!backend) { problems.push(`--kernel-lib ${lib}: no ${machine} backend here`); continue; }
+    try {
+      for (const k of await backend.loadLib(path)) {
+        k.backend = backend.name;
+        all.push({ kernel: k, backend: backend.name, source: path });
+        if (k.runnable) targets.push({ kernel: k, backend, source: path });
+        else unavailable.push({ name: k.name, why: k.why });
+      }
+    } catch (e) {
+      problems.push(`--kernel-lib ${lib}: ${(e as Error).message}`);
+    }
+  }
+  return { targets, all, unavailable, backends, problems, close: async () => { await Promise.all(backends.map((b) => b.close())); } };
 }
