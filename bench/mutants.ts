@@ -54,7 +54,7 @@ function parse(argv: string[]) {
   return o;
 }
 
-export function resultsMarkdown(r: MutantGateResult, show: string[], notes: string[]): string {
+export function resultsMarkdown(r: MutantGateResult, show: string[], notes: string[], first = false): string {
   const cat = loadCatalogue();
   const parts = [
     '# Mutation benchmark of the gate',
@@ -68,6 +68,10 @@ export function resultsMarkdown(r: MutantGateResult, show: string[], notes: stri
     'Shrunk: the counterexample after shrinking (level, m x n, k), its chain length and the number',
     'of non-zero inputs in A and B. Aarch64 mutants run under qemu-aarch64 (SVL 512 bits unless',
     'marked). Unmutated copies of every base kernel (controls) run in the same gate calls and must pass.',
+    '"failing case": the first failure was one of the property\'s deterministic edge cases (run first) or its n-th random case.',
+    first
+      ? 'Run with --first: each mutant stops at its first failing property.'
+      : '"all killing properties": every property was run on every mutant; these are the ones that failed.',
     '',
     ...notes.map((n) => `${n}  `),
     ...(notes.length ? [''] : []),
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
   for (const m of r.mutants.filter((x) => o.show.includes(x.id) && x.failureText)) {
     console.log(`\n==== ${m.kernel}: shrunk counterexample (${m.covers}) ====\n${m.failureText}`);
   }
-  writeFileSync(o.out, resultsMarkdown(r, o.show, notes));
+  writeFileSync(o.out, resultsMarkdown(r, o.show, notes, o.first));
   console.log(`\n[mutants] table written to ${o.out}`);
   if (o.json) writeFileSync(o.json, JSON.stringify(r, null, 2));
   const s = summarize(r);

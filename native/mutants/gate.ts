@@ -330,7 +330,7 @@ const shape = (s?: ShrunkSize): string => (s ? `${s.level} ${s.m}x${s.n} k=${s.k
 interface Row { cells: string[] }
 
 function rows(r: MutantGateResult): { head: string[]; body: Row[] } {
-  const head = ['mutant', 'base kernel', 'covers', 'result', 'by property', 'failing case', 'cases (prop / total)', 'seconds', 'shrunk m x n, k', 'chain', 'non-zero A / B'];
+  const head = ['mutant', 'base kernel', 'covers', 'result', 'by property', 'failing case', 'cases (prop / total)', 'seconds', 'shrunk m x n, k', 'chain', 'non-zero A / B', 'all killing properties'];
   const body = r.mutants.map((m) => ({
     cells: [
       m.kernel + (m.svl && m.svl !== 64 ? ` (SVL ${m.svl})` : ''),
@@ -344,6 +344,7 @@ function rows(r: MutantGateResult): { head: string[]; body: Row[] } {
       shape(m.shrunk),
       m.shrunk ? String(m.shrunk.chainLength) : '',
       m.shrunk ? `${m.shrunk.nonZeroA} / ${m.shrunk.nonZeroB}` : '',
+      m.killedBy.join(', '),
     ],
   }));
   return { head, body };
@@ -367,7 +368,7 @@ export function summaryLines(r: MutantGateResult): string[] {
 export function mutantTableText(r: MutantGateResult): string {
   const { head, body } = rows(r);
   const all = [head, ...body.map((b) => b.cells.map((c) => c.replace(/\*\*/g, '')))];
-  const skip = new Set([2]); // 'covers' is long: markdown only
+  const skip = new Set([2, 11]); // 'covers' and the property list are long: markdown only
   const cols = head.map((_, i) => i).filter((i) => !skip.has(i));
   const w = cols.map((i) => Math.max(...all.map((r0) => r0[i].length)));
   const line = (r0: string[]) => cols.map((i, x) => r0[i].padEnd(w[x])).join('  ').trimEnd();
