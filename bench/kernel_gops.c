@@ -158,6 +158,8 @@ int main(int argc, char **argv) {
         } else exact = memcmp(ref, r.c32, m * n * 4) == 0;
         if (!exact) failed = 1;
       }
+      /* warm-up: a quarter of the measuring time (caches, page faults, clock ramp-up) */
+      for (double w0 = now(); now() - w0 < min_seconds / 4;) matmul(&r, quant);
       int reps = 0;
       double t0 = now(), t;
       do {

@@ -185,6 +185,8 @@ export function resultsMarkdown(o: { gate: GateRow[]; oracle: OracleBenchResult;
     md(['kernel', 'run', 'level', 'cases', 'cases/s', 'mean MACs/case', 'oracle share'],
       o.gate.map((r) => [r.kernel, r.emulated ? 'emulated (qemu)' : 'native', r.level, String(r.cases), f(r.casesPerSecond, 0), si(r.meanMacs), `${f(100 * r.oracleShare, 0)} %`])),
     '',
+    'At these sizes the kernel call is a small part of a case: generating it, encoding it, the executor round trip and judging it (the oracle share above, plus comparing every stored byte and canary) dominate, and they grow with the tile (a 16x16 or 32x32 tile has 4x or 16x the cells of an 8x8 one). That is why the emulated 8x8 kernels run about as many cases per second as the native ones.',
+    '',
     '## Oracles',
     '',
     'Multiply-accumulates per second of the bigint oracle (oracle/eval.ts, the definition) and of the fast exact oracle (oracle/fast.ts), from `benchOracles()` (bench/oracle.ts), on a size^3 AddMatMul + QScale + Store chain:',
