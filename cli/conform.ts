@@ -29,6 +29,7 @@ export const CONFORM_OPTIONS = {
   shard: { type: 'string' },
   'fixture-dir': { type: 'string' },
   'no-aarch64': { type: 'boolean' },
+  svl: { type: 'string' },
 } as const;
 
 /** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
@@ -158,6 +159,8 @@ export const conformVerb: Verb = {
     + `  --runs N            cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost)\n`
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
+    + '  --svl BYTES         streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits;\n'
+    + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
@@ -178,6 +181,8 @@ export const conformVerb: Verb = {
       if (typeof s === 'string') return fail(s);
       shard = s;
     }
+    const svl = intOption('svl', v.svl as string | undefined, 16);
+    if (typeof svl === 'string') return fail(svl);
     let seed: number;
     try { seed = resolveSeed(v.seed as string | undefined); } catch (e) { return fail((e as Error).message); }
     const libs = many(v['kernel-lib']);
@@ -190,6 +195,7 @@ export const conformVerb: Verb = {
       properties: many(v.property),
       runs, seed, timeBudgetSeconds: budget === undefined ? undefined : Number(budget), shard,
       aarch64: v['no-aarch64'] ? false : undefined,
+      aarch64SvlBytes: svl,
       fixtureDir: v['fixture-dir'] as string | undefined,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);

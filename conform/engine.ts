@@ -38,6 +38,8 @@ export interface ConformOptions {
   onEvent?: (e: ConformEvent) => void;
   /** per-request timeout (ms) before a kernel counts as hung */
   timeoutMs?: number;
+  /** streaming vector length (bytes) qemu gives the aarch64 runner (default 64 = 512 bits) */
+  aarch64SvlBytes?: number;
 }
 
 export type ConformEvent =
@@ -101,10 +103,13 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const seed = resolveSeed(opts.seed);
   const runs = opts.runs ?? DEFAULT_CONFORM_RUNS;
   const problems: string[] = [];
-  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: opts.builtins, timeoutMs: opts.timeoutMs });
+  // builtins are always opened: with builtins: false they are not gated, but a chain an
+  // external kernel refuses still falls back to them (the gating property)
+  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes });
   const backends: Backend[] = set.backends;
-  let targets = set.targets;
-  const unavailable = set.unavailable;
+  const gated = (source: string) => opts.builtins !== false || source !== 'builtin';
+  let targets = set.targets.filter((t) => gated(t.source));
+  const unavailable = set.unavailable.filter((u) => opts.builtins !== false || set.all.some((a) => a.kernel.name === u.name && a.source !== 'builtin'));
   problems.push(...set.problems);
 
   if (opts.kernels?.length) {
@@ -144,7 +149,8 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       cov: new CoverageMatrix(t.kernel), tileT: [0, 0], frameT: [0, 0],
     });
   }
-  const allTargets = targets.map(({ kernel, backend }) => ({ kernel, backend }));
+  // a refused chain falls back to any kernel runnable here, not only the gated selection
+  const allTargets = set.targets.map(({ kernel, backend }) => ({ kernel, backend }));
   for (const u of units) {
     const kr = reports.get(u.target.kernel.name)!;
     const name = u.target.kernel.name;

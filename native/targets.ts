@@ -62,13 +62,13 @@ export interface Targets {
 }
 
 /** Every kernel of every backend available here (kernels not runnable here are listed with why). */
-export async function discoverTargets(opts: { host?: boolean; aarch64?: boolean; timeoutMs?: number } = {}): Promise<Targets> {
+export async function discoverTargets(opts: { host?: boolean; aarch64?: boolean; timeoutMs?: number; svlBytes?: number } = {}): Promise<Targets> {
   const backends: Backend[] = opts.host === false ? [] : [hostBackend({ timeoutMs: opts.timeoutMs })];
   const unavailable: { name: string; why: string }[] = [];
   if (opts.aarch64 !== false) {
     const why = aarch64Unavailable();
     if (why) unavailable.push({ name: 'aarch64 kernels (arm64_neon_i32_8x8, arm64_dotprod_i32_8x8_k4, arm64_sme2_i32_32x32_k4)', why });
-    else backends.push(aarch64Backend({ timeoutMs: opts.timeoutMs }));
+    else backends.push(aarch64Backend({ timeoutMs: opts.timeoutMs, svlBytes: opts.svlBytes }));
   }
   const targets: Target[] = [];
   for (const b of backends) {
@@ -108,8 +108,9 @@ export interface KernelSet {
   close(): Promise<void>;
 }
 
-export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean; timeoutMs?: number } = {}): Promise<KernelSet> {
-  const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs });
+/** svlBytes: the streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits). */
+export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean; timeoutMs?: number; svlBytes?: number } = {}): Promise<KernelSet> {
+  const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs, svlBytes: o.svlBytes });
   const backends = [...d.backends];
   const builtins = o.builtins !== false;
   const targets: KernelSet['targets'] = builtins ? d.targets.map((t) => ({ ...t, source: 'builtin' })) : [];
@@ -128,7 +129,7 @@ export async function openKernels(o: { libs?: string[]; aarch64?: boolean; built
       if (!backend) {
         const why = aarch64Unavailable();
         if (why) { problems.push(`--kernel-lib ${lib}: an aarch64 library, but ${why}`); continue; }
-        backend = aarch64Backend({ timeoutMs: o.timeoutMs });
+        backend = aarch64Backend({ timeoutMs: o.timeoutMs, svlBytes: o.svlBytes });
         backends.push(backend);
       }
     } else { problems.push(`--kernel-lib ${lib}: not an x86-64 or aarch64 ELF shared library`); continue; }

@@ -144,13 +144,8 @@ interface UnitRuns { runs: number; examples: number }
 
 /** One conformance call over a set of kernels of one library, at one SVL. */
 async function gateCall(lib: string, kernels: string[], props: string[] | undefined, seed: number, runs: number, svl: number | undefined, timings: Map<string, Timing>, units: Map<string, UnitRuns>): Promise<ConformReport> {
-  const saved = process.env.BX_QEMU_CPU;
-  // targets.ts: BX_QEMU_CPU (the environment) wins for the default backend; the engine creates
-  // the aarch64 backend for an aarch64 --kernel-lib itself, so this selects its SVL
-  if (svl !== undefined) process.env.BX_QEMU_CPU = `max,sme-default-vector-length=${svl}`;
-  try {
-    return await conformance({
-      kernelLibs: [lib], kernels, builtins: false, aarch64: false, runs, seed, fixtureDir: null, properties: props,
+  return conformance({
+      kernelLibs: [lib], kernels, builtins: false, aarch64: false, runs, seed, fixtureDir: null, properties: props, aarch64SvlBytes: svl,
       onEvent: (e: ConformEvent) => {
         const now = performance.now();
         if (e.type === 'start') {
@@ -162,13 +157,7 @@ async function gateCall(lib: string, kernels: string[], props: string[] | undefi
         } else if (e.type === 'unit-start') timings.set(`${e.kernel}/${e.property}`, { start: now, progress: [] });
         else if (e.type === 'progress') timings.get(`${e.kernel}/${e.property}`)?.progress.push(now);
       },
-    });
-  } finally {
-    if (svl !== undefined) {
-      if (saved === undefined) delete process.env.BX_QEMU_CPU;
-      else process.env.BX_QEMU_CPU = saved;
-    }
-  }
+  });
 }
 
 const isKill = (p: PropertyResult): boolean => p.status === 'failed' && p.failure !== undefined && p.failure.case !== undefined;
