@@ -48,7 +48,7 @@ describe('conformance reports', () => {
   test('HTML in headless Chromium: summary table, heat map, failure section', (ctx) => {
     if (!chromium) {
       console.warn('chromium not installed: apt-get install chromium (the HTML report test is skipped)');
-      ctx.skip('chromium not installed: apt-get install chromium');
+      ctx.skip('chromium not installed: apt-get install chromium'); // reason: no browser on this machine (printed above)
       return;
     }
     expect(report.ok).toBe(false);
