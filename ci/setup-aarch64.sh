@@ -41,14 +41,16 @@ fi
 # ---------------------------------------------------------------------------------------------
 need_pkgs=()
 for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross clang-19; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+  # (no `| grep -q` under pipefail: grep exits at the first match and the writer's SIGPIPE
+  # would make the pipeline fail)
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != *'install ok installed'* ]]; then
     need_pkgs+=("$p")
   fi
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq
-  if ! apt-cache policy clang-19 | grep -q 'Candidate: [0-9]'; then
+  if ! [[ "$(apt-cache policy clang-19)" =~ Candidate:\ [0-9] ]]; then
     log "clang-19 has no candidate in the machine's apt sources (expected in bookworm main," \
       "1:19.1.7-3~deb12u1); add bookworm (main) to the sources and retry"
     exit 1
