@@ -15,9 +15,8 @@
 //   node dist/bench/main.js [--quick] [--seed N] [--out FILE] [--size S]
 // Writes bench/results.md (and prints the same tables).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { cpus } from 'node:os';
 import type { Case } from '../oracle/types.js';
 import { PKG_ROOT, discoverTargets, aarch64Unavailable, type Target } from '../native/targets.js';
@@ -26,6 +25,7 @@ import { runCaseProperty } from '../properties/run.js';
 import { runCase } from '../properties/check.js';
 import { oracleEval, FAST_ORACLE_MACS } from '../properties/oracle-bridge.js';
 import { benchOracles, formatOracleBench, type OracleBenchResult } from './oracle.js';
+import { isEntry } from '../cli/util.js';
 
 interface Opts { quick: boolean; seed: number; out: string; size: number }
 
@@ -241,15 +241,7 @@ async function main(): Promise<void> {
   if (big.some((r) => !r.ok) || gops.some((r) => r.sameAsGeneric === false)) process.exitCode = 1;
 }
 
-const isEntry = (): boolean => {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-};
-
-if (isEntry()) {
+if (isEntry(import.meta.url)) {
   main().catch((e) => {
     console.error(e instanceof Error ? e.stack ?? e.message : e);
     process.exit(2);

@@ -10,11 +10,11 @@
 // --first stops each mutant at its first failing property (the default runs every property,
 // so the table also says which properties catch it). Exit status 1 if a mutant survives or a
 // control (an unmutated copy run in the same gate calls) fails.
-import { realpathSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DEFAULT_RUNS } from '../properties/suite.js';
 import { PKG_ROOT } from '../native/targets.js';
+import { isEntry } from '../cli/util.js';
 import {
   aarch64MutantsUnavailable, buildMutants, DEFAULT_MUTANT_SEED, loadCatalogue, mutantTableMarkdown, mutantTableText,
   runMutantGate, summarize, type Arch, type MutantGateResult,
@@ -124,15 +124,7 @@ async function main(): Promise<void> {
   if (s.survived || !s.controlsOk) process.exitCode = 1;
 }
 
-const isEntry = (): boolean => {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-};
-
-if (isEntry()) {
+if (isEntry(import.meta.url)) {
   main().catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(2);

@@ -1,11 +1,10 @@
 // Benchmark (not a test): multiply-accumulates per second of the bigint oracle (evalChain) and
 // the fast exact oracle (evalChainFast) on m = n = k = 64 and 256, plus their ratio.
 // Run alone with `node dist/bench/oracle.js`; `benchOracles()` returns the numbers.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { evalChain } from '../oracle/eval.js';
 import { evalChainFast } from '../oracle/fast.js';
 import type { Case } from '../oracle/types.js';
+import { isEntry } from '../cli/util.js';
 
 export interface OracleBenchRow {
   size: number;
@@ -98,12 +97,4 @@ export function formatOracleBench(r: OracleBenchResult): string {
   return lines.join('\n');
 }
 
-const isEntry = (): boolean => {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-};
-
-if (isEntry()) console.log(formatOracleBench(benchOracles()));
+if (isEntry(import.meta.url)) console.log(formatOracleBench(benchOracles()));

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 // The `bitexact` command: a registry of verbs. To add a verb, write it in its own file
 // (cli/list.ts exporting `listVerb: Verb`, see cli/util.ts) and add ONE line to `verbs` below.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { processIo, type Io, type Verb } from './util.js';
+import { isEntry, processIo, type Io, type Verb } from './util.js';
 import { evalVerb } from './eval.js';
 import { selftestVerb } from './oracle-selftest.js';
 import { conformVerb } from './conform.js';
@@ -63,14 +61,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
-const isEntry = (): boolean => {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-};
-
-if (isEntry()) {
+if (isEntry(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

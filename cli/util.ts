@@ -1,6 +1,18 @@
 // Small shared pieces of the CLI: the verb shape, an output abstraction (so tests can call a
 // verb without a subprocess), and option parsing that never throws.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** True when the module with this import.meta.url is the script node was started with
+ *  (so a file can be both a library and a command). */
+export function isEntry(moduleUrl: string): boolean {
+  try {
+    return process.argv[1] !== undefined && moduleUrl === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
 
 export interface Io {
   out(text: string): void;
