@@ -5,7 +5,7 @@ import type { Case, EvalResult } from '../oracle/types.js';
 import type { Backend, ExecResult, KernelDesc } from '../native/backend.js';
 import { ExecError, KernelCrash } from '../native/backend.js';
 import { encodeCase, firstUnsupported, opTag, type Encoded } from './encode.js';
-import { offsetOf, writeItem } from './layout.js';
+import { offsetOf, readItem, writeItem } from './layout.js';
 import { oracleEval } from './oracle-bridge.js';
 
 export type FailureKind =
@@ -80,12 +80,10 @@ export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult
     const p = s.placement;
     for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) {
       const off = offsetOf(p, i, j);
-      let e = 0; let g = 0;
-      for (let b = p.itemSize - 1; b >= 0; b--) { e = e * 256 + exp[s.buf][off + b]; g = g * 256 + got[off + b]; }
-      const sh = 32 - 8 * p.itemSize;
-      const es = sh ? ((e | 0) << sh) >> sh : e | 0;
-      const gs = sh ? ((g | 0) << sh) >> sh : g | 0;
-      if (es !== gs || (k >= storesRun && !sameBytes(got, exp[s.buf], off, p.itemSize))) cells.push({ store: k, i, j, expected: es, got: gs });
+      // sign extension from itemSize bytes is injective: equal values <=> equal bytes
+      const es = readItem(exp[s.buf], off, p.itemSize);
+      const gs = readItem(got, off, p.itemSize);
+      if (es !== gs) cells.push({ store: k, i, j, expected: es, got: gs });
     }
   });
   if (cells.length > 0) {
@@ -111,11 +109,6 @@ export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult
     }
   }
   return { ok: true, refused: refusedAt >= 0, expected };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[off + i] !== b[off + i]) return false;
-  return true;
 }
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
