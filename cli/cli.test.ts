@@ -130,3 +130,20 @@ describe('bitexact oracle-selftest', () => {
     }
   });
 });
+
+describe('bitexact replay', () => {
+  test('a malformed and an invalid file are reported by name and field; the good file still runs', async () => {
+    const io = bufferIo();
+    const malformed = write('malformed.json', '{"format": "bitexact-case/1", "m": 1');
+    const invalid = write('invalid.json', JSON.stringify({
+      format: 'bitexact-case/1', level: 'frame', m: 1, n: 1, k: 0, a: [[]], b: [],
+      chain: [{ op: 'rounding_shift_right', shift: 0, policy: 'even' }, { op: 'store', item_size: 4 }],
+    }));
+    const good = write('replay-good.json', GOOD);
+    expect(await main(['replay', malformed, invalid, good, '--kernel', 'generic_i32_4x4', '--no-aarch64'], io)).toBe(2);
+    expect(io.stderr).toContain(`${malformed}: not valid JSON`);
+    expect(io.stderr).toContain(`${invalid}: chain[0] (rounding_shift_right).shift = 0`);
+    expect(io.stdout).toContain(`PASS ${good} on generic_i32_4x4`);
+    expect(io.stdout).toContain('1 passed, 0 failed, 2 file(s) invalid');
+  });
+});

@@ -22,14 +22,16 @@ export const replayVerb: Verb = {
     if (parsed.positionals.length === 0) { io.err(`bitexact replay: expected at least one FILE\n${this.usage}`); return 2; }
     const v = parsed.values as Record<string, unknown>;
     const names = many(v.kernel);
+    // a malformed or invalid file is reported and counted; the other files still run
     const cases: { file: string; c: Case }[] = [];
+    const invalid: string[] = [];
     for (const file of parsed.positionals) {
       try {
         cases.push({ file, c: readCase(await readFile(file, 'utf8'), file) });
       } catch (e) {
         const msg = e instanceof ValidationError ? e.message : `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
         io.err(`bitexact replay: ${msg}\n`);
-        return 2;
+        invalid.push(file);
       }
     }
     const set = await openKernels({ libs: many(v['kernel-lib']), aarch64: v['no-aarch64'] ? false : undefined });
@@ -62,9 +64,10 @@ export const replayVerb: Verb = {
           }
         }
       }
-      io.out(`${fail ? 'FAIL' : 'PASS'}: ${pass} passed, ${fail} failed${skipped ? `, ${skipped} file(s) fit no kernel` : ''} (${cases.length} file(s))\n`);
+      const bad = invalid.length ? `, ${invalid.length} file(s) invalid (not run: ${invalid.join(', ')})` : '';
+      io.out(`${fail || invalid.length ? 'FAIL' : 'PASS'}: ${pass} passed, ${fail} failed${skipped ? `, ${skipped} file(s) fit no kernel` : ''}${bad} (${parsed.positionals.length} file(s))\n`);
       if (fail) return 1;
-      return pass === 0 ? 2 : 0;
+      return pass === 0 || invalid.length ? 2 : 0;
     } finally {
       await set.close();
     }
