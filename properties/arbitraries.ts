@@ -44,7 +44,7 @@ export type Int8Class = (typeof INT8_CLASSES)[number];
 
 /** Classes of i32 data. 'tie' values are odd multiples of 2^(s-1) for the s of the rounding op
  *  they feed; 'near_tie' are one away from those. */
-export const I32_CLASSES = ['zero', 'small', 'edge', 'uniform', 'tie', 'near_tie', 'int16_edge'] as const;
+export const I32_CLASSES = ['zero', 'small', 'edge', 'uniform', 'tie', 'near_tie', 'int16_edge', 'tie_unit', 'tie_unit_neg'] as const;
 export type I32Class = (typeof I32_CLASSES)[number];
 
 export interface DataSpec<C extends string> { cls: C; seed: number }
@@ -118,6 +118,9 @@ function i32Sample(rng: Rng, cls: I32Class, s: number): number {
     case 'tie': return tieValue(rng, s);
     case 'near_tie': return (tieValue(rng, s) + (rng() < 0.5 ? 1 : -1)) | 0;
     case 'int16_edge': return pick(rng, [32767, -32768, 32768, -32769, 40000, -40000, 65536, 3, -3]);
+    // the smallest tie, everywhere: what a tie bug shrinks to (one readable value, not a seed's)
+    case 'tie_unit': return s >= 1 && s <= 31 ? 2 ** (s - 1) : 1;
+    case 'tie_unit_neg': return s >= 1 && s <= 32 ? -(2 ** (s - 1)) : -1;
   }
 }
 
@@ -194,7 +197,15 @@ export function opTemplate(level: 'tile' | 'frame', allowed: (t: OpTemplate['t']
     multOdd: fc.oneof(fc.constantFrom(1, -1, 3, -3), fc.integer({ min: -(2 ** 15), max: 2 ** 15 }).map((x) => 2 * x + 1)),
     multPow: fc.integer({ min: 0, max: 14 }),
     data: fc.record({
-      cls: fc.oneof({ weight: 3, arbitrary: fc.constant('tie' as const) }, { weight: 1, arbitrary: fc.constant('near_tie' as const) }, { weight: 1, arbitrary: fc.constant('edge' as const) }),
+      // withCrossShrink: a failing tie shrinks to the constant smallest tie when that still fails
+      cls: fc.oneof(
+        { withCrossShrink: true },
+        { weight: 1, arbitrary: fc.constant('tie_unit' as const) },
+        { weight: 1, arbitrary: fc.constant('tie_unit_neg' as const) },
+        { weight: 3, arbitrary: fc.constant('tie' as const) },
+        { weight: 1, arbitrary: fc.constant('near_tie' as const) },
+        { weight: 1, arbitrary: fc.constant('edge' as const) },
+      ),
       seed: fc.nat(),
     }),
   }));

@@ -7,6 +7,8 @@ const MAX_DIM = 12; // print at most this many rows / columns of a matrix
 
 function fmtMatrix(rows: readonly (readonly number[])[], mark?: (i: number, j: number) => boolean): string {
   if (rows.length === 0 || rows[0].length === 0) return `    (${rows.length} x 0: empty)`;
+  const first = rows[0][0];
+  if (!mark && rows.every((r) => r.every((v) => v === first))) return `    (${rows.length} x ${rows[0].length}, every element ${first})`;
   const shown = rows.slice(0, MAX_DIM).map((r) => r.slice(0, MAX_DIM));
   const w = Math.max(...shown.flat().map((v) => String(v).length + 1), 2);
   const lines = shown.map((r, i) => '    ' + r.map((v, j) => (mark?.(i, j) ? `*${v}` : String(v)).padStart(w)).join(' ') + (rows[i].length > MAX_DIM ? ' ...' : ''));
