@@ -55,6 +55,12 @@ export interface Encoded {
 const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
 /** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
+/** Garbage for the payload words an op does not use (and the undefined high half of QScale's
+ *  mult): a kernel must ignore them (SPEC generator biases). Derived from the op index and word
+ *  position, never zero, so a fixture replays the same bytes without storing them. */
+export const unusedWord = (opIndex: number, word: number): bigint =>
+  BigInt.asUintN(64, (BigInt(opIndex * 4 + word + 1) * 0x9e3779b97f4a7c15n) ^ 0xa5a5_0000_5a5a_0000n) || 1n;
+
 const i32Word = (v: number, garbage = 0): Word =>
   imm((BigInt(garbage >>> 0) << 32n) | BigInt(v >>> 0));
 
@@ -169,6 +175,15 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
         ops.push({ tag, words: [imm(c.k), ptr(a), ptr(b), imm(packing)] });
         break;
       }
+    }
+  });
+
+  // every payload word an op leaves unused carries garbage (QScale: also bytes 28..31)
+  ops.forEach((o, idx) => {
+    while (o.words.length < 4) o.words.push(imm(unusedWord(idx, o.words.length)));
+    if (o.tag === TAG.q_scale) {
+      const w = o.words[2] as { kind: 'imm'; value: bigint };
+      w.value = (w.value & 0xffffffffn) | (unusedWord(idx, 2) & 0xffffffff00000000n);
     }
   });
 
