@@ -298,6 +298,8 @@ function decodeEmpty(buf: Uint8Array): void {
 // ---- process backend ---------------------------------------------------------------------
 
 const STDERR_TAIL = 16 * 1024;
+/** How long a freshly started executor may take to answer its first PING. */
+const STARTUP_TIMEOUT_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 interface Pending {
@@ -372,8 +374,11 @@ class ProcessBackend implements Backend {
     });
     this.setRef(false);
     // A library loaded before a crash is loaded again, in the same order; an executor that
-    // cannot reload one is not used half-configured.
+    // cannot reload one is not used half-configured. The start-up (process, addon or qemu)
+    // is waited for by a PING with its own generous timeout: a kernel's timeout measures the
+    // kernel, not a slow start on a loaded machine.
     try {
+      decodeEmpty(await this.roundTrip(encodePing(), 'PING (start)', Math.max(this.timeoutMs, STARTUP_TIMEOUT_MS)));
       for (const lib of this.libs) decodeDescs(await this.roundTrip(encodeLoadLib(lib), `LOAD_LIB ${lib} (restart)`), this.name);
     } catch (e) {
       this.kill();
@@ -454,18 +459,18 @@ class ProcessBackend implements Backend {
   }
 
   // One request/response on the running child.
-  private roundTrip(payload: Uint8Array, what: string): Promise<Uint8Array> {
+  private roundTrip(payload: Uint8Array, what: string, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
     const child = this.child;
     if (!child) return Promise.reject(new Error(`${this.name} backend: executor not running`));
     return new Promise<Uint8Array>((resolve, reject) => {
       const p: Pending = { resolve, reject, what };
       this.pending = p;
       this.setRef(true);
-      if (this.timeoutMs > 0 && Number.isFinite(this.timeoutMs)) {
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
         p.timer = setTimeout(() => {
           this.timedOut = true;
           this.kill();
-        }, this.timeoutMs);
+        }, timeoutMs);
       }
       const header = Buffer.alloc(4);
       header.writeUInt32LE(payload.length, 0);
