@@ -5,12 +5,18 @@
 // failure, size of the shrunk counterexample) and writes the table to bench/mutants-results.md.
 //
 //   node dist/bench/mutants.js [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64]
-//                              [--first] [--out FILE] [--json FILE] [--show id,id]
+//                              [--first] [--out FILE] [--json FILE] [--show id,id] [--fixtures DIR]
 //
+// --fixtures DIR saves every killed mutant's shrunk counterexample as a bitexact-case/1 file
+// (mutant--<id>.json): fixtures/regressions/ holds them, so every real kernel replays the
+// minimal case of every known bug class on every `npm test`.
 // --first stops each mutant at its first failing property (the default runs every property,
 // so the table also says which properties catch it). Exit status 1 if a mutant survives or a
 // control (an unmutated copy run in the same gate calls) fails.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Case } from '../oracle/types.js';
+import { writeCase } from '../oracle/case.js';
+import { evalChain, lastStore } from '../oracle/eval.js';
 import { join } from 'node:path';
 import { DEFAULT_RUNS } from '../properties/suite.js';
 import { PKG_ROOT } from '../native/targets.js';
@@ -25,7 +31,7 @@ import {
 export const SHOWCASE = ['policy_swap_generic', 'ktail_vnni', 'store_extra_row_generic', 'za3_stale_sme'];
 
 function parse(argv: string[]) {
-  const o: { seed: number; runs: number; only: string[]; arches: Arch[]; first: boolean; out: string; json?: string; show: string[] } = {
+  const o: { seed: number; runs: number; only: string[]; arches: Arch[]; first: boolean; out: string; json?: string; show: string[]; fixtures?: string } = {
     seed: DEFAULT_MUTANT_SEED, runs: DEFAULT_RUNS, only: [], arches: ['x86_64', 'aarch64'], first: false,
     out: join(PKG_ROOT, 'bench', 'mutants-results.md'), show: SHOWCASE,
   };
@@ -43,9 +49,10 @@ function parse(argv: string[]) {
     else if (a === '--first') o.first = true;
     else if (a === '--out') o.out = v();
     else if (a === '--json') o.json = v();
+    else if (a === '--fixtures') o.fixtures = v();
     else if (a === '--show') o.show = v().split(',').map((s) => s.replace(/^mut_/, ''));
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run mutants -- [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64] [--first] [--out FILE] [--json FILE] [--show id,id]');
+      console.log('usage: npm run mutants -- [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64] [--first] [--out FILE] [--json FILE] [--show id,id] [--fixtures DIR]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -120,6 +127,20 @@ async function main(): Promise<void> {
   writeFileSync(o.out, resultsMarkdown(r, o.show, notes, o.first));
   console.log(`\n[mutants] table written to ${o.out}`);
   if (o.json) writeFileSync(o.json, JSON.stringify(r, null, 2));
+  if (o.fixtures) {
+    mkdirSync(o.fixtures, { recursive: true });
+    for (const m of r.mutants) {
+      if (!m.shrunkCase) continue;
+      const c: Case = {
+        ...m.shrunkCase, kernel: undefined, seed: String(o.seed),
+        note: `shrunk counterexample of ${m.kernel} (${m.covers}): ${m.kind}: ${m.message ?? ''}`.slice(0, 500),
+      };
+      const exp = lastStore(evalChain(c));
+      if (exp) c.expect = exp;
+      writeFileSync(join(o.fixtures, `mutant--${m.id}.json`), writeCase(c));
+    }
+    console.log(`[mutants] shrunk counterexamples saved to ${o.fixtures}`);
+  }
   const s = summarize(r);
   if (s.survived || !s.controlsOk) process.exitCode = 1;
 }

@@ -105,6 +105,8 @@ export interface MutantResult {
   secondsToDetect?: number;
   shrinks?: number;
   shrunk?: ShrunkSize;
+  /** the shrunk counterexample itself (saved as a regression fixture by `--fixtures DIR`) */
+  shrunkCase?: Case;
   failureText?: string;
   /** every property that failed (stopAtFirstKill: only the first) */
   killedBy: string[];
@@ -259,6 +261,7 @@ export async function runMutantGate(o: MutantGateOptions): Promise<MutantGateRes
         r.casesInProperty = first.failure.casesToFailure;
         r.shrinks = first.failure.shrinks;
         r.shrunk = shrunkSize(first.failure.case as Case);
+        r.shrunkCase = first.failure.case as Case;
         r.failureText = first.failure.text;
         const before = ps.slice(0, ps.indexOf(first));
         r.casesTotal = before.reduce((s, p) => s + p.ran, 0) + first.failure.casesToFailure;
