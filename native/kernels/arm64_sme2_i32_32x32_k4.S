@@ -104,11 +104,13 @@
   cmp w12, #16
   b.lo 6b
 .endm
-.macro RELOAD
-  mov x9, x19
-  add x10, x19, #64
-  add x11, x19, #2048
-  add x13, x19, #2112
+/* ZA0..ZA3 <- a 32 x 32 row-major i32 tile at \base (128 bytes a row): the reload after a
+ * spill (base = the scratch) and LoadTile (base = its row-major view) are the same walk. */
+.macro LOAD_ZA base
+  mov x9, \base
+  add x10, \base, #64
+  add x11, \base, #2048
+  add x13, \base, #2112
   mov w12, #0
 5:
   ld1w {za0h.s[w12, 0]}, p0/z, [x9]
@@ -122,6 +124,9 @@
   add w12, w12, #1
   cmp w12, #16
   b.lo 5b
+.endm
+.macro RELOAD
+  LOAD_ZA x19
 .endm
 
 /*
@@ -351,23 +356,7 @@ arm64_sme2_i32_32x32_k4_kernel:
 
 .Lop_load_tile:                        /* row-major view at +16: row r at +128 r */
   ldr x1, [x20, #16]
-  add x9, x1, #0
-  add x10, x1, #64
-  add x11, x1, #2048
-  add x13, x1, #2112
-  mov w12, #0
-1:
-  ld1w {za0h.s[w12, 0]}, p0/z, [x9]
-  ld1w {za1h.s[w12, 0]}, p0/z, [x10]
-  ld1w {za2h.s[w12, 0]}, p0/z, [x11]
-  ld1w {za3h.s[w12, 0]}, p0/z, [x13]
-  add x9, x9, #128
-  add x10, x10, #128
-  add x11, x11, #128
-  add x13, x13, #128
-  add w12, w12, #1
-  cmp w12, #16
-  b.lo 1b
+  LOAD_ZA x1
   b .Lnext
 
 /* Scalar*: the i32 at +8 (32-bit load: bytes 12..15 never read) */
