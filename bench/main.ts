@@ -23,6 +23,7 @@ import { PKG_ROOT, discoverTargets, aarch64Unavailable, type Target } from '../n
 import { PROPERTIES } from '../properties/kernel-properties.js';
 import { runCaseProperty } from '../properties/run.js';
 import { runCase } from '../properties/check.js';
+import { failureMessage } from '../properties/verdict-format.js';
 import { oracleEval, FAST_ORACLE_MACS } from '../properties/oracle-bridge.js';
 import { benchOracles, formatOracleBench, type OracleBenchResult } from './oracle.js';
 import { isEntry } from '../cli/util.js';
@@ -155,7 +156,7 @@ async function bigShapes(targets: Target[], size: number): Promise<BigRow[]> {
     oracleEval(c);
     const oracleSeconds = (performance.now() - t1) / 1000;
     rows.push({ kernel: t.kernel.name, size, macs: macsOf(c), totalSeconds: total, oracleSeconds, oracle: macsOf(c) > FAST_ORACLE_MACS ? 'fast' : 'bigint', ok: v.ok });
-    console.log(`[bench] ${t.kernel.name} ${size}^3 frame case: ${total.toFixed(2)} s (${v.ok ? 'bit-exact' : 'FAILED: ' + v.message})`);
+    console.log(`[bench] ${t.kernel.name} ${size}^3 frame case: ${total.toFixed(2)} s (${v.ok ? 'bit-exact' : 'FAILED: ' + failureMessage(v)})`);
   }
   return rows;
 }

@@ -10,7 +10,7 @@ import { renderHtml } from '../conform/report-html.js';
 import { renderJunit } from '../conform/report-junit.js';
 import { renderMarkdown } from '../conform/report-markdown.js';
 import { renderText } from '../conform/report-text.js';
-import { gateProblems } from '../conform/summary.js';
+import { isUsageProblem } from '../conform/problems.js';
 import { resolveSeed } from '../properties/run.js';
 import { many } from './kernels.js';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
@@ -62,8 +62,7 @@ export function writeReports(r: ConformReport, files: { json?: string; junit?: s
 export function exitCode(r: ConformReport): number {
   if (r.ok) return 0;
   const kernelFailed = r.kernels.some((k) => k.properties.some((p) => p.status === 'failed'));
-  const gp = gateProblems(r);
-  if (!kernelFailed && gp.length > 0 && gp.length === r.problems.length && gp.every((p) => p.startsWith('--'))) return 2;
+  if (!kernelFailed && r.problemDetails.length > 0 && r.problemDetails.every(isUsageProblem)) return 2;
   return 1;
 }
 

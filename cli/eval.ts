@@ -6,8 +6,10 @@ import { evalChain, lastStore } from '../oracle/eval.js';
 import { ValidationError } from '../oracle/validate.js';
 import type { Case } from '../oracle/types.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
-import { execCase, many, openKernels } from './kernels.js';
+import { many, openKernels } from './kernels.js';
 import { fmtFailure } from '../properties/report.js';
+import { runCase } from '../properties/check.js';
+import { readMatrix } from '../properties/layout.js';
 
 export interface EvalOutcome {
   code: number;
@@ -89,10 +91,17 @@ async function evalOnKernel(text: string, file: string, name: string, libs: stri
       io.err(`bitexact eval: a tile-level case is ${c.m}x${c.n}, but ${name} has a ${t.kernel.mr}x${t.kernel.nr} tile (use a frame-level case, or a kernel with this tile)\n`);
       return 2;
     }
-    const { verdict, got, refusedAt } = await execCase(t, c);
-    if (verdict.ok && verdict.refused) {
-      const op = c.chain[refusedAt];
-      io.err(`bitexact eval: ${name} refuses the case: chain[${refusedAt}] ${op.op}${'bin' in op ? ` ${op.bin}` : ''} is not declared by the kernel (it returned 1 there, as declared)\n`);
+    // what the kernel's last store wrote (signed), printed even when it disagrees
+    let got: number[][] | undefined;
+    const verdict = await runCase(t.backend, t.kernel, c, {
+      onExec: (enc, res) => {
+        const last = enc.stores[enc.stores.length - 1];
+        if (last && res.buffers[last.buf]?.length) got = readMatrix(res.buffers[last.buf], last.placement, c.m, c.n);
+      },
+    });
+    if (verdict.outcome === 'refused') {
+      const op = c.chain[verdict.at];
+      io.err(`bitexact eval: ${name} refuses the case: chain[${verdict.at}] ${op.op}${'bin' in op ? ` ${op.bin}` : ''} is not declared by the kernel (it returned 1 there, as declared)\n`);
       return 3;
     }
     if (!verdict.ok) {

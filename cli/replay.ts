@@ -8,7 +8,9 @@ import { readCase } from '../oracle/case.js';
 import { ValidationError } from '../oracle/validate.js';
 import type { Case } from '../oracle/types.js';
 import { fmtFailure } from '../properties/report.js';
-import { execCase, many, openKernels } from './kernels.js';
+import { runCase } from '../properties/check.js';
+import { verdictLine } from '../properties/verdict-format.js';
+import { many, openKernels } from './kernels.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
 
 export const replayVerb: Verb = {
@@ -54,13 +56,13 @@ export const replayVerb: Verb = {
           continue;
         }
         for (const t of fits) {
-          const { verdict, refusedAt } = await execCase(t, c);
+          const verdict = await runCase(t.backend, t.kernel, c);
           if (verdict.ok) {
             pass++;
-            io.out(`PASS ${file} on ${t.kernel.name}${verdict.refused ? ` (refused chain[${refusedAt}] ${c.chain[refusedAt]?.op}, as declared)` : ''}\n`);
+            io.out(`PASS ${file} on ${t.kernel.name}${verdict.refused ? ` (refused chain[${verdict.at}] ${c.chain[verdict.at]?.op}, as declared)` : ''}\n`);
           } else {
             fail++;
-            io.out(`FAIL ${file} on ${t.kernel.name}: ${verdict.kind}: ${verdict.message}\n${fmtFailure(t.kernel.name, c, verdict)}\n\n`);
+            io.out(`FAIL ${file} on ${t.kernel.name}: ${verdictLine(verdict)}\n${fmtFailure(t.kernel.name, c, verdict)}\n\n`);
           }
         }
       }

@@ -9,8 +9,11 @@ import { openKernels, type Target } from '../native/targets.js';
 export { elfMachine } from '../native/targets.js';
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
+import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
 import { writeRepro } from './repro.js';
+import { problemKernel, problemText, type Problem } from './problems.js';
+export type { Problem } from './problems.js';
 
 export const REPORT_FORMAT = 'bitexact-conform-report/1';
 
@@ -61,7 +64,8 @@ export interface PropertyResult {
   seed: number;
   seconds: number;
   interrupted: boolean;
-  failure?: Omit<CaseFailure, 'case'> & { case: unknown; repro?: string; reproBuild?: string; reproRun?: string };
+  /** the verdict carries its typed fields plus `kind` and `message` (verdict-format.ts) */
+  failure?: Omit<CaseFailure, 'case' | 'verdict'> & { case: unknown; verdict: VerdictRecord; repro?: string; reproBuild?: string; reproRun?: string };
 }
 
 export interface KernelReport {
@@ -87,8 +91,10 @@ export interface ConformReport {
   shard?: { index: number; count: number };
   kernels: KernelReport[];
   unavailable: { name: string; why: string }[];
-  /** why the gate failed (empty when ok) */
+  /** why the gate failed (empty when ok): the lines of problemDetails */
   problems: string[];
+  /** the same problems as data (which kernel, which option, which cells) */
+  problemDetails: Problem[];
   ok: boolean;
 }
 
@@ -102,7 +108,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const t0 = Date.now();
   const seed = resolveSeed(opts.seed);
   const runs = opts.runs ?? DEFAULT_CONFORM_RUNS;
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
   const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes });
@@ -110,20 +116,20 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const gated = (source: string) => opts.builtins !== false || source !== 'builtin';
   let targets = set.targets.filter((t) => gated(t.source));
   const unavailable = set.unavailable.filter((u) => opts.builtins !== false || set.all.some((a) => a.kernel.name === u.name && a.source !== 'builtin'));
-  problems.push(...set.problems);
+  problems.push(...set.problems.map((text): Problem => ({ kind: 'library', text })));
 
   if (opts.kernels?.length) {
     for (const name of opts.kernels) {
       if (!targets.some((t) => t.kernel.name === name)) {
         const u = unavailable.find((x) => x.name === name || x.name.includes(name));
-        problems.push(u ? `--kernel ${name}: not runnable here: ${u.why}` : `--kernel ${name}: no such kernel (see bitexact list)`);
+        problems.push({ kind: 'option', option: '--kernel', value: name, why: u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list)' });
       }
     }
     targets = targets.filter((t) => opts.kernels!.includes(t.kernel.name));
   }
   const props = PROPERTIES.filter((p) => !opts.properties?.length || opts.properties.includes(p.name));
-  for (const p of opts.properties ?? []) if (!PROPERTIES.some((x) => x.name === p)) problems.push(`--property ${p}: no such property (${PROPERTIES.map((x) => x.name).join(', ')})`);
-  if (targets.length === 0 && problems.length === 0) problems.push('no kernel to gate: none is runnable here');
+  for (const p of opts.properties ?? []) if (!PROPERTIES.some((x) => x.name === p)) problems.push({ kind: 'option', option: '--property', value: p, why: `no such property (${PROPERTIES.map((x) => x.name).join(', ')})` });
+  if (targets.length === 0 && problems.length === 0) problems.push({ kind: 'nothing_to_gate' });
 
   // units: kernel x property x seed range; a shard takes its seed range of every unit, so the
   // union of N shards runs exactly the cases of one unsharded run split N ways
@@ -141,12 +147,13 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   opts.onEvent?.({ type: 'start', seed, units: units.map((u) => ({ kernel: u.target.kernel.name, property: u.prop.name, runs: u.runs })) });
   const budgetPerUnit = opts.timeBudgetSeconds ? (opts.timeBudgetSeconds * 1000) / Math.max(1, units.length) : undefined;
 
-  const reports = new Map<string, KernelReport & { cov: CoverageMatrix; tileT: [number, number]; frameT: [number, number] }>();
+  // per kernel: coverage, whether a coverage-feeding property ran cases, cases and seconds per level
+  const reports = new Map<string, KernelReport & { cov: CoverageMatrix; covRan: boolean; rate: Record<Case['level'], [number, number]> }>();
   for (const t of targets) {
     reports.set(t.kernel.name, {
       name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
       supported_ops: t.kernel.supported_ops, properties: [], coverage: { hits: {}, required: [], missing: [] }, throughput: {},
-      cov: new CoverageMatrix(t.kernel), tileT: [0, 0], frameT: [0, 0],
+      cov: new CoverageMatrix(t.kernel), covRan: false, rate: { tile: [0, 0], frame: [0, 0] },
     });
   }
   // a refused chain falls back to any kernel runnable here, not only the gated selection
@@ -164,70 +171,81 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         kernel: name, property: u.prop.name, arb: u.prop.arb(u.target.kernel),
         exec: (c) => u.prop.exec(u.target, allTargets, c), numRuns: u.runs, seed: u.seed, examples: u.examples,
         timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir,
-        onCase: (c) => { if (u.prop.name !== 'packing') kr.cov.record(c); },
+        onCase: u.prop.coverage ? (c) => kr.cov.record(c) : undefined,
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }),
       });
       const failed = out.failed > 0 || Boolean(out.failure);
-      // a standalone C reproducer next to the fixture (packing failures are the packer's, not the kernel's)
-      // an external kernel's replay / rerun hints need its library
-      if (out.failure && u.target.source !== 'builtin') out.failure.text = out.failure.text.split(` --kernel ${name}`).join(` --kernel-lib ${u.target.source} --kernel ${name}`);
-      if (out.failure?.fixture && out.failure.case && u.prop.name !== 'packing') {
-        try {
-          const r = await writeRepro(u.target, out.failure.case, { source: u.target.source, verdict: out.failure.verdict, fixture: out.failure.fixture });
-          Object.assign(out.failure, { repro: r.path, reproBuild: r.build, reproRun: r.run });
-          out.failure.text += `\nrepro.c: ${r.path}\n  build: ${r.build}\n  run:   ${r.run}${r.note ? `\n  ${r.note}` : ''}`;
-        } catch (e) {
-          out.failure.text += `\nrepro.c not written: ${(e as Error).message}`;
+      if (u.prop.coverage && out.ran > 0) kr.covRan = true;
+      let failure: PropertyResult['failure'];
+      if (out.failure) {
+        failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
+        // an external kernel's replay / rerun hints need its library
+        if (u.target.source !== 'builtin') failure.text = failure.text.split(` --kernel ${name}`).join(` --kernel-lib ${u.target.source} --kernel ${name}`);
+        // a standalone C reproducer next to the fixture, of the case the property maps the failure to
+        const reproCase = out.failure.case && u.prop.repro ? u.prop.repro(out.failure.case) : undefined;
+        if (failure.fixture && reproCase) {
+          try {
+            const r = await writeRepro(u.target, reproCase, { source: u.target.source, verdict: out.failure.verdict, fixture: failure.fixture });
+            Object.assign(failure, { repro: r.path, reproBuild: r.build, reproRun: r.run });
+            failure.text += `\nrepro.c: ${r.path}\n  build: ${r.build}\n  run:   ${r.run}${r.note ? `\n  ${r.note}` : ''}`;
+          } catch (e) {
+            failure.text += `\nrepro.c not written: ${(e as Error).message}`;
+          }
         }
       }
       result = {
         property: u.prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
-        seconds: out.seconds, interrupted: out.interrupted, failure: out.failure,
+        seconds: out.seconds, interrupted: out.interrupted, failure,
         // a property the kernel declares that ran zero cases proves nothing: a failure
         status: failed || out.ran === 0 ? 'failed' : 'passed',
       };
       if (out.ran === 0 && !failed) result.skipped = 'ran zero cases (time budget too small?)';
-      const acc = u.prop.name === 'frame' ? kr.frameT : u.prop.name === 'tile' || u.prop.name === 'interleave' ? kr.tileT : undefined;
-      if (acc) { acc[0] += out.ran; acc[1] += out.seconds; }
+      if (u.prop.throughput) { const acc = kr.rate[u.prop.level]; acc[0] += out.ran; acc[1] += out.seconds; }
     }
     kr.properties.push(result);
     opts.onEvent?.({ type: 'unit-end', kernel: name, property: u.prop.name, result });
   }
 
-  const kernels: KernelReport[] = [...reports.values()].map(({ cov, tileT, frameT, ...k }) => {
+  const rate = ([n, s]: [number, number]) => (s > 0 ? n / s : undefined);
+  const kernels = [...reports.values()].map(({ cov, covRan, rate: r, ...k }) => {
     const j = cov.toJSON();
-    return {
+    const kernel: KernelReport = {
       ...k,
       coverage: { hits: j.hits, required: j.required, missing: j.missing },
-      throughput: { tile: tileT[1] > 0 ? tileT[0] / tileT[1] : undefined, frame: frameT[1] > 0 ? frameT[0] / frameT[1] : undefined },
+      throughput: { tile: rate(r.tile), frame: rate(r.frame) },
     };
+    return { kernel, covRan };
   });
-  for (const k of kernels) {
-    for (const p of k.properties) if (p.status === 'failed') problems.push(`${k.name} / ${p.property}: ${p.failure?.verdict.kind ?? 'failed'}: ${p.failure?.verdict.message ?? p.skipped ?? ''}`);
+  for (const { kernel: k, covRan } of kernels) {
+    for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, verdict: p.failure?.verdict.kind ?? 'failed', message: p.failure?.verdict.message ?? p.skipped ?? '' });
     // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the union)
-    const ranCases = k.properties.some((p) => p.ran > 0 && p.property !== 'packing');
     // (a failed property stops early, so its kernel's coverage is not judged; an interrupted
     // run is: a time budget too small to exercise every cell is not a pass)
-    if (!shard && ranCases && k.coverage.missing.length && !k.properties.some((p) => p.status === 'failed')) {
+    if (!shard && covRan && k.coverage.missing.length && !k.properties.some((p) => p.status === 'failed')) {
       const hint = k.properties.some((p) => p.interrupted) ? ' (the time budget cut the run short: raise --time-budget)' : ' (raise --runs)';
-      problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}${hint}`);
+      problems.push({ kind: 'coverage', kernel: k.name, missing: k.coverage.missing, hint });
     }
   }
   await Promise.all(backends.map((b) => b.close()));
   return {
     format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard,
-    kernels, unavailable, problems, ok: problems.length === 0,
+    kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems),
   };
 }
+
+/** The report's problem fields: the typed list, its lines, and ok. */
+const withProblems = (problems: Problem[]): Pick<ConformReport, 'problems' | 'problemDetails' | 'ok'> =>
+  ({ problems: problems.map(problemText), problemDetails: problems, ok: problems.length === 0 });
 
 /** Joins shard reports: counts add up, coverage hits add up, failures are kept; coverage is
  *  judged on the union. */
 export function mergeReports(parts: ConformReport[]): ConformReport {
   if (parts.length === 0) throw new Error('nothing to merge');
   const byKernel = new Map<string, KernelReport>();
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const r of parts) {
     if (r.format !== REPORT_FORMAT) throw new Error(`not a ${REPORT_FORMAT} report (format ${JSON.stringify(r.format)})`);
+    if (!Array.isArray(r.problemDetails)) throw new Error('a report without problemDetails (written by an older bitexact): rerun its shard');
     for (const k of r.kernels) {
       const m = byKernel.get(k.name) ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [] }, throughput: {} };
       for (const p of k.properties) {
@@ -247,20 +265,20 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   const kernels = [...byKernel.values()];
   for (const k of kernels) {
     k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
-    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push(`${k.name} / ${p.property}: ${p.failure?.verdict.kind ?? 'ran zero cases'}: ${p.failure?.verdict.message ?? ''}`);
-    if (k.coverage.missing.length) problems.push(`${k.name}: semantic coverage incomplete, never exercised: ${k.coverage.missing.join(', ')}`);
+    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, verdict: p.failure?.verdict.kind ?? 'ran zero cases', message: p.failure?.verdict.message ?? '' });
+    if (k.coverage.missing.length) problems.push({ kind: 'coverage', kernel: k.name, missing: k.coverage.missing, hint: '' });
   }
   // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge
   // of shards that gated nothing must not pass
   for (const r of parts) {
-    for (const p of r.problems) {
-      if (!r.kernels.some((k) => p.startsWith(`${k.name} `) || p.startsWith(`${k.name}:`)) && !problems.includes(p)) problems.push(p);
+    for (const p of r.problemDetails) {
+      if (problemKernel(p) === undefined && !problems.some((q) => problemText(q) === problemText(p))) problems.push(p);
     }
   }
-  if (kernels.length === 0 && problems.length === 0) problems.push('no kernel to gate: none is runnable here');
+  if (kernels.length === 0 && problems.length === 0) problems.push({ kind: 'nothing_to_gate' });
   const unavailable = parts.flatMap((p) => p.unavailable).filter((u, i, all) => all.findIndex((x) => x.name === u.name) === i);
   return {
     format: REPORT_FORMAT, seed: parts[0].seed, started: parts[0].started, seconds: parts.reduce((s, p) => s + p.seconds, 0),
-    runs: parts[0].runs, kernels, unavailable, problems, ok: problems.length === 0,
+    runs: parts[0].runs, kernels, unavailable, ...withProblems(problems),
   };
 }

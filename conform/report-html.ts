@@ -2,7 +2,7 @@
 // no external resource): verdict, summary table, kernels with throughput, the semantic coverage
 // heat map as coloured table cells (missing required cells in red), and the shrunk failures.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const esc = (s: string | number): string =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -122,7 +122,7 @@ export function renderHtml(r: ConformReport): string {
     o.push('</article>');
   }
   o.push('</section>');
-  const kp = r.problems.filter((p) => !gp.includes(p));
+  const kp = kernelProblems(r);
   if (kp.length) o.push('<h2>Why the gate failed</h2>', `<ul id="why">${kp.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`);
   o.push(`<script>${SCRIPT}</script>`, '</body>', '</html>');
   return o.join('\n') + '\n';

@@ -3,7 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
 
@@ -86,7 +86,7 @@ export function renderMarkdown(r: ConformReport): string {
     if (f.repro) out.push(`- repro.c: \`${f.repro}\``, `  - build: \`${f.reproBuild ?? ''}\``, `  - run: \`${f.reproRun ?? ''}\``);
     out.push('');
   }
-  const kp = r.problems.filter((p) => !gp.includes(p));
+  const kp = kernelProblems(r);
   if (kp.length) out.push('## Why the gate failed', '', ...kp.map((p) => `- ${p}`), '');
   out.push(`_${verdictLine(r)}_`, '');
   return out.join('\n');

@@ -2,7 +2,7 @@
 // kernel x property -> run / passed / failed / refused / skipped (reason), throughput, the
 // coverage cells never exercised, every shrunk failure in full, and a closing verdict line.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, failures, gateProblems, summaryRows, throughputText, verdictLine } from './summary.js';
+import { coverageJudged, coverageProblems, failures, gateProblems, summaryRows, throughputText, verdictLine } from './summary.js';
 
 function textTable(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -44,7 +44,7 @@ export function renderText(r: ConformReport): string {
   }
   const gp = gateProblems(r);
   if (gp.length) { o.push('problems:', ...gp.map((p) => `  ${p}`), ''); }
-  const cov = r.problems.filter((p) => !gp.includes(p) && p.includes('semantic coverage'));
+  const cov = coverageProblems(r);
   if (cov.length) { o.push('the gate also fails on coverage (raise --runs or --time-budget):', ...cov.map((p) => `  ${p}`), ''); }
   o.push(verdictLine(r));
   return o.join('\n') + '\n';

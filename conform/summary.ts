@@ -2,6 +2,7 @@
 // names, throughput, the coverage cells arranged as heat-map tables, the failures. The terminal
 // summary (cli/conform.ts), markdown, HTML and JUnit renderers all read these.
 import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
+import { problemKernel, problemText } from './problems.js';
 
 /** ABI tag -> op name (SPEC section 2). */
 export const OP_NAMES = [
@@ -88,7 +89,15 @@ export function failures(r: ConformReport): Failure[] {
 
 /** Problems that belong to no kernel (bad options, unreadable libraries). */
 export const gateProblems = (r: ConformReport): string[] =>
-  r.problems.filter((p) => !r.kernels.some((k) => p.startsWith(`${k.name} `) || p.startsWith(`${k.name}:`)));
+  r.problemDetails.filter((p) => problemKernel(p) === undefined).map(problemText);
+
+/** Problems of a kernel (a failed property, incomplete coverage). */
+export const kernelProblems = (r: ConformReport): string[] =>
+  r.problemDetails.filter((p) => problemKernel(p) !== undefined).map(problemText);
+
+/** Kernels whose semantic coverage is incomplete, as problem lines. */
+export const coverageProblems = (r: ConformReport): string[] =>
+  r.problemDetails.filter((p) => p.kind === 'coverage').map(problemText);
 
 export const verdictLine = (r: ConformReport): string => {
   const n = r.kernels.length;
@@ -96,7 +105,7 @@ export const verdictLine = (r: ConformReport): string => {
   if (r.ok) return `PASS: ${n} kernel(s) conform (seed ${r.seed})`;
   const parts: string[] = [];
   if (failedK) parts.push(`${failedK} of ${n} kernel(s) failed`);
-  const cov = r.problems.filter((p) => p.includes(': semantic coverage incomplete')).length;
+  const cov = coverageProblems(r).length;
   if (cov) parts.push(`semantic coverage incomplete for ${cov} kernel(s)`);
   const gp = gateProblems(r).length;
   if (gp || parts.length === 0) parts.push(`${gp || r.problems.length} problem(s)`);

@@ -1,76 +1,36 @@
 // Runs one case on one kernel and judges it bit-exactly against the oracle. Every way a kernel
-// can be wrong gets its own kind, because the fix differs: a wrong value, a write outside the
-// tile (canary or sentinel), a modified input, a wrong refusal, a crash or hang.
-import type { Case, EvalResult } from '../oracle/types.js';
+// can be wrong gets its own verdict (properties/verdict.ts), because the fix differs: a wrong
+// value, a write outside the tile (canary or sentinel), a modified input, a wrong refusal, a
+// crash or hang. The one path from a case to a verdict: the properties, the CLI, the conform
+// engine (and through it the mutant gate) and the repro writer all call runCase.
+import type { Case } from '../oracle/types.js';
 import type { Backend, ExecResult, KernelDesc } from '../native/backend.js';
 import { ExecError, KernelCrash } from '../native/backend.js';
-import { encodeCase, firstUnsupported, opTag, type Encoded } from './encode.js';
-import { offsetOf, readItem, writeItem } from './layout.js';
-import { oracleEval } from './oracle-bridge.js';
+import { encodeCase, opTag, type Encoded } from './encode.js';
+import { offsetOf, readItem } from './layout.js';
+import { expectedState } from './expected.js';
+import type { CellDiff, Verdict } from './verdict.js';
 
-export type FailureKind =
-  | 'mismatch' // a stored value differs from the oracle
-  | 'out_of_tile_write' // canary or sentinel byte changed
-  | 'input_modified' // the kernel wrote into an operand it only reads
-  | 'refusal' // returned 1 on a declared op, or 0 on an undeclared one
-  | 'crash' // SIGSEGV / SIGILL / SIGBUS / hang
-  | 'exec_error'; // the executor rejected the request (harness or kernel-declaration problem)
-
-export interface CellDiff { store: number; i: number; j: number; expected: number; got: number }
-
-export interface Verdict {
-  ok: boolean;
-  /** the kernel returned 1 at an undeclared op, as it should (counted as "refused") */
-  refused: boolean;
-  kind?: FailureKind;
-  message?: string;
-  cells?: CellDiff[];
-  expected?: EvalResult;
-}
-
-const hex = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
-
-export function describeCell(d: CellDiff): string {
-  return `store #${d.store} [${d.i}][${d.j}]: expected ${d.expected} (${hex(d.expected)}), got ${d.got} (${hex(d.got)})`;
-}
-
-/** Expected bytes of every buffer after the call, given the stores that ran. */
-function expectedBuffers(enc: Encoded, ran: EvalResult, storesRun: number): Uint8Array[] {
-  const exp = enc.initial.map((b) => b.slice());
-  enc.stores.slice(0, storesRun).forEach((s, k) => {
-    const vals = ran.stores[k];
-    const p = s.placement;
-    for (let i = 0; i < vals.length; i++) for (let j = 0; j < vals[i].length; j++) writeItem(exp[s.buf], offsetOf(p, i, j), vals[i][j], p.itemSize);
-  });
-  return exp;
-}
+export type { CellDiff, FailedVerdict, FailureKind, Verdict } from './verdict.js';
+export { describeCell } from './verdict-format.js';
 
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
-  const unsupported = firstUnsupported(c.chain, kernel);
-  const refusedAt = unsupported >= 0 ? unsupported : -1;
-  if (res.rc !== 0 && res.rc !== 1) {
-    return { ok: false, refused: false, kind: 'refusal', message: `kernel returned ${res.rc} (only 0 = Done and 1 = unsupported op are defined)` };
-  }
+  const F = { ok: false, refused: false } as const;
+  const exp = expectedState(c, kernel, enc);
+  const { refusedAt, storesRun } = exp;
+  if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
   if (refusedAt < 0 && res.rc === 1) {
-    const at = res.refusedOp >= 0 ? ` at chain[${res.refusedOp}] (${c.chain[res.refusedOp]?.op}, tag ${opTag(c.chain[res.refusedOp])})` : '';
-    return { ok: false, refused: false, kind: 'refusal', message: `kernel returned 1${at} but declares every op of the chain` };
+    const op = res.refusedOp >= 0 ? c.chain[res.refusedOp] : undefined;
+    return { ...F, outcome: 'refusal', reason: 'refused_declared', at: res.refusedOp, op: op?.op, tag: op ? opTag(op) : undefined };
   }
-  if (refusedAt >= 0 && res.rc === 0) {
-    return { ok: false, refused: false, kind: 'refusal', message: `chain[${refusedAt}] (${c.chain[refusedAt].op}) is not declared by ${kernel.name}, yet the kernel returned 0 (computed an op it does not implement)` };
-  }
-  // A refused tile chain still ran the ops before the refused one (Store included);
-  // the frame refuses before running anything.
-  const prefix = refusedAt < 0 ? c.chain : c.level === 'frame' ? [] : c.chain.slice(0, refusedAt);
-  const expected = oracleEval({ ...c, chain: prefix });
-  const storesRun = expected.stores.length;
-  const exp = expectedBuffers(enc, expected, storesRun);
+  if (refusedAt >= 0 && res.rc === 0) return { ...F, outcome: 'refusal', reason: 'computed_undeclared', at: refusedAt, op: c.chain[refusedAt].op, kernel: kernel.name };
+  const expected = exp.result;
 
   if (res.violations.length > 0) {
     const v = res.violations[0];
-    const where = v.scratch ? `frame scratch buffer ${v.buf}` : `${enc.names[v.buf]} (buffer ${v.buf})`;
     return {
-      ok: false, refused: false, kind: 'out_of_tile_write', expected,
-      message: `write outside the buffer: ${where} byte offset ${v.offset} (canary expected 0x${v.expected.toString(16)}, got 0x${v.got.toString(16)}); ${res.violations.length} canary byte(s) changed`,
+      ...F, outcome: 'canary_write', buf: v.buf, scratch: v.scratch, bufName: v.scratch ? '' : enc.names[v.buf], offset: v.offset,
+      canary: v.expected, got: v.got, count: res.violations.length, expected,
     };
   }
   // values of the stores first (most useful message), then stray bytes, then inputs
@@ -81,54 +41,57 @@ export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult
     for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) {
       const off = offsetOf(p, i, j);
       // sign extension from itemSize bytes is injective: equal values <=> equal bytes
-      const es = readItem(exp[s.buf], off, p.itemSize);
+      const es = readItem(exp.buffers[s.buf], off, p.itemSize);
       const gs = readItem(got, off, p.itemSize);
       if (es !== gs) cells.push({ store: k, i, j, expected: es, got: gs });
     }
   });
-  if (cells.length > 0) {
-    const notRun = cells.find((d) => d.store >= storesRun);
-    const message = notRun
-      ? `store #${notRun.store} (after the refused op chain[${refusedAt}]) must not run, but wrote [${notRun.i}][${notRun.j}]`
-      : `${cells.length} cell(s) differ; first: ${describeCell(cells[0])}`;
-    return { ok: false, refused: false, kind: 'mismatch', message, cells, expected };
-  }
-  for (let b = 0; b < exp.length; b++) {
+  if (cells.length > 0) return { ...F, outcome: 'mismatch', cells, expected, storesRun, refusedAt };
+  for (let b = 0; b < exp.buffers.length; b++) {
     const got = res.buffers[b];
-    if (!got || got.length !== exp[b].length) {
-      return { ok: false, refused: false, kind: 'exec_error', message: `buffer ${b} came back with ${got?.length ?? 0} bytes, expected ${exp[b].length}` };
-    }
+    const want = exp.buffers[b];
+    if (!got || got.length !== want.length) return { ...F, outcome: 'exec_error', reason: 'buffer_size', buf: b, got: got?.length ?? 0, want: want.length };
     for (let i = 0; i < got.length; i++) {
-      if (got[i] !== exp[b][i]) {
-        const isStore = enc.stores.some((s) => s.buf === b);
-        return {
-          ok: false, refused: false, kind: isStore ? 'out_of_tile_write' : 'input_modified', expected,
-          message: `${enc.names[b]} (buffer ${b}) byte ${i} changed from 0x${exp[b][i].toString(16)} to 0x${got[i].toString(16)}${isStore ? ' (outside the stored elements)' : ' (an input the kernel must only read)'}`,
-        };
+      if (got[i] !== want[i]) {
+        const role = enc.stores.some((s) => s.buf === b) ? 'output' : 'input';
+        return { ...F, outcome: 'stray_write', role, buf: b, bufName: enc.names[b], offset: i, from: want[i], to: got[i], expected };
       }
     }
   }
-  return { ok: true, refused: refusedAt >= 0, expected };
+  return refusedAt >= 0 ? { outcome: 'refused', ok: true, refused: true, at: refusedAt, expected } : { outcome: 'pass', ok: true, refused: false, expected };
+}
+
+/** The last lines of a crashed child's stderr (what it said before dying). */
+const stderrTail = (s: string | undefined): string[] => (s ? s.trim().split('\n').slice(-3) : []);
+
+export interface RunCaseOptions {
+  /** encode even a case the kernel's shape or packing rejects (see encodeCase) */
+  force?: boolean;
+  /** sees the encoded request and the raw result before judging (e.g. to print the kernel's output) */
+  onExec?: (enc: Encoded, res: ExecResult) => void;
 }
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
-export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: { force?: boolean } = {}): Promise<Verdict> {
+export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
+  const F = { ok: false, refused: false } as const;
   let enc: Encoded;
   try {
-    enc = encodeCase(c, kernel, opts);
+    enc = encodeCase(c, kernel, { force: opts.force });
   } catch (e) {
-    return { ok: false, refused: false, kind: 'exec_error', message: `cannot encode the case for ${kernel.name}: ${(e as Error).message}` };
+    return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }
   let res: ExecResult;
   try {
     res = await backend.exec(enc.req);
   } catch (e) {
     if (e instanceof KernelCrash) {
-      const what = e.timedOut ? 'hung (timed out)' : `crashed (${e.signal ?? 'exit ' + e.exitCode})`;
-      return { ok: false, refused: false, kind: 'crash', message: `${kernel.name} ${what}${e.stderr ? ': ' + e.stderr.trim().split('\n').slice(-3).join(' | ') : ''}` };
+      return e.timedOut
+        ? { ...F, outcome: 'hang', kernel: kernel.name, stderrTail: stderrTail(e.stderr) }
+        : { ...F, outcome: 'crash', kernel: kernel.name, signal: e.signal, exitCode: e.exitCode, stderrTail: stderrTail(e.stderr) };
     }
-    if (e instanceof ExecError) return { ok: false, refused: false, kind: 'exec_error', message: `executor: ${e.message}` };
+    if (e instanceof ExecError) return { ...F, outcome: 'exec_error', reason: 'executor', error: e.message };
     throw e;
   }
+  opts.onExec?.(enc, res);
   return judge(c, kernel, enc, res);
 }

@@ -6,6 +6,7 @@ import { discoverTargets } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
 import { caseFor } from './arbitraries.js';
 import { runCase, type Verdict } from './check.js';
+import { PASS } from './verdict.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 
 describe('cross-kernel agreement', async () => {
@@ -22,13 +23,13 @@ describe('cross-kernel agreement', async () => {
         let refusedBySome = false;
         for (const target of t.targets) {
           const v = await runCase(target.backend, target.kernel, c);
-          if (!v.ok) return { ...v, message: `${target.kernel.name}: ${v.message}` };
+          if (!v.ok) return { ok: false, refused: false, outcome: 'on_kernel', role: 'peer', kernel: target.kernel.name, cause: v };
           refusedBySome ||= v.refused;
         }
         if (refusedBySome && !selectKernel(t.targets.map((x) => x.kernel), c.chain, c.m, c.n)) {
-          return { ok: false, refused: false, kind: 'refusal', message: 'refused by some kernel and declared by none' };
+          return { ok: false, refused: false, outcome: 'refusal', reason: 'no_fallback', ops: c.chain.map((o) => o.op) };
         }
-        return { ok: true, refused: false };
+        return PASS;
       },
     });
     if (out.failure) throw new Error(`\n${out.failure.text}`);

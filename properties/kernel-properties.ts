@@ -8,12 +8,24 @@ import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
 import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TEMPLATE_OPS, type OpTemplate } from './arbitraries.js';
 import { OP_TAGS } from './encode.js';
-import { runCase, type Verdict } from './check.js';
+import { runCase } from './check.js';
+import { PASS, type FailedVerdict, type Verdict } from './verdict.js';
 import { packOperand } from './pack.js';
 
+/** A property of the table. The conform engine reads what a property feeds from these fields,
+ *  never from its name. */
 export interface PropertyDef {
   name: string;
   summary: string;
+  /** the level of the cases it generates */
+  level: Case['level'];
+  /** its cases count toward the kernel's semantic coverage */
+  coverage: boolean;
+  /** its cases per second count toward the kernel's throughput at `level` */
+  throughput: boolean;
+  /** the case a standalone C reproducer replays for a failing case on the gated kernel;
+   *  absent when a failure is not the kernel's to reproduce (e.g. the packer's) */
+  repro?(failing: Case): Case;
   /** null if the property applies to this kernel, else why not (reported as a skip) */
   skipReason(k: KernelDesc): string | null;
   arb(k: KernelDesc): fc.Arbitrary<Case>;
@@ -88,12 +100,18 @@ function interleaveArb(k: KernelDesc): fc.Arbitrary<Case> {
     });
 }
 
+/** The gating property's case: a tile-level chain plus the frame shape its frame variant runs
+ *  on (a symbol key: not a field of the case format, so fixtures and their names ignore it). */
+export const FRAME_SHAPE = Symbol('gating frame shape');
+export interface GatingCase extends Case { [FRAME_SHAPE]: { m: number; n: number } }
+
 const declares = (k: KernelDesc, ops: Op['op'][]) => ops.every((op) => !undeclaredOps(k).includes(op));
 
 export const PROPERTIES: PropertyDef[] = [
   {
     name: 'tile',
     summary: 'random chains of 1..12 declared ops on one mr x nr tile, bit-exact',
+    level: 'tile', coverage: true, throughput: true, repro: (c) => c,
     skipReason: () => null,
     arb: (k) => caseFor(k, { level: 'tile' }),
     exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
@@ -103,6 +121,7 @@ export const PROPERTIES: PropertyDef[] = [
   {
     name: 'frame',
     summary: 'm x n x k matmuls (m, n in 1..3*tile+1) through the C frame, border tiles included, bit-exact',
+    level: 'frame', coverage: true, throughput: true, repro: (c) => c,
     skipReason: () => null,
     arb: (k) => caseFor(k, { level: 'frame', maxOps: 8 }),
     exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
@@ -112,6 +131,7 @@ export const PROPERTIES: PropertyDef[] = [
   {
     name: 'interleave',
     summary: 'quant ops interleaved with matmul/store (ZA spill/reload, scratch strides), every layout',
+    level: 'tile', coverage: true, throughput: true, repro: (c) => c,
     skipReason: (k) => (declares(k, ['q_scale', 'rounding_shift_right', 'shift_left', 'per_col', 'scalar', 'add_unicast']) ? null : 'the kernel does not declare the quant ops this property interleaves'),
     arb: interleaveArb,
     exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
@@ -120,11 +140,13 @@ export const PROPERTIES: PropertyDef[] = [
   {
     name: 'packing',
     summary: "the native packer's bytes equal the oracle's packer for every declared packing, padding zero",
+    // the packer is judged, not the kernel: no coverage cell, no kernel throughput, no repro.c
+    level: 'frame', coverage: false, throughput: false,
     skipReason: () => null,
     arb: () =>
       fc.record({ m: fc.integer({ min: 1, max: 200 }), n: fc.integer({ min: 1, max: 200 }), k: depth(300), a: int8Data(), b: int8Data(), p: fc.nat() })
         .map(({ m, n, k, a, b, p }): Case => ({ format: 'bitexact-case/1', level: 'frame', m, n, k, a: expandA(a, m, k), b: expandB(b, k, n), chain: [{ op: 'add_mat_mul', packing: p }] })),
-    exec: async (t, _all, c) => {
+    exec: async (t, _all, c): Promise<Verdict> => {
       const k = t.kernel;
       const pi = ((c.chain[0] as { packing?: number }).packing ?? 0) % k.packings.length;
       const p = k.packings[pi];
@@ -133,17 +155,19 @@ export const PROPERTIES: PropertyDef[] = [
         const flat = new Int8Array(side === 'a' ? c.a.flat() : c.b.flat());
         const got = await t.backend.pack(k.name, pi, side, mn, c.k, flat);
         const want = packOperand(side === 'a' ? p.a : p.b, side, side === 'a' ? c.a : c.b, mn, c.k);
-        if (got.length !== want.length) return { ok: false, refused: false, kind: 'mismatch', message: `packing ${pi} side ${side} (mn=${mn}, k=${c.k}): native packed ${got.length} bytes, oracle ${want.length}` };
+        const where = { ok: false, refused: false, outcome: 'pack_mismatch', packing: pi, side, mn, k: c.k } as const;
+        if (got.length !== want.length) return { ...where, native: got.length, oracle: want.length };
         const at = want.findIndex((v, i) => v !== got[i]);
-        if (at >= 0) return { ok: false, refused: false, kind: 'mismatch', message: `packing ${pi} side ${side} (mn=${mn}, k=${c.k}): byte ${at} is 0x${got[at].toString(16)}, oracle 0x${want[at].toString(16)}` };
+        if (at >= 0) return { ...where, byte: at, native: got[at], oracle: want[at] };
       }
-      return { ok: true, refused: false };
+      return PASS;
     },
     cost: 1,
   },
   {
     name: 'gating',
     summary: 'a chain with an undeclared op returns 1 at that op (later ops, Store included, do not run); the frame falls back to a kernel that declares it, bit-exact',
+    level: 'tile', coverage: true, throughput: false, repro: (c) => c,
     skipReason: (k) => (undeclaredOps(k).length ? null : 'the kernel declares every op: nothing to refuse'),
     arb: (k) => {
       const missing = undeclaredOps(k);
@@ -155,26 +179,28 @@ export const PROPERTIES: PropertyDef[] = [
           const chain = [...c.chain.slice(0, pos), op, ...c.chain.slice(pos)];
           if (chain[chain.length - 1].op !== 'store') chain.push({ op: 'store', item_size: 4 });
           // the frame variant of the same chain (load_tile is tile-level only), on its own shape
-          return { ...c, chain, note: JSON.stringify({ fm, fn }) };
+          const g: GatingCase = { ...c, chain, [FRAME_SHAPE]: { m: fm, n: fn } };
+          return g;
         });
     },
-    exec: async (t, all, c) => {
+    exec: async (t, all, c): Promise<Verdict> => {
       const v = await runCase(t.backend, t.kernel, c);
       if (!v.ok) return v;
-      if (!v.refused) return { ok: false, refused: false, kind: 'refusal', message: 'gating case did not contain an undeclared op (generator bug)' };
-      const { fm, fn } = JSON.parse(c.note ?? '{}') as { fm: number; fn: number };
+      const shape = (c as Partial<GatingCase>)[FRAME_SHAPE];
+      if (!v.refused || !shape) return { ok: false, refused: false, outcome: 'refusal', reason: 'nothing_to_refuse' };
+      const { m: fm, n: fn } = shape;
       const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: retarget(c.chain, fm, fn) };
       // the frame refuses a chain with an undeclared op before running anything (judged by runCase)
       const self = await runCase(t.backend, t.kernel, fc0);
-      if (!self.ok || !self.refused) return self.ok ? { ok: true, refused: true } : self;
+      if (!self.ok || !self.refused) return self.ok ? v : self;
       const pick = selectKernel(all.map((x) => x.kernel), fc0.chain, fm, fn);
-      if (!pick) return { ok: false, refused: false, kind: 'refusal', message: `no runnable kernel declares every op of the chain (${fc0.chain.map((o) => o.op).join(', ')})` };
+      if (!pick) return { ok: false, refused: false, outcome: 'refusal', reason: 'no_fallback', ops: fc0.chain.map((o) => o.op) };
       const fb = all.find((x) => x.kernel === pick)!;
       // a packing index is the refusing kernel's own: the fallback uses its default packing
       const fc1: Case = { ...fc0, chain: fc0.chain.map((op) => (op.op === 'add_mat_mul' ? { op: 'add_mat_mul' } : op)) };
       const r = await runCase(fb.backend, fb.kernel, fc1);
-      if (!r.ok) return { ...r, message: `fallback ${pick.name}: ${r.message}` };
-      return { ok: true, refused: true };
+      if (!r.ok) return { ok: false, refused: false, outcome: 'on_kernel', role: 'fallback', kernel: pick.name, cause: r as FailedVerdict };
+      return v;
     },
     cost: 2,
   },

@@ -1,7 +1,8 @@
 // Readable failures: the shrunk case as matrices and chain, the differing cells marked with
 // expected vs got in decimal and hex — what a kernel author needs to start debugging.
 import type { Case, Op } from '../oracle/types.js';
-import type { CellDiff, Verdict } from './check.js';
+import { cellsOf, expectedOf, type CellDiff, type Verdict } from './verdict.js';
+import { verdictLine } from './verdict-format.js';
 
 const MAX_DIM = 12; // print at most this many rows / columns of a matrix
 
@@ -60,7 +61,8 @@ export function fmtCells(c: Case, cells: CellDiff[], expectedStores: number[][][
 }
 
 export function fmtFailure(kernel: string, c: Case, v: Verdict): string {
-  const parts = [`${kernel}: ${v.kind}: ${v.message}`, fmtCase(c)];
-  if (v.cells?.length) parts.push(fmtCells(c, v.cells, v.expected?.stores));
+  const parts = [`${kernel}: ${verdictLine(v)}`, fmtCase(c)];
+  const cells = cellsOf(v);
+  if (cells?.length) parts.push(fmtCells(c, cells, expectedOf(v)?.stores));
   return parts.join('\n');
 }

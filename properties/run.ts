@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
 import { writeCase } from '../oracle/case.js';
 import { lastStore } from '../oracle/eval.js';
-import type { Verdict } from './check.js';
+import { expectedOf, failureKind, type FailedVerdict, type Verdict } from './verdict.js';
+import { verdictLine } from './verdict-format.js';
 import { fmtFailure } from './report.js';
 
 export interface CaseFailure {
   case: Case;
-  verdict: Verdict;
+  verdict: FailedVerdict;
   /** readable report: shrunk case, differing cells, how to replay */
   text: string;
   /** where the shrunk case was saved, if it was */
@@ -68,15 +69,17 @@ export interface PropertyRunOptions {
 
 export const DEFAULT_FIXTURE_DIR = join(process.cwd(), 'fixtures', 'regressions');
 
-export function saveFixture(dir: string, c: Case, kernel: string, property: string, seed: number, path: string | undefined, v: Verdict): string {
+export function saveFixture(dir: string, c: Case, kernel: string, property: string, seed: number, path: string | undefined, v: FailedVerdict): string {
   const withMeta: Case = {
     ...c,
     kernel,
     seed: path ? `${seed}:${path}` : String(seed),
-    note: `${property}: ${v.kind}: ${v.message}`.slice(0, 500),
+    note: `${property}: ${verdictLine(v)}`.slice(0, 500),
   };
-  const expect = v.expected ? lastStore(v.expected) : undefined;
-  if (expect && (v.kind === 'mismatch' || v.kind === 'out_of_tile_write') && c.chain.length && c.chain[c.chain.length - 1].op === 'store') withMeta.expect = expect;
+  const exp = expectedOf(v);
+  const expect = exp ? lastStore(exp) : undefined;
+  const kind = failureKind(v);
+  if (expect && (kind === 'mismatch' || kind === 'out_of_tile_write') && c.chain.length && c.chain[c.chain.length - 1].op === 'store') withMeta.expect = expect;
   const body = { ...c, kernel: undefined, seed: undefined, note: undefined };
   const hash = createHash('sha1').update(JSON.stringify(body)).digest('hex').slice(0, 10);
   mkdirSync(dir, { recursive: true });
@@ -117,10 +120,8 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   if (details.failed && details.counterexample) {
     const c = details.counterexample[0];
     // re-run the shrunk case: its verdict is the one reported (and proves it still fails)
-    const v = await o.exec(c);
-    if (v.ok && details.errorInstance) {
-      v.ok = false; v.kind = 'exec_error'; v.message = String(details.errorInstance);
-    }
+    const rerun = await o.exec(c);
+    const v: FailedVerdict = rerun.ok ? threw(details.errorInstance ?? 'the shrunk case passes when run again') : rerun;
     const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, details.counterexamplePath ?? undefined, v);
     const how = [
       `seed ${o.seed}, path ${details.counterexamplePath}, shrunk ${details.numShrinks} time(s), first failure after ${casesToFailure} case(s)`,
@@ -135,10 +136,12 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
     // failed without a counterexample: the predicate itself threw outside runCase's net
     const msg = String((details as { errorInstance?: unknown }).errorInstance ?? 'property failed without a counterexample');
     out.failed = Math.max(out.failed, 1);
-    out.failure = { case: undefined as unknown as Case, verdict: { ok: false, refused: false, kind: 'exec_error', message: msg }, text: msg, seed: o.seed, shrinks: 0, casesToFailure };
+    out.failure = { case: undefined as unknown as Case, verdict: threw(msg), text: msg, seed: o.seed, shrinks: 0, casesToFailure };
   }
   return out;
 }
+
+const threw = (e: unknown): FailedVerdict => ({ ok: false, refused: false, outcome: 'exec_error', reason: 'threw', error: String(e) });
 
 /** A fresh seed for a random run (printed by every caller), or the one given. */
 export function resolveSeed(given?: string | number): number {

@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conformance, type ConformEvent, type ConformReport, type PropertyResult } from '../../conform/engine.js';
+import { problemKernel, problemText } from '../../conform/problems.js';
 import { PROPERTIES } from '../../properties/kernel-properties.js';
 import type { Case } from '../../oracle/types.js';
 import { PKG_ROOT, aarch64Unavailable, AARCH64_SETUP_HINT } from '../targets.js';
@@ -213,10 +214,12 @@ export async function runMutantGate(o: MutantGateOptions): Promise<MutantGateRes
         if (!ms.some((m) => m.kernel === u.name) && !ctls.includes(u.name)) continue;
         if (!unavailable.some((x) => x.name === u.name && x.svl === svlOf)) unavailable.push({ ...u, svl: svlOf });
       }
-      for (const p of r.problems) {
-        const k = [...ms.map((m) => m.kernel), ...ctls].find((n) => p.startsWith(`${n} `) || p.startsWith(`${n}:`) || p.includes(`--kernel ${n}:`));
-        if (k) problemsOf.set(k, [...(problemsOf.get(k) ?? []), p]);
-        else problemsOf.set('*', [...(problemsOf.get('*') ?? []), p]);
+      for (const p of r.problemDetails) {
+        const named = problemKernel(p) ?? (p.kind === 'option' && p.option === '--kernel' ? p.value : undefined);
+        const k = [...ms.map((m) => m.kernel), ...ctls].find((n) => n === named);
+        const text = problemText(p);
+        if (k) problemsOf.set(k, [...(problemsOf.get(k) ?? []), text]);
+        else problemsOf.set('*', [...(problemsOf.get('*') ?? []), text]);
       }
     };
     if (o.stopAtFirstKill) {

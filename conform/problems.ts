@@ -1,0 +1,32 @@
+// Why a gate run failed, as data: each problem says whether it belongs to a kernel (and which),
+// so reports, merges, exit codes and the mutant benchmark sort problems by field, not by
+// reading their text. `problemText` renders the line the report's `problems` list holds.
+import type { FailureKind } from '../properties/verdict.js';
+
+export type Problem =
+  /** a bad option value: `--kernel X`, `--property X` */
+  | { kind: 'option'; option: '--kernel' | '--property'; value: string; why: string }
+  /** the kernel set could not load a --kernel-lib library (its own message) */
+  | { kind: 'library'; text: string }
+  /** nothing runnable to gate */
+  | { kind: 'nothing_to_gate' }
+  /** a property failed on a kernel (or ran zero cases) */
+  | { kind: 'property'; kernel: string; property: string; verdict: FailureKind | 'failed' | 'ran zero cases'; message: string }
+  /** required coverage cells never exercised */
+  | { kind: 'coverage'; kernel: string; missing: string[]; hint: string };
+
+export function problemText(p: Problem): string {
+  switch (p.kind) {
+    case 'option': return `${p.option} ${p.value}: ${p.why}`;
+    case 'library': return p.text;
+    case 'nothing_to_gate': return 'no kernel to gate: none is runnable here';
+    case 'property': return `${p.kernel} / ${p.property}: ${p.verdict}: ${p.message}`;
+    case 'coverage': return `${p.kernel}: semantic coverage incomplete, never exercised: ${p.missing.join(', ')}${p.hint}`;
+  }
+}
+
+/** The kernel a problem belongs to (undefined: the run's options or environment). */
+export const problemKernel = (p: Problem): string | undefined => (p.kind === 'property' || p.kind === 'coverage' ? p.kernel : undefined);
+
+/** A problem of how the gate was called (exit 2 when nothing else failed). */
+export const isUsageProblem = (p: Problem): boolean => p.kind === 'option' || p.kind === 'library';

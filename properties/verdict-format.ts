@@ -1,0 +1,72 @@
+// The words of a verdict: the one-line message every report prints (terminal, JSON, JUnit,
+// markdown, HTML, fixture notes, repro headers), rendered from the verdict's fields.
+import { cellsOf, expectedOf, failureKind, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
+
+export const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+const hex = (v: number): string => `0x${v.toString(16)}`;
+
+export function describeCell(d: CellDiff): string {
+  return `store #${d.store} [${d.i}][${d.j}]: expected ${d.expected} (${hex32(d.expected)}), got ${d.got} (${hex32(d.got)})`;
+}
+
+const tail = (lines: string[]): string => (lines.length ? ': ' + lines.join(' | ') : '');
+
+/** The message of a failure. */
+export function failureMessage(v: FailedVerdict): string {
+  switch (v.outcome) {
+    case 'mismatch': {
+      const notRun = v.cells.find((d) => d.store >= v.storesRun);
+      return notRun
+        ? `store #${notRun.store} (after the refused op chain[${v.refusedAt}]) must not run, but wrote [${notRun.i}][${notRun.j}]`
+        : `${v.cells.length} cell(s) differ; first: ${describeCell(v.cells[0])}`;
+    }
+    case 'pack_mismatch': {
+      const head = `packing ${v.packing} side ${v.side} (mn=${v.mn}, k=${v.k})`;
+      return v.byte === undefined
+        ? `${head}: native packed ${v.native} bytes, oracle ${v.oracle}`
+        : `${head}: byte ${v.byte} is ${hex(v.native)}, oracle ${hex(v.oracle)}`;
+    }
+    case 'canary_write': {
+      const where = v.scratch ? `frame scratch buffer ${v.buf}` : `${v.bufName} (buffer ${v.buf})`;
+      return `write outside the buffer: ${where} byte offset ${v.offset} (canary expected ${hex(v.canary)}, got ${hex(v.got)}); ${v.count} canary byte(s) changed`;
+    }
+    case 'stray_write':
+      return `${v.bufName} (buffer ${v.buf}) byte ${v.offset} changed from ${hex(v.from)} to ${hex(v.to)}${v.role === 'output' ? ' (outside the stored elements)' : ' (an input the kernel must only read)'}`;
+    case 'refusal':
+      switch (v.reason) {
+        case 'bad_rc': return `kernel returned ${v.rc} (only 0 = Done and 1 = unsupported op are defined)`;
+        case 'refused_declared': return `kernel returned 1${v.at >= 0 ? ` at chain[${v.at}] (${v.op}, tag ${v.tag})` : ''} but declares every op of the chain`;
+        case 'computed_undeclared': return `chain[${v.at}] (${v.op}) is not declared by ${v.kernel}, yet the kernel returned 0 (computed an op it does not implement)`;
+        case 'nothing_to_refuse': return 'gating case did not contain an undeclared op (generator bug)';
+        case 'no_fallback': return `no runnable kernel declares every op of the chain (${v.ops.join(', ')})`;
+      }
+      break;
+    case 'crash': return `${v.kernel} crashed (${v.signal ?? 'exit ' + v.exitCode})${tail(v.stderrTail)}`;
+    case 'hang': return `${v.kernel} hung (timed out)${tail(v.stderrTail)}`;
+    case 'exec_error':
+      switch (v.reason) {
+        case 'encode': return `cannot encode the case for ${v.kernel}: ${v.error}`;
+        case 'executor': return `executor: ${v.error}`;
+        case 'buffer_size': return `buffer ${v.buf} came back with ${v.got} bytes, expected ${v.want}`;
+        case 'threw': return v.error;
+      }
+      break;
+    case 'on_kernel': return `${v.role === 'fallback' ? 'fallback ' : ''}${v.kernel}: ${failureMessage(v.cause)}`;
+  }
+}
+
+/** A failure as the report stores it: its typed fields plus the family and the message (and, for
+ *  a failure on a fallback kernel, the cells and expected result of the underlying verdict). */
+export type VerdictRecord = FailedVerdict & { kind: FailureKind; message: string; cells?: CellDiff[]; expected?: ReturnType<typeof expectedOf> };
+
+export function verdictRecord(v: FailedVerdict): VerdictRecord {
+  const r: VerdictRecord = { ...v, kind: failureKind(v), message: failureMessage(v) };
+  const cells = cellsOf(v);
+  const expected = expectedOf(v);
+  if (cells) r.cells = cells;
+  if (expected) r.expected = expected;
+  return r;
+}
+
+/** "kind: message" of a failure, "" for a pass. */
+export const verdictLine = (v: Verdict): string => (v.ok ? '' : `${failureKind(v)}: ${failureMessage(v)}`);

@@ -1,0 +1,144 @@
+// What one case did on one kernel, as data: one variant per outcome, each with the fields its
+// fix needs (the differing cells, the buffer and offset of a stray write, the signal and stderr
+// of a crash). Every variant carries `ok` and `refused` (as fast-check's RunDetails carries
+// `failed` and `interrupted`), so a caller that only counts needs no switch. The messages are
+// rendered from these fields by properties/verdict-format.ts; nothing parses them back.
+import type { EvalResult } from '../oracle/types.js';
+
+/** The failure families of the report (`verdict.kind`): the fix differs per family. */
+export type FailureKind =
+  | 'mismatch' // a stored value (or a packed byte) differs from the oracle
+  | 'out_of_tile_write' // canary or sentinel byte changed
+  | 'input_modified' // the kernel wrote into an operand it only reads
+  | 'refusal' // returned 1 on a declared op, or 0 on an undeclared one
+  | 'crash' // SIGSEGV / SIGILL / SIGBUS / hang
+  | 'exec_error'; // the executor rejected the request (harness or kernel-declaration problem)
+
+export interface CellDiff { store: number; i: number; j: number; expected: number; got: number }
+
+interface Passed { ok: true; refused: false; cells?: undefined }
+interface Failed { ok: false; refused: false }
+
+/** Every op ran and every byte equals the oracle's. */
+export interface Pass extends Passed { outcome: 'pass'; expected?: EvalResult }
+
+/** The kernel returned 1 at an op it does not declare, as it must (counted as "refused"). */
+export interface RefusedAsDeclared { outcome: 'refused'; ok: true; refused: true; cells?: undefined; at: number; expected?: EvalResult }
+
+/** Stored values differ from the oracle (or a store after the refused op ran). */
+export interface Mismatch extends Failed {
+  outcome: 'mismatch';
+  cells: CellDiff[];
+  expected: EvalResult;
+  /** stores the oracle ran (all of them, or those before the refused op) */
+  storesRun: number;
+  /** the op the kernel had to refuse, or -1 */
+  refusedAt: number;
+}
+
+/** The native packer's bytes differ from the oracle's packer. */
+export interface PackMismatch extends Failed {
+  outcome: 'pack_mismatch';
+  cells?: undefined;
+  packing: number;
+  side: 'a' | 'b';
+  mn: number;
+  k: number;
+  /** first differing byte, or undefined when the lengths differ */
+  byte?: number;
+  native: number;
+  oracle: number;
+}
+
+/** A canary guard around a buffer changed (reported by the executor). */
+export interface CanaryWrite extends Failed {
+  outcome: 'canary_write';
+  cells?: undefined;
+  buf: number;
+  /** the buffer is the frame's own scratch, not a request buffer */
+  scratch: boolean;
+  bufName: string;
+  offset: number;
+  canary: number;
+  got: number;
+  /** canary bytes changed in all */
+  count: number;
+  expected: EvalResult;
+}
+
+/** A byte of a buffer changed that the call must not change: outside the stored elements of an
+ *  output (sentinel), or anywhere in an input. */
+export interface StrayWrite extends Failed {
+  outcome: 'stray_write';
+  cells?: undefined;
+  /** output: between or around the stored elements; input: an operand the kernel only reads */
+  role: 'output' | 'input';
+  buf: number;
+  bufName: string;
+  offset: number;
+  from: number;
+  to: number;
+  expected: EvalResult;
+}
+
+export type WrongRefusal = Failed & { outcome: 'refusal'; cells?: undefined } & (
+  /** rc other than 0 (Done) and 1 (unsupported op) */
+  | { reason: 'bad_rc'; rc: number }
+  /** returned 1 although every op is declared; at = the op it named (-1: none) */
+  | { reason: 'refused_declared'; at: number; op?: string; tag?: number }
+  /** returned 0 on a chain with an op it does not declare */
+  | { reason: 'computed_undeclared'; at: number; op: string; kernel: string }
+  /** a gating case without an undeclared op: the generator's fault */
+  | { reason: 'nothing_to_refuse' }
+  /** a refused chain no runnable kernel declares entirely */
+  | { reason: 'no_fallback'; ops: string[] }
+);
+
+/** The kernel's process died (signal or exit). */
+export interface Crash extends Failed { outcome: 'crash'; cells?: undefined; kernel: string; signal: string | null; exitCode: number | null; stderrTail: string[] }
+
+/** The call did not return within the timeout. */
+export interface Hang extends Failed { outcome: 'hang'; cells?: undefined; kernel: string; stderrTail: string[] }
+
+export type ExecFailure = Failed & { outcome: 'exec_error'; cells?: undefined } & (
+  | { reason: 'encode'; kernel: string; error: string }
+  | { reason: 'executor'; error: string }
+  | { reason: 'buffer_size'; buf: number; got: number; want: number }
+  /** the property itself threw (a harness bug, not a kernel verdict) */
+  | { reason: 'threw'; error: string }
+);
+
+/** A failure on another kernel than the one gated: the fallback of a refused chain, or a peer. */
+export interface OnKernel extends Failed { outcome: 'on_kernel'; cells?: undefined; role: 'fallback' | 'peer'; kernel: string; cause: FailedVerdict }
+
+export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | StrayWrite | WrongRefusal | Crash | Hang | ExecFailure | OnKernel;
+export type Verdict = Pass | RefusedAsDeclared | FailedVerdict;
+
+/** The report family of a failure. */
+export function failureKind(v: FailedVerdict): FailureKind {
+  switch (v.outcome) {
+    case 'mismatch': case 'pack_mismatch': return 'mismatch';
+    case 'canary_write': return 'out_of_tile_write';
+    case 'stray_write': return v.role === 'output' ? 'out_of_tile_write' : 'input_modified';
+    case 'refusal': return 'refusal';
+    case 'crash': case 'hang': return 'crash';
+    case 'exec_error': return 'exec_error';
+    case 'on_kernel': return failureKind(v.cause);
+  }
+}
+
+/** The oracle's result the kernel was judged against, when the judge got that far. */
+export function expectedOf(v: Verdict): EvalResult | undefined {
+  switch (v.outcome) {
+    case 'pass': case 'refused': case 'mismatch': case 'canary_write': case 'stray_write': return v.expected;
+    case 'on_kernel': return expectedOf(v.cause);
+    default: return undefined;
+  }
+}
+
+/** The differing cells of a mismatch (through a fallback or peer too). */
+export function cellsOf(v: Verdict): CellDiff[] | undefined {
+  return v.outcome === 'mismatch' ? v.cells : v.outcome === 'on_kernel' ? cellsOf(v.cause) : undefined;
+}
+
+export const PASS: Pass = { outcome: 'pass', ok: true, refused: false };
