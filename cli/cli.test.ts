@@ -147,3 +147,20 @@ describe('bitexact replay', () => {
     expect(io.stdout).toContain('1 passed, 0 failed, 2 file(s) invalid');
   });
 });
+
+describe('eval --kernel and replay judge through runCase', () => {
+  test('a crashing kernel: the crash verdict, exit 1; the run goes on', async () => {
+    const { testKernelsPath } = await import('../native/backend.js');
+    const file = write('crash-case.json', GOOD);
+    let io = bufferIo();
+    expect(await main(['replay', file, '--kernel-lib', testKernelsPath(), '--kernel', 'test_crash_i32_4x4', '--kernel', 'test_ref_i32_4x4', '--no-aarch64'], io)).toBe(1);
+    expect(io.stdout).toMatch(/FAIL \S+ on test_crash_i32_4x4: crash: test_crash_i32_4x4 crashed \(SIG[A-Z]+\)/);
+    expect(io.stdout).toContain(`PASS ${file} on test_ref_i32_4x4`);
+    io = bufferIo();
+    expect(await main(['eval', file, '--kernel-lib', testKernelsPath(), '--kernel', 'test_crash_i32_4x4', '--no-aarch64'], io)).toBe(1);
+    expect(io.stderr).toMatch(/disagrees with the oracle\ntest_crash_i32_4x4: crash: test_crash_i32_4x4 crashed/);
+    io = bufferIo();
+    expect(await main(['eval', file, '--kernel-lib', testKernelsPath(), '--kernel', 'test_ref_i32_4x4', '--no-aarch64'], io)).toBe(0);
+    expect(io.stdout).toBe('{"c": [[12,-15]]}\n');
+  });
+});

@@ -1,0 +1,110 @@
+// The judge on synthetic executor results (no native code): every way a result can be wrong
+// gets its variant, and the variant renders the message the reports print.
+import { describe, expect, it } from 'vitest';
+import type { Case } from '../oracle/types.js';
+import type { ExecResult, KernelDesc } from '../native/backend.js';
+import { encodeCase } from './encode.js';
+import { judge } from './check.js';
+import { expectedState } from './expected.js';
+import { failureKind, type FailedVerdict, type Verdict } from './verdict.js';
+import { failureMessage, verdictRecord } from './verdict-format.js';
+
+const all: KernelDesc = {
+  name: 'k_all', isa: 'generic', mr: 2, nr: 2, runnable: true, why: '',
+  packings: [{ a: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, b: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, k_alignment: 1 }],
+  supported_ops: Array.from({ length: 29 }, (_, i) => i),
+};
+// the same kernel without scalar ops (tags 3..8)
+const noScalar: KernelDesc = { ...all, name: 'k_noscalar', supported_ops: all.supported_ops.filter((t) => t < 3 || t > 8) };
+
+const tileCase: Case = {
+  format: 'bitexact-case/1', level: 'tile', m: 2, n: 2, k: 3,
+  a: [[1, 2, 3], [4, 5, 6]], b: [[1, 0], [0, 1], [1, 1]],
+  chain: [{ op: 'clear' }, { op: 'add_mat_mul' }, { op: 'scalar', bin: 'add', value: 7 }, { op: 'store', item_size: 4 }],
+};
+
+/** What a correct kernel hands back: exactly the expected bytes. */
+function correct(c: Case, k: KernelDesc): { enc: ReturnType<typeof encodeCase>; res: ExecResult } {
+  const enc = encodeCase(c, k);
+  const exp = expectedState(c, k, enc);
+  return { enc, res: { rc: exp.refusedAt < 0 ? 0 : 1, refusedOp: -1, violations: [], buffers: exp.buffers.map((b) => b.slice()) } };
+}
+
+const failed = (v: Verdict): FailedVerdict => {
+  if (v.ok) throw new Error(`expected a failure, got ${v.outcome}`);
+  return v;
+};
+
+describe('judge', () => {
+  it('passes the expected bytes, refuses as declared', () => {
+    const { enc, res } = correct(tileCase, all);
+    expect(judge(tileCase, all, enc, res)).toMatchObject({ outcome: 'pass', ok: true, refused: false });
+    const r = correct(tileCase, noScalar);
+    expect(judge(tileCase, noScalar, r.enc, r.res)).toMatchObject({ outcome: 'refused', ok: true, refused: true, at: 2 });
+  });
+
+  it('a wrong cell is a mismatch with the cell', () => {
+    const { enc, res } = correct(tileCase, all);
+    const s = enc.stores[0];
+    res.buffers[s.buf][s.placement.base] ^= 1;
+    const v = failed(judge(tileCase, all, enc, res));
+    expect(v.outcome).toBe('mismatch');
+    expect(failureKind(v)).toBe('mismatch');
+    expect(failureMessage(v)).toMatch(/^1 cell\(s\) differ; first: store #0 \[0\]\[0\]: expected \d+ \(0x[0-9a-f]{8}\), got \d+ \(0x[0-9a-f]{8}\)$/);
+    const rec = verdictRecord(v);
+    expect(rec).toMatchObject({ kind: 'mismatch', ok: false, refused: false, message: failureMessage(v) });
+    expect(rec.cells).toHaveLength(1);
+  });
+
+  it('a store after the refused op is a mismatch that says so', () => {
+    const { enc, res } = correct(tileCase, noScalar);
+    const s = enc.stores[0];
+    res.buffers[s.buf][s.placement.base] ^= 1;
+    expect(failureMessage(failed(judge(tileCase, noScalar, enc, res)))).toBe('store #0 (after the refused op chain[2]) must not run, but wrote [0][0]');
+  });
+
+  it('a changed input byte, a canary, a wrong rc, a short buffer', () => {
+    let { enc, res } = correct(tileCase, all);
+    const input = enc.names.findIndex((n) => n.startsWith('packed A'));
+    res.buffers[input][0] ^= 0xff;
+    const v = failed(judge(tileCase, all, enc, res));
+    expect([v.outcome, failureKind(v)]).toEqual(['stray_write', 'input_modified']);
+    expect(failureMessage(v)).toMatch(/^packed A \(packing 0\) \(buffer \d+\) byte 0 changed from 0x[0-9a-f]+ to 0x[0-9a-f]+ \(an input the kernel must only read\)$/);
+
+    ({ enc, res } = correct(tileCase, all));
+    res.violations.push({ buf: 1, scratch: false, offset: -3, expected: 0xa5, got: 0 });
+    const c = failed(judge(tileCase, all, enc, res));
+    expect(failureKind(c)).toBe('out_of_tile_write');
+    expect(failureMessage(c)).toBe(`write outside the buffer: ${enc.names[1]} (buffer 1) byte offset -3 (canary expected 0xa5, got 0x0); 1 canary byte(s) changed`);
+
+    ({ enc, res } = correct(tileCase, all));
+    res.rc = 7;
+    expect(failureMessage(failed(judge(tileCase, all, enc, res)))).toBe('kernel returned 7 (only 0 = Done and 1 = unsupported op are defined)');
+
+    ({ enc, res } = correct(tileCase, all));
+    res.rc = 1; res.refusedOp = 2;
+    expect(failureMessage(failed(judge(tileCase, all, enc, res)))).toBe('kernel returned 1 at chain[2] (scalar, tag 5) but declares every op of the chain');
+
+    const r = correct(tileCase, noScalar);
+    r.res.rc = 0;
+    expect(failureMessage(failed(judge(tileCase, noScalar, r.enc, r.res)))).toBe('chain[2] (scalar) is not declared by k_noscalar, yet the kernel returned 0 (computed an op it does not implement)');
+
+    ({ enc, res } = correct(tileCase, all));
+    const want = res.buffers[input].length;
+    res.buffers[input] = res.buffers[input].subarray(1);
+    const e = failed(judge(tileCase, all, enc, res));
+    expect(failureKind(e)).toBe('exec_error');
+    expect(failureMessage(e)).toBe(`buffer ${input} came back with ${want - 1} bytes, expected ${want}`);
+  });
+
+  it('crash, hang and a fallback render as the reports print them', () => {
+    const F = { ok: false, refused: false } as const;
+    expect(failureMessage({ ...F, outcome: 'crash', kernel: 'k', signal: 'SIGSEGV', exitCode: null, stderrTail: ['a', 'b'] })).toBe('k crashed (SIGSEGV): a | b');
+    expect(failureMessage({ ...F, outcome: 'crash', kernel: 'k', signal: null, exitCode: 3, stderrTail: [] })).toBe('k crashed (exit 3)');
+    const hang: FailedVerdict = { ...F, outcome: 'hang', kernel: 'k', stderrTail: [] };
+    expect([failureKind(hang), failureMessage(hang)]).toEqual(['crash', 'k hung (timed out)']);
+    const fb: FailedVerdict = { ...F, outcome: 'on_kernel', role: 'fallback', kernel: 'other', cause: hang };
+    expect([failureKind(fb), failureMessage(fb)]).toEqual(['crash', 'fallback other: k hung (timed out)']);
+    expect(failureMessage({ ...F, outcome: 'pack_mismatch', packing: 1, side: 'b', mn: 3, k: 5, byte: 4, native: 0x10, oracle: 0 })).toBe('packing 1 side b (mn=3, k=5): byte 4 is 0x10, oracle 0x0');
+  });
+});
