@@ -217,7 +217,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     return { kernel, covRan };
   });
   for (const { kernel: k, covRan } of kernels) {
-    for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, verdict: p.failure?.verdict.kind ?? 'failed', message: p.failure?.verdict.message ?? p.skipped ?? '' });
+    for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'failed', message: p.failure?.verdict.message ?? p.skipped ?? '' });
     // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the union)
     // (a failed property stops early, so its kernel's coverage is not judged; an interrupted
     // run is: a time budget too small to exercise every cell is not a pass)
@@ -265,7 +265,7 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   const kernels = [...byKernel.values()];
   for (const k of kernels) {
     k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
-    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, verdict: p.failure?.verdict.kind ?? 'ran zero cases', message: p.failure?.verdict.message ?? '' });
+    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'ran zero cases', message: p.failure?.verdict.message ?? '' });
     if (k.coverage.missing.length) problems.push({ kind: 'coverage', kernel: k.name, missing: k.coverage.missing, hint: '' });
   }
   // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge

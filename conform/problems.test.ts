@@ -9,7 +9,7 @@ import { exitCode } from '../cli/conform.js';
 const P: Problem[] = [
   { kind: 'option', option: '--kernel', value: 'nope', why: 'no such kernel (see bitexact list)' },
   { kind: 'library', text: '--kernel-lib /x.so: no such file' },
-  { kind: 'property', kernel: 'k1', property: 'tile', verdict: 'mismatch', message: '1 cell(s) differ' },
+  { kind: 'property', kernel: 'k1', property: 'tile', failure: 'mismatch', message: '1 cell(s) differ' },
   { kind: 'coverage', kernel: 'k1', missing: ['op.store', 'k.0'], hint: ' (raise --runs)' },
   { kind: 'nothing_to_gate' },
 ];

@@ -11,7 +11,7 @@ export type Problem =
   /** nothing runnable to gate */
   | { kind: 'nothing_to_gate' }
   /** a property failed on a kernel (or ran zero cases) */
-  | { kind: 'property'; kernel: string; property: string; verdict: FailureKind | 'failed' | 'ran zero cases'; message: string }
+  | { kind: 'property'; kernel: string; property: string; failure: FailureKind | 'failed' | 'ran zero cases'; message: string }
   /** required coverage cells never exercised */
   | { kind: 'coverage'; kernel: string; missing: string[]; hint: string };
 
@@ -20,7 +20,7 @@ export function problemText(p: Problem): string {
     case 'option': return `${p.option} ${p.value}: ${p.why}`;
     case 'library': return p.text;
     case 'nothing_to_gate': return 'no kernel to gate: none is runnable here';
-    case 'property': return `${p.kernel} / ${p.property}: ${p.verdict}: ${p.message}`;
+    case 'property': return `${p.kernel} / ${p.property}: ${p.failure}: ${p.message}`;
     case 'coverage': return `${p.kernel}: semantic coverage incomplete, never exercised: ${p.missing.join(', ')}${p.hint}`;
   }
 }

@@ -14,8 +14,9 @@ import type { CellDiff, Verdict } from './verdict.js';
 export type { CellDiff, FailedVerdict, FailureKind, Verdict } from './verdict.js';
 export { describeCell } from './verdict-format.js';
 
+const F = { ok: false, refused: false } as const;
+
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
-  const F = { ok: false, refused: false } as const;
   const exp = expectedState(c, kernel, enc);
   const { refusedAt, storesRun } = exp;
   if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
@@ -73,7 +74,6 @@ export interface RunCaseOptions {
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
-  const F = { ok: false, refused: false } as const;
   let enc: Encoded;
   try {
     enc = encodeCase(c, kernel, { force: opts.force });

@@ -16,11 +16,12 @@ export type FailureKind =
 
 export interface CellDiff { store: number; i: number; j: number; expected: number; got: number }
 
-interface Passed { ok: true; refused: false; cells?: undefined }
+// Variants without cells declare `cells?: undefined` (as RunDetails declares `counterexample:
+// null` on success), so `v.cells` reads on any verdict.
 interface Failed { ok: false; refused: false }
 
 /** Every op ran and every byte equals the oracle's. */
-export interface Pass extends Passed { outcome: 'pass'; expected?: EvalResult }
+export interface Pass { outcome: 'pass'; ok: true; refused: false; cells?: undefined; expected?: EvalResult }
 
 /** The kernel returned 1 at an op it does not declare, as it must (counted as "refused"). */
 export interface RefusedAsDeclared { outcome: 'refused'; ok: true; refused: true; cells?: undefined; at: number; expected?: EvalResult }
