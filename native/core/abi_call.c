@@ -131,6 +131,22 @@ const char *bx_abi_reg_name(unsigned i) {
   return i < BX_ABI_NREGS ? names[i] : "?";
 }
 
+size_t bx_abi_items(const bx_abi_report *r, bx_abi_item *out) {
+  size_t n = 0;
+  for (unsigned i = 0; i < BX_ABI_NREGS; i++)
+    if (r->regs & (1u << i)) out[n++] = (bx_abi_item){bx_abi_reg_name(i), r->expected[i], r->got[i]};
+#if defined(__x86_64__)
+  if (r->violations & BX_ABI_V_FPCTL) out[n++] = (bx_abi_item){"mxcsr", r->fpctl_before, r->fpctl_after};
+  if (r->violations & BX_ABI_V_X87CW) out[n++] = (bx_abi_item){"x87cw", r->x87cw_before, r->x87cw_after};
+  if (r->violations & BX_ABI_V_DF) out[n++] = (bx_abi_item){"df", 0, 1};
+#else
+  if (r->violations & BX_ABI_V_FPCTL) out[n++] = (bx_abi_item){"fpcr", r->fpctl_before, r->fpctl_after};
+  if (r->violations & BX_ABI_V_SM) out[n++] = (bx_abi_item){"svcr.sm", 0, 1};
+  if (r->violations & BX_ABI_V_ZA) out[n++] = (bx_abi_item){"svcr.za", 0, 1};
+#endif
+  return n;
+}
+
 /* Appends to buf[*at..len) like snprintf; *at counts what would have been written. */
 __attribute__((format(printf, 4, 5))) static void put(char *buf, size_t len, int *at, const char *fmt, ...) {
   va_list ap;
@@ -141,50 +157,45 @@ __attribute__((format(printf, 4, 5))) static void put(char *buf, size_t len, int
   if (n > 0) *at += n;
 }
 
+/* " (rounding A -> B)" when the 2-bit rounding field at bit `shift` changed. */
+static void put_rounding(char *buf, size_t len, int *at, const bx_abi_item *it, unsigned shift,
+                         const char *const names[4]) {
+  const unsigned b = (unsigned)(it->expected >> shift) & 3, a = (unsigned)(it->got >> shift) & 3;
+  if (a != b) put(buf, len, at, " (rounding %s -> %s)", names[b], names[a]);
+}
+
 int bx_abi_describe(const bx_abi_report *r, char *buf, size_t len) {
+  /* x86-64: MXCSR.RC (bits 13..14) and x87 CW.RC (bits 10..11); aarch64: FPCR.RMode (22..23). */
+  static const char *const rc_x86[4] = {"nearest", "down", "up", "toward zero"};
+  static const char *const rmode[4] = {"nearest", "toward +inf", "toward -inf", "toward zero"};
+  bx_abi_item items[BX_ABI_MAX_ITEMS];
+  const size_t n = bx_abi_items(r, items);
   int at = 0;
   if (len) buf[0] = '\0';
-#define SEP (at ? "; " : "")
-  for (unsigned i = 0; i < BX_ABI_NREGS; i++)
-    if (r->regs & (1u << i)) {
-      put(buf, len, &at, "%s%s: expected 0x%llx, got 0x%llx", SEP, bx_abi_reg_name(i),
-          (unsigned long long)r->expected[i], (unsigned long long)r->got[i]);
-      if (i == BX_ABI_SP)
-        put(buf, len, &at, " (moved by %+lld bytes)",
-            (long long)(r->got[i] - r->expected[i]));
-    }
-#if defined(__x86_64__)
-  /* RC, MXCSR bits 13..14 and x87 CW bits 10..11, share one encoding. */
-  static const char *const rc_x86[4] = {"nearest", "down", "up", "toward zero"};
-  if (r->violations & BX_ABI_V_FPCTL) {
-    put(buf, len, &at, "%sMXCSR 0x%04llx -> 0x%04llx", SEP, (unsigned long long)r->fpctl_before,
-        (unsigned long long)r->fpctl_after);
-    const unsigned b = (unsigned)(r->fpctl_before >> 13) & 3, a = (unsigned)(r->fpctl_after >> 13) & 3;
-    if (a != b) put(buf, len, &at, " (rounding %s -> %s)", rc_x86[b], rc_x86[a]);
-    if ((r->fpctl_before ^ r->fpctl_after) & (1u << 15)) put(buf, len, &at, " (FZ changed)");
-    if ((r->fpctl_before ^ r->fpctl_after) & (1u << 6)) put(buf, len, &at, " (DAZ changed)");
-    if ((r->fpctl_before ^ r->fpctl_after) & 0x1F80u) put(buf, len, &at, " (exception masks changed)");
+  for (size_t k = 0; k < n; k++) {
+    const bx_abi_item *it = &items[k];
+    put(buf, len, &at, "%s%s: expected 0x%llx, got 0x%llx", k ? "; " : "", it->what,
+        (unsigned long long)it->expected, (unsigned long long)it->got);
+    const char *w = it->what;
+    if (!strcmp(w, bx_abi_reg_name(BX_ABI_SP)))
+      put(buf, len, &at, " (moved by %+lld bytes)", (long long)(it->got - it->expected));
+    else if (!strcmp(w, "mxcsr")) put_rounding(buf, len, &at, it, 13, rc_x86);
+    else if (!strcmp(w, "x87cw")) put_rounding(buf, len, &at, it, 10, rc_x86);
+    else if (!strcmp(w, "fpcr")) put_rounding(buf, len, &at, it, 22, rmode);
+    else if (!strcmp(w, "df")) put(buf, len, &at, " (direction flag left set)");
+    else if (!strcmp(w, "svcr.sm")) put(buf, len, &at, " (returned in streaming mode: SMSTOP missing)");
+    else if (!strcmp(w, "svcr.za")) put(buf, len, &at, " (returned with ZA on)");
   }
-  if (r->violations & BX_ABI_V_X87CW) {
-    put(buf, len, &at, "%sx87 control word 0x%04x -> 0x%04x", SEP, r->x87cw_before, r->x87cw_after);
-    const unsigned b = (r->x87cw_before >> 10) & 3u, a = (r->x87cw_after >> 10) & 3u;
-    if (a != b) put(buf, len, &at, " (rounding %s -> %s)", rc_x86[b], rc_x86[a]);
-  }
-  if (r->violations & BX_ABI_V_DF) put(buf, len, &at, "%sDF (direction flag) left set", SEP);
-#else
-  static const char *const rmode[4] = {"nearest", "toward +inf", "toward -inf", "toward zero"};
-  if (r->violations & BX_ABI_V_FPCTL) {
-    put(buf, len, &at, "%sFPCR 0x%llx -> 0x%llx", SEP, (unsigned long long)r->fpctl_before,
-        (unsigned long long)r->fpctl_after);
-    const unsigned b = (unsigned)(r->fpctl_before >> 22) & 3, a = (unsigned)(r->fpctl_after >> 22) & 3;
-    if (a != b) put(buf, len, &at, " (rounding %s -> %s)", rmode[b], rmode[a]);
-    if ((r->fpctl_before ^ r->fpctl_after) & (1u << 24)) put(buf, len, &at, " (FZ changed)");
-    if ((r->fpctl_before ^ r->fpctl_after) & (1u << 25)) put(buf, len, &at, " (DN changed)");
-  }
-  if (r->violations & BX_ABI_V_SM)
-    put(buf, len, &at, "%sreturned in streaming mode (SVCR.SM = 1: SMSTOP missing)", SEP);
-  if (r->violations & BX_ABI_V_ZA) put(buf, len, &at, "%sreturned with ZA on (SVCR.ZA = 1)", SEP);
-#endif
-#undef SEP
   return at;
+}
+
+intptr_t bx_abi_call_logged(bx_abi_log *log, bx_kernel_fn fn, const bx_fused_ker_spec *chain) {
+  bx_abi_report rep;
+  const intptr_t rc = bx_abi_call(fn, chain, &rep);
+  if (rep.violations && log->first < 0) {
+    log->first = (int32_t)log->calls;
+    log->rep = rep;
+  }
+  log->calls++;
+  return rc;
 }

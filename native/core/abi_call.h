@@ -93,10 +93,34 @@ intptr_t bx_abi_call(bx_kernel_fn fn, const bx_fused_ker_spec *chain, bx_abi_rep
 /* Name of register index i ("rbx", "x19", "d8", "rsp"/"sp"). */
 const char *bx_abi_reg_name(unsigned i);
 
-/* One line naming every violation of *rep with the values involved, e.g.
- * "rbx: expected 0x..., got 0x0; MXCSR 0x1f80 -> 0x7f80 (rounding nearest -> toward zero)".
- * Returns the length snprintf would have written (empty string when clean). */
+/* One broken rule: what (a register name, or "mxcsr", "x87cw", "df" / "fpcr", "svcr.sm",
+ * "svcr.za"), the value it had to keep (flags: 0) and the value the kernel left. */
+typedef struct bx_abi_item {
+  const char *what;
+  uint64_t expected, got;
+} bx_abi_item;
+#define BX_ABI_MAX_ITEMS (BX_ABI_NREGS + 3)
+
+/* Fills out[0..BX_ABI_MAX_ITEMS) with the violations of *rep in a fixed order (registers in
+ * index order, sp, then the control state); returns how many. */
+size_t bx_abi_items(const bx_abi_report *rep, bx_abi_item *out);
+
+/* One line naming every item with its values and what it means, e.g.
+ * "rbx: expected 0x..., got 0x0; mxcsr: expected 0x1f80, got 0x7f80 (rounding nearest ->
+ * toward zero)". Returns the length snprintf would have written ("" when clean). */
 int bx_abi_describe(const bx_abi_report *rep, char *buf, size_t len);
+
+/* The first break over the checked calls of one request (TILE: one call; FRAME: one per
+ * tile, in walk order). */
+typedef struct bx_abi_log {
+  uint32_t calls;    /* checked calls made */
+  int32_t first;     /* index of the first call that broke the convention, -1 if none did */
+  bx_abi_report rep; /* that call's report */
+} bx_abi_log;
+#define BX_ABI_LOG_INIT {0, -1, {0}}
+
+/* bx_abi_call, keeping the first violating report in *log. */
+intptr_t bx_abi_call_logged(bx_abi_log *log, bx_kernel_fn fn, const bx_fused_ker_spec *chain);
 
 #endif /* __ASSEMBLER__ */
 #endif

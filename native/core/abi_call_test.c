@@ -60,10 +60,10 @@ static const tcase cases[] = {
     CASE(clobber_r13, BX_ABI_V_REG, REG(3), "r13: expected 0x"),
     CASE(clobber_r14, BX_ABI_V_REG, REG(4), "r14: expected 0x"),
     CASE(clobber_r15, BX_ABI_V_REG, REG(5), "r15: expected 0x"),
-    CASE(sp, BX_ABI_V_SP, REG(BX_ABI_SP), "rsp: expected 0x"),
-    CASE(mxcsr, BX_ABI_V_FPCTL, 0, "(rounding nearest -> toward zero)"),
-    CASE(x87cw, BX_ABI_V_X87CW, 0, "x87 control word 0x037f -> 0x0f7f (rounding nearest -> toward zero)"),
-    CASE(df, BX_ABI_V_DF, 0, "DF (direction flag) left set"),
+    CASE(sp, BX_ABI_V_SP, REG(BX_ABI_SP), "(moved by -64 bytes)"),
+    CASE(mxcsr, BX_ABI_V_FPCTL, 0, "mxcsr: expected 0x1f80, got 0x7f80 (rounding nearest -> toward zero)"),
+    CASE(x87cw, BX_ABI_V_X87CW, 0, "x87cw: expected 0x37f, got 0xf7f (rounding nearest -> toward zero)"),
+    CASE(df, BX_ABI_V_DF, 0, "df: expected 0x0, got 0x1 (direction flag left set)"),
     CASE(multi, BX_ABI_V_REG | BX_ABI_V_DF, REG(0) | REG(4), "rbx: expected 0x"),
 #else
     CASE(good, 0, 0, ""),
@@ -88,10 +88,10 @@ static const tcase cases[] = {
     CASE(clobber_d13, BX_ABI_V_REG, REG(16), "d13: expected 0x"),
     CASE(clobber_d14, BX_ABI_V_REG, REG(17), "d14: expected 0x"),
     CASE(clobber_d15, BX_ABI_V_REG, REG(18), "d15: expected 0x"),
-    CASE(sp, BX_ABI_V_SP, REG(BX_ABI_SP), "sp: expected 0x"),
-    CASE(fpcr, BX_ABI_V_FPCTL, 0, "(rounding nearest -> toward zero)"),
-    SME_CASE(sm, BX_ABI_V_SM, 0, "returned in streaming mode (SVCR.SM = 1: SMSTOP missing)"),
-    SME_CASE(za, BX_ABI_V_ZA, 0, "returned with ZA on (SVCR.ZA = 1)"),
+    CASE(sp, BX_ABI_V_SP, REG(BX_ABI_SP), "(moved by -64 bytes)"),
+    CASE(fpcr, BX_ABI_V_FPCTL, 0, "fpcr: expected 0x0, got 0xc00000 (rounding nearest -> toward zero)"),
+    SME_CASE(sm, BX_ABI_V_SM, 0, "svcr.sm: expected 0x0, got 0x1 (returned in streaming mode: SMSTOP missing)"),
+    SME_CASE(za, BX_ABI_V_ZA, 0, "svcr.za: expected 0x0, got 0x1 (returned with ZA on)"),
     SME_CASE(multi, BX_ABI_V_SM | BX_ABI_V_ZA | BX_ABI_V_REG, REG(0), "x19: expected 0x"),
 #endif
 };
@@ -102,6 +102,14 @@ static uint64_t clobber_value(unsigned i) {
   return CLOBBER + i;
 #else
   return CLOBBER + (i < BX_ABI_NSAVED_X ? 19 + i : 8 + (i - BX_ABI_NSAVED_X));
+#endif
+}
+
+static int have_sme_cpu(void) {
+#if defined(__aarch64__)
+  return (getauxval(AT_HWCAP2) & BX_HWCAP2_SME) != 0;
+#else
+  return 0;
 #endif
 }
 
@@ -172,6 +180,35 @@ static void check_seeds(void) {
   CHECK(fresh, "a register got the same seed on two calls");
 }
 
+/* bx_abi_items lists the multi case's breaks in order; the log keeps the first break. */
+static void check_items_and_log(void) {
+  static const tcase t = {"items+log", NULL, 0, 0, "", 0};
+  const tcase *c = &t;
+  const tcase *multi = &cases[sizeof cases / sizeof cases[0] - 1], *reg = &cases[3];
+  bx_fused_ker_spec chain[1] = {{0}};
+  bx_abi_log log = BX_ABI_LOG_INIT;
+  bx_abi_call_logged(&log, cases[0].fn, chain); /* good */
+  bx_abi_call_logged(&log, reg->fn, chain);
+  bx_abi_call_logged(&log, cases[0].fn, chain);
+  if (!multi->sme || have_sme_cpu()) bx_abi_call_logged(&log, multi->fn, chain);
+  CHECK(log.first == 1 && log.rep.violations == reg->violations && log.rep.regs == reg->regs,
+        "log: first %d, violations %#x", log.first, log.rep.violations);
+  if (multi->sme && !have_sme_cpu()) return;
+  bx_abi_report r;
+  bx_abi_call(multi->fn, chain, &r);
+  bx_abi_item it[BX_ABI_MAX_ITEMS];
+  const size_t n = bx_abi_items(&r, it);
+#if defined(__x86_64__)
+  CHECK(n == 3 && !strcmp(it[0].what, "rbx") && !strcmp(it[1].what, "r14") && !strcmp(it[2].what, "df") &&
+            it[0].got == clobber_value(0) && it[2].expected == 0 && it[2].got == 1,
+        "items of multi: %zu", n);
+#else
+  CHECK(n == 3 && !strcmp(it[0].what, "x19") && !strcmp(it[1].what, "svcr.sm") && !strcmp(it[2].what, "svcr.za") &&
+            it[0].got == clobber_value(0) && it[1].got == 1,
+        "items of multi: %zu", n);
+#endif
+}
+
 /* The frame pointer is thread-local: checked calls from two threads at once. */
 static void *thread_body(void *arg) {
   const tcase *c = arg;
@@ -197,11 +234,7 @@ static void check_threads(void) {
 }
 
 int main(void) {
-#if defined(__aarch64__)
-  const int have_sme = (getauxval(AT_HWCAP2) & BX_HWCAP2_SME) != 0;
-#else
-  const int have_sme = 0;
-#endif
+  const int have_sme = have_sme_cpu();
   int not_run = 0;
   bx_fused_ker_spec chain[2] = {{0}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -225,6 +258,7 @@ int main(void) {
           "the caller of the checked call saw the kernel's breakage: rc %ld, %s", (long)orc, text);
   }
   check_seeds();
+  check_items_and_log();
   check_threads();
   printf("abi-test (%s%s): %d checks passed, %d failed", ARCH,
          have_sme ? ", SME" : "", passes, failures);
