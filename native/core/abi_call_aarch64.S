@@ -15,6 +15,8 @@
  * FEAT_SME_FA64 (general-register ops, MRS, and scalar SIMD&FP stores), so a kernel that
  * returns in streaming mode is reported on an Apple-M4-like CPU too, not trapped here.
  */
+/* Assembles to nothing on the other architecture, so a build may list both files. */
+#if defined(__aarch64__)
 #include "abi_call.h"
 
   /* +sme only lets the assembler spell MRS SVCR and SMSTOP; they run only if f->has_sme. */
@@ -119,4 +121,6 @@ bx_abi_call_raw:
   .cfi_endproc
   .size bx_abi_call_raw, .-bx_abi_call_raw
 
+#endif
+  /* No executable stack (also for the empty object on the other architecture). */
   .section .note.GNU-stack, "", %progbits

@@ -10,6 +10,8 @@
  * the stack: if the kernel moved rsp, the stack is found again through the thread-local
  * bx_abi_cur (fs-relative, valid whatever the kernel did to the registers).
  */
+/* Assembles to nothing on the other architecture, so a build may list both files. */
+#if defined(__x86_64__)
 #include "abi_call.h"
 
   .text
@@ -92,4 +94,6 @@ bx_abi_call_raw:
   .cfi_endproc
   .size bx_abi_call_raw, .-bx_abi_call_raw
 
-  .section .note.GNU-stack, "", @progbits
+#endif
+  /* No executable stack (also for the empty object on the other architecture). */
+  .section .note.GNU-stack, "", %progbits
