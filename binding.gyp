@@ -32,7 +32,7 @@
       'type': 'shared_library',
       'product_prefix': '',
       'product_dir': '<(PRODUCT_DIR)',
-      'sources': ['native/test-kernels/test_kernels.c', 'native/test-kernels/ref.c'],
+      'sources': ['native/test-kernels/test_kernels.c', 'native/test-kernels/ref.c', 'native/test-kernels/abi_break.S'],
     },
   ],
 }

@@ -8,10 +8,23 @@
  *   test_hang_i32_4x4                   infinite loop on AddMatMul
  *   test_oob_i32_4x4                    Store writes one row too many
  *   test_chainwrite_i32_4x4             writes into its const chain
+ * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
+ *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
+ *            test_sp_i32_4x4                         returns with rsp 64 bytes low
+ *            test_mxcsr_i32_4x4                      leaves MXCSR rounding toward zero
+ *            test_x87cw_i32_4x4                      leaves the x87 CW rounding toward zero
+ *            test_df_i32_4x4                         leaves DF set
+ *   aarch64: test_clobber_{x19,x29,d8,d15}_i32_4x4  returns with that register changed
+ *            test_sp_i32_4x4                         returns with sp 64 bytes low
+ *            test_fpcr_i32_4x4                       leaves FPCR rounding toward zero
+ *            test_sm_i32_4x4, test_za_i32_4x4        returns in streaming mode / with ZA on (SME)
  */
 #include <stdio.h>
 
 #include "ref.h"
+#if defined(__aarch64__)
+#include "../kernels/arm64_hwcap.h"
+#endif
 
 #define PF(r, align) {BX_PACK_FORMAT, (r), (align), 1}
 #define K4(r) {BX_PACK_I8K4, (r), 1, 0}
@@ -32,6 +45,21 @@ CFG(hang, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_HANG_ON_MATMUL)
 CFG(oob, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_EXTRA_ROW)
 CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_WRITE_CHAIN)
 
+/* What every abi_break.S kernel computes before it breaks the convention. */
+__attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
+  return bx_ref_run(&cfg_ref44, s);
+}
+#if defined(__x86_64__)
+#define ABI_BREAKERS(X) X(clobber_rbx) X(clobber_rbp) X(clobber_r12) X(clobber_r15) X(sp) X(mxcsr) X(x87cw) X(df)
+#define ABI_BREAKERS_SME(X)
+#elif defined(__aarch64__)
+#define ABI_BREAKERS(X) X(clobber_x19) X(clobber_x29) X(clobber_d8) X(clobber_d15) X(sp) X(fpcr)
+#define ABI_BREAKERS_SME(X) X(sm) X(za)
+#endif
+#define DECLARE(id) __attribute__((visibility("hidden"))) intptr_t kern_##id(const bx_fused_ker_spec *s);
+ABI_BREAKERS(DECLARE)
+ABI_BREAKERS_SME(DECLARE)
+
 static int never_here(char *why, size_t n) {
   snprintf(why, n, "test kernel: never supported here (FORCE runs it)");
   return 0;
@@ -50,9 +78,24 @@ DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 
+#if defined(__aarch64__)
+static int has_sme(char *why, size_t n) {
+  if (getauxval(AT_HWCAP2) & BX_HWCAP2_SME) return 1;
+  bx_arm64_why(why, n, "test kernel: needs SME (HWCAP2_SME)");
+  return 0;
+}
+#endif
+
+#define ABI_DESC(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+#define ABI_DESC_SME(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, has_sme)
+ABI_BREAKERS(ABI_DESC)
+ABI_BREAKERS_SME(ABI_DESC_SME)
+#define ENTRY(id) &desc_##id,
+
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
-                                              &desc_oob,   &desc_chainwrite};
+                                              &desc_oob,   &desc_chainwrite,
+                                              ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY)};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
   *count = sizeof table / sizeof table[0];
