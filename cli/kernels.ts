@@ -1,6 +1,7 @@
 // Kernels for the CLI verbs that run single cases (eval --kernel, replay, list): every backend
 // available here plus the kernels of --kernel-lib libraries, each paired with its backend.
-import { ExecError, KernelCrash } from '../native/backend.js';
+import { ExecError } from '../native/wire.js';
+import { KernelCrash } from '../native/process.js';
 import type { Target } from '../native/targets.js';
 // the kernel set (builtins + --kernel-lib libraries) is shared with the conform engine
 export { openKernels, type KernelSet } from '../native/targets.js';

@@ -2,8 +2,9 @@
 // can be wrong gets its own kind, because the fix differs: a wrong value, a write outside the
 // tile (canary or sentinel), a modified input, a wrong refusal, a crash or hang.
 import type { Case, EvalResult } from '../oracle/types.js';
-import type { Backend, ExecResult, KernelDesc } from '../native/backend.js';
-import { ExecError, KernelCrash } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
+import { ExecError, type ExecResult } from '../native/wire.js';
+import { KernelCrash, type Backend } from '../native/process.js';
 import { encodeCase, firstUnsupported, opTag, type Encoded } from './encode.js';
 import { offsetOf, readItem, writeItem } from './layout.js';
 import { oracleEval } from './oracle-bridge.js';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { conformance, type ConformEvent, type ConformReport, type PropertyResult } from '../../conform/engine.js';
 import { PROPERTIES } from '../../properties/kernel-properties.js';
 import type { Case } from '../../oracle/types.js';
-import { PKG_ROOT, aarch64Unavailable, AARCH64_SETUP_HINT } from '../targets.js';
+import { PKG_ROOT } from '../paths.js';
+import { aarch64Unavailable, AARCH64_SETUP_HINT } from '../backends/aarch64-qemu.js';
 
 export type Arch = 'x86_64' | 'aarch64';
 
