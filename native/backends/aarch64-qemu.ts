@@ -7,7 +7,7 @@ import { arch } from 'node:os';
 import path from 'node:path';
 import { PKG_ROOT } from '../paths.js';
 import { stdioBackend } from '../process.js';
-import { sh, type BackendProvider, type ProvidedBackend, type ReproInput, type StartOptions } from './provider.js';
+import { sh, type BackendProvider, type ProvidedBackend, type ReproCommands, type ReproInput, type StartOptions } from './provider.js';
 
 export const AARCH64_SETUP_HINT = 'npm run setup   (runs ci/setup-aarch64.sh as root: cross gcc, clang-19, qemu-aarch64 11.1; then builds the runner)';
 
@@ -38,7 +38,7 @@ export function aarch64Unavailable(p = aarch64Paths()): string | null {
 const emulatorArgv = (p: Aarch64Paths): string[] => (native() ? [] : [p.qemu, '-cpu', p.qemuCpu, '-L', p.sysroot]);
 
 /** The cross toolchain builds the repro.c; it runs the way the runner ran (same qemu CPU). */
-function repro({ file, source }: ReproInput, opts: StartOptions = {}): { build: string; run: string } {
+function repro({ file, source }: ReproInput, opts: StartOptions = {}): ReproCommands {
   const p = aarch64Paths(opts.svlBytes ?? 64);
   const src = sh(path.resolve(file));
   const exe = sh(path.resolve(file.replace(/\.c$/, '')));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addonPath, PKG_ROOT } from '../paths.js';
 import { processBackend } from '../process.js';
-import { sh, type BackendProvider, type ProvidedBackend, type ReproInput, type StartOptions } from './provider.js';
+import { sh, type BackendProvider, type ProvidedBackend, type ReproCommands, type ReproInput, type StartOptions } from './provider.js';
 
 function addonMissing(): string | null {
   const addon = addonPath();
@@ -35,7 +35,7 @@ async function hostChildScript(): Promise<string> {
 }
 
 /** cc builds a repro.c for the host; a builtin kernel links its sources, a library kernel dlopen()s it. */
-function repro({ file, source, builtinSources }: ReproInput): { build: string; run: string } {
+function repro({ file, source, builtinSources }: ReproInput): ReproCommands {
   const src = sh(path.resolve(file));
   const exe = sh(path.resolve(file.replace(/\.c$/, '')));
   const inc = sh(path.join(PKG_ROOT, 'native', 'include'));
