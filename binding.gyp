@@ -16,6 +16,7 @@
         'native/core/exec.c',
         'native/core/guard.c',
         'native/core/registry.c',
+        'native/core/request.c',
         'native/core/wire.c',
         'native/frame/frame.c',
         'native/frame/pack.c',

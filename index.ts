@@ -21,7 +21,7 @@ export { renderText } from './conform/report-text.js';
 export { reproSource, writeRepro, type Repro, type ReproOptions } from './conform/repro.js';
 export { PROPERTIES, type PropertyDef } from './properties/kernel-properties.js';
 export type { CellDiff, FailureKind, Verdict } from './properties/check.js';
-export type { KernelDesc } from './native/backend.js';
+export type { KernelDesc } from './native/descriptor.js';
 export { readCase, writeCase, evalChain, lastStore, type Case, type Op, type EvalResult } from './oracle/index.js';
 
 /** Thrown by expectConformance: the message is the readable report (shrunk failures with their

@@ -19,7 +19,9 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import type { Case } from '../oracle/types.js';
-import { PKG_ROOT, discoverTargets, aarch64Unavailable, type Target } from '../native/targets.js';
+import { PKG_ROOT } from '../native/paths.js';
+import { aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
+import { discoverTargets, type Target } from '../native/targets.js';
 import { PROPERTIES } from '../properties/kernel-properties.js';
 import { runCaseProperty } from '../properties/run.js';
 import { runCase } from '../properties/check.js';
@@ -75,7 +77,7 @@ async function gateThroughput(targets: Target[], all: Target[], seed: number, ti
       for (const c of cases) oracleEval(c);
       const oracleSeconds = (performance.now() - t0) / 1000;
       rows.push({
-        kernel: t.kernel.name, backend: t.backend.name, emulated: t.backend.name.includes('qemu'), level,
+        kernel: t.kernel.name, backend: t.backend.name, emulated: t.backend.emulated, level,
         cases: out.ran, seconds: out.seconds, casesPerSecond: out.ran / out.seconds,
         oracleSeconds, oracleShare: oracleSeconds / out.seconds,
         meanMacs: cases.reduce((s, c) => s + macsOf(c), 0) / Math.max(1, cases.length),
@@ -227,7 +229,7 @@ async function main(): Promise<void> {
     console.log(`[bench] gate throughput: ${t.targets.map((x) => x.kernel.name).join(', ')}`);
     gate = await gateThroughput(t.targets, t.targets, o.seed, tileRuns, frameRuns);
     console.log(`[bench] big shapes (${o.size}^3 frame cases)`);
-    big = await bigShapes(t.targets.filter((x) => !x.backend.name.includes('qemu')), o.size);
+    big = await bigShapes(t.targets.filter((x) => !x.backend.emulated), o.size);
   } finally {
     await t.close();
   }

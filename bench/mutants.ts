@@ -19,7 +19,7 @@ import { writeCase } from '../oracle/case.js';
 import { evalChain, lastStore } from '../oracle/eval.js';
 import { join } from 'node:path';
 import { DEFAULT_RUNS } from '../properties/suite.js';
-import { PKG_ROOT } from '../native/targets.js';
+import { PKG_ROOT } from '../native/paths.js';
 import { isEntry } from '../cli/util.js';
 import {
   aarch64MutantsUnavailable, buildMutants, DEFAULT_MUTANT_SEED, loadCatalogue, mutantTableMarkdown, mutantTableText,

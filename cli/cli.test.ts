@@ -150,7 +150,7 @@ describe('bitexact replay', () => {
 
 describe('eval --kernel and replay judge through runCase', () => {
   test('a crashing kernel: the crash verdict, exit 1; the run goes on', async () => {
-    const { testKernelsPath } = await import('../native/backend.js');
+    const { testKernelsPath } = await import('../native/paths.js');
     const file = write('crash-case.json', GOOD);
     let io = bufferIo();
     expect(await main(['replay', file, '--kernel-lib', testKernelsPath(), '--kernel', 'test_crash_i32_4x4', '--kernel', 'test_ref_i32_4x4', '--no-aarch64'], io)).toBe(1);

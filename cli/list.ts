@@ -2,13 +2,12 @@
 // (host; aarch64 under qemu when installed; external libraries), its descriptor (isa, tile,
 // packings, the ops it declares by name) and whether it runs here — and why not. When the
 // aarch64 toolchain is missing the aarch64 block says so with the install command.
-import type { KernelDesc, PackFormatDesc } from '../native/backend.js';
-import { aarch64Paths, aarch64Unavailable, AARCH64_SETUP_HINT } from '../native/targets.js';
+import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
+import { PROVIDERS } from '../native/backends/index.js';
+import { providerChosen } from '../native/targets.js';
 import { opList, opName } from '../conform/summary.js';
 import { many, openKernels } from './kernels.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
-
-const AARCH64_KERNELS = ['arm64_neon_i32_8x8', 'arm64_dotprod_i32_8x8_k4', 'arm64_sme2_i32_32x32_k4'];
 
 export const fmtPack = (f: PackFormatDesc): string =>
   f.kind === 'packed_i8k4' ? `PackedI8K4(r=${f.r})` : `PackedFormat(r=${f.r}, align=${f.align}, end_padding=${f.end_padding_record})`;
@@ -43,12 +42,13 @@ export const listVerb: Verb = {
       for (const b of set.backends) {
         backends.push({ name: b.name, available: true, kernels: set.all.filter((x) => x.backend === b.name && x.source === 'builtin').map((x) => listed(x.kernel, 'builtin')) });
       }
-      if (!set.backends.some((b) => b.name.startsWith('aarch64'))) {
-        const why = noArm ? 'disabled by --no-aarch64' : aarch64Unavailable() ?? 'not started';
-        const p = aarch64Paths();
+      // every provider that is not running: why, how to install it, and the kernels it would bring
+      for (const p of PROVIDERS.filter((x) => !set.backends.some((b) => b.provider === x))) {
+        const disabled = !providerChosen(p, { aarch64: !noArm });
+        const why = disabled ? 'disabled by --no-aarch64' : p.unavailable() ?? 'not started';
         backends.push({
-          name: 'aarch64 (qemu-aarch64)', available: false, why, install: noArm ? undefined : AARCH64_SETUP_HINT,
-          kernels: AARCH64_KERNELS.map((name) => ({ name, isa: name.split('_')[1], mr: 0, nr: 0, source: p.runner, packings: [], ops: [], runs_here: false, why })),
+          name: p.title, available: false, why, install: disabled ? undefined : p.installHint,
+          kernels: p.builtinKernels().map((name) => ({ name, isa: name.split('_')[1], mr: 0, nr: 0, source: p.executorPath(), packings: [], ops: [], runs_here: false, why })),
         });
       }
       const libs = [...new Set(set.all.filter((x) => x.source !== 'builtin').map((x) => x.source))];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { conformance, expectConformance, ConformanceError, mergeReports, renderMarkdown, REPORT_FORMAT } from '../index.js';
-import { PKG_ROOT } from '../native/targets.js';
+import { PKG_ROOT } from '../native/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-api-'));
 const lib = (src: string): string => {

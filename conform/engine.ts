@@ -3,10 +3,10 @@
 // coverage, throughput, shards and a machine-readable report. The CLI (`bitexact conform`),
 // the programmatic API (`import { conformance } from 'bitexact'`) and the mutant benchmark all
 // call this one function.
-import type { Backend } from '../native/backend.js';
+import type { Backend } from '../native/process.js';
 import type { Case } from '../oracle/types.js';
 import { openKernels, type Target } from '../native/targets.js';
-export { elfMachine } from '../native/targets.js';
+export { elfMachine } from '../native/backends/index.js';
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';

@@ -6,15 +6,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { conformance, type ConformReport } from './engine.js';
 import { reproSource } from './repro.js';
 import { describeCell, type Verdict } from '../properties/check.js';
 import { readCase } from '../oracle/case.js';
 import type { Case } from '../oracle/types.js';
-import type { KernelDesc } from '../native/backend.js';
-import { discoverTargets, PKG_ROOT } from '../native/targets.js';
+import type { KernelDesc } from '../native/descriptor.js';
+import { PKG_ROOT } from '../native/paths.js';
+import { discoverTargets } from '../native/targets.js';
 import { main } from '../cli/main.js';
 import { bufferIo } from '../cli/util.js';
 
@@ -56,7 +57,8 @@ describe('external kernel example', () => {
   });
 
   test('Sub/SubF swapped: shrunk case, fixture, repro.c that fails the same way by hand', async () => {
-    bad = await conformance({ kernelLibs: [buggy], builtins: false, runs: 200, seed: SEED, fixtureDir, aarch64: false });
+    // a fixture directory relative to the cwd: the printed repro lines must still work elsewhere
+    bad = await conformance({ kernelLibs: [buggy], builtins: false, runs: 200, seed: SEED, fixtureDir: relative(process.cwd(), fixtureDir), aarch64: false });
     expect(bad.ok).toBe(false);
     const k = bad.kernels[0];
     expect(k.name).toBe('ext_buggy_i32_4x4');
@@ -83,6 +85,11 @@ describe('external kernel example', () => {
       expect(src.match(/#include "[^"]+"/g)).toEqual(['#include "bitexact/kernel.h"']);
       expect(f.text).toContain(`repro.c: ${f.repro}`);
       expect(f.text).toContain(`replay: npx bitexact replay ${f.fixture} --kernel-lib ${buggy} --kernel ext_buggy_i32_4x4`);
+      // the printed build and run lines, pasted in another directory
+      const elsewhere = mkdtempSync(join(tmpdir(), 'bitexact-cwd-'));
+      const pasted = spawnSync('sh', ['-c', `${f.reproBuild} && ${f.reproRun}`], { cwd: elsewhere, encoding: 'utf8' });
+      expect(pasted.status, `${f.reproBuild}\n${f.reproRun}\n${pasted.stdout}${pasted.stderr}`).toBe(1);
+      expect(pasted.stdout).toContain('MISMATCH');
       const exe = f.repro!.replace(/\.c$/, '');
       execFileSync('cc', ['-O1', '-Wall', '-Werror', `-I${INCLUDE}`, f.repro!, '-o', exe, '-ldl'], { stdio: 'pipe' });
       const run = spawnSync(exe, [buggy], { encoding: 'utf8' });
@@ -141,10 +148,10 @@ describe('external kernel example', () => {
     try {
       const generic = targets.targets.find((t) => t.kernel.name === 'generic_i32_4x4')!;
       const file = join(tmp, 'builtin-repro.c');
-      const r = reproSource(c, generic.kernel, { source: 'builtin', backend: generic.backend.name }, file);
+      const r = reproSource(c, generic.kernel, { source: 'builtin', backend: generic.backend }, file);
       writeFileSync(file, r.text);
       expect(r.build).toContain('-DBX_REPRO_LINK=bx_builtin_kernels');
-      const run = spawnSync('sh', ['-c', `${r.build} && ${r.run}`], { cwd: PKG_ROOT, encoding: 'utf8' });
+      const run = spawnSync('sh', ['-c', `${r.build} && ${r.run}`], { cwd: mkdtempSync(join(tmpdir(), 'bitexact-cwd-')), encoding: 'utf8' });
       expect(run.status, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toContain('OK: generic_i32_4x4 agrees with the oracle');
     } finally {

@@ -13,7 +13,7 @@ import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 import { renderJunit } from './report-junit.js';
 import { coverageJudged, heatLevel, heatTables, opList } from './summary.js';
-import { PKG_ROOT } from '../native/targets.js';
+import { PKG_ROOT } from '../native/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-report-'));
 const EX = join(PKG_ROOT, 'examples', 'external-kernel');

@@ -9,12 +9,17 @@
 // A frame-level case becomes the tile-level chain of one tile that fails (oracle/eval.ts
 // tileChain: the chain the frame hands the kernel for that tile); cells are printed in frame
 // coordinates and only the tile's valid h x w part is compared (the frame crops the rest).
-import { writeFileSync } from 'node:fs';
-import { relative, isAbsolute } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
 import { tileChain } from '../oracle/eval.js';
-import type { Backend, KernelDesc, Word } from '../native/backend.js';
-import { PKG_ROOT } from '../native/targets.js';
+import type { KernelDesc } from '../native/descriptor.js';
+import type { Word } from '../native/wire.js';
+import type { Backend } from '../native/process.js';
+import { PKG_ROOT } from '../native/paths.js';
+import { elfMachine, providersFor } from '../native/backends/index.js';
+import { hostProvider } from '../native/backends/host.js';
+import type { ProvidedBackend, ReproCommands } from '../native/backends/provider.js';
 import { encodeCase } from '../properties/encode.js';
 import { runCase } from '../properties/check.js';
 import { expectedState } from '../properties/expected.js';
@@ -25,8 +30,10 @@ import { fmtCase, fmtOp } from '../properties/report.js';
 export interface ReproOptions {
   /** 'builtin' or the path of the kernel library the kernel came from */
   source: string;
-  /** the backend the kernel runs on (aarch64 ones get a cross-compile command) */
-  backend?: string;
+  /** the backend the kernel ran on: its provider writes the build and run lines, with the
+   *  settings of that run (default: the provider of the library's ELF machine; the host's
+   *  for a builtin kernel) */
+  backend?: ProvidedBackend;
   /** frame-level case: the tile (ia, ib) to replay (default: the tile of the first differing cell, else 0, 0) */
   tile?: [number, number];
   /** the verdict of the failing run (its cells choose the tile; its message goes in the header) */
@@ -44,12 +51,10 @@ export interface Repro {
   tileCase: Case;
   /** frame-level source case: the replayed tile and its valid part */
   tile?: { ia: number; ib: number; h: number; w: number };
-  /** shell commands that build and run it (from the package root) */
+  /** shell commands that build and run it (from any directory) */
   build: string;
   run: string;
 }
-
-const isAarch64 = (k: KernelDesc, backend?: string): boolean => (backend ?? k.backend ?? '').startsWith('aarch64') || k.name.startsWith('arm64_');
 
 /** The tile that holds the first differing cell of a frame-level verdict (0, 0 without one). */
 export function tileOfFailure(c: Case, k: KernelDesc, v?: Verdict): [number, number] {
@@ -93,29 +98,13 @@ function bytesLiteral(b: Uint8Array): string {
   return `{\n${lines.join(',\n')}\n}`;
 }
 
-/** Shell-quotes a path when needed. */
-const sh = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-/** How to build and run the repro (paths relative to the package root when inside it). */
-export function reproCommands(file: string, k: KernelDesc, o: Pick<ReproOptions, 'source' | 'backend'>): { build: string; run: string } {
-  const rel = (p: string) => { const r = relative(PKG_ROOT, p); return r && !r.startsWith('..') && !isAbsolute(r) ? r : p; };
-  const src = sh(rel(file));
-  const exe = sh(rel(file.replace(/\.c$/, '')));
-  const inc = sh(rel(`${PKG_ROOT}/native/include`));
-  const builtin = o.source === 'builtin';
-  if (!isAarch64(k, o.backend)) {
-    if (!builtin) return { build: `cc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${exe} ${sh(o.source)}` };
-    const ks = ['registry_x86_64.c', 'generic_i32_4x4.c', 'x86_avx2_i32_8x8.c', 'x86_avx512vnni_i32_16x16_k4.c'].map((f) => sh(rel(`${PKG_ROOT}/native/kernels/${f}`)));
-    return { build: `cc -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels ${src} ${ks.join(' ')} -o ${exe}`, run: exe };
-  }
-  const qemu = `${sh(rel(`${PKG_ROOT}/.toolchain/qemu/usr/bin/qemu-aarch64`))} -cpu max,sme-default-vector-length=64 -L /usr/aarch64-linux-gnu`;
-  if (!builtin) return { build: `aarch64-linux-gnu-gcc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${qemu} ${exe} ${sh(o.source)}` };
-  // the builtin aarch64 kernels: link the objects of the runner build (make -C native/runner)
-  const obj = sh(rel(`${PKG_ROOT}/build/aarch64/obj/native/kernels`));
-  return {
-    build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${obj}/*.o`,
-    run: `${qemu} ${exe}`,
-  };
+/** How to build and run the repro: the recipe of the backend's provider. */
+function reproCommands(file: string, k: KernelDesc, o: Pick<ReproOptions, 'source' | 'backend'>): ReproCommands {
+  const builtinSources = ['registry_x86_64.c', 'generic_i32_4x4.c', 'x86_avx2_i32_8x8.c', 'x86_avx512vnni_i32_16x16_k4.c'].map((f) => join(PKG_ROOT, 'native', 'kernels', f));
+  const input = { file, kernel: k, source: o.source, builtinSources };
+  if (o.backend) return o.backend.repro(input);
+  const machine = o.source !== 'builtin' && existsSync(o.source) ? elfMachine(o.source) : 'unknown';
+  return ((machine !== 'unknown' && providersFor(machine)[0]) || hostProvider).repro(input);
 }
 
 /** The C reproducer of case c on kernel k (pure: no kernel runs). `file` is where it will live
@@ -145,7 +134,7 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
     tile ? `frame-level case ${c.m}x${c.n}x${c.k}: replays tile (${tile.ia}, ${tile.ib}) = rows ${r0}..${r0 + h - 1}, cols ${c0}..${c0 + w - 1} (its valid part is ${h}x${w}), as the frame hands it to the kernel` : '',
     o.note ?? '',
     '',
-    'build and run (from the bitexact package root):',
+    'build and run (from any directory):',
     `  ${build}`,
     `  ${run}`,
     o.source === 'builtin'
@@ -322,7 +311,7 @@ int main(int argc, char **argv) {
 /** Writes the repro of a failure next to its fixture (same name, .repro.c); returns its path
  *  and commands. For a frame-level case the tile is the first one that fails alone. */
 export async function writeRepro(
-  target: { kernel: KernelDesc; backend: Backend },
+  target: { kernel: KernelDesc; backend: ProvidedBackend },
   c: Case,
   o: Omit<ReproOptions, 'tile' | 'note'> & { fixture: string },
 ): Promise<{ path: string; build: string; run: string; note?: string }> {
@@ -336,7 +325,7 @@ export async function writeRepro(
     }
   }
   const path = o.fixture.replace(/\.json$/, '') + '.repro.c';
-  const r = reproSource(c, target.kernel, { ...o, backend: o.backend ?? target.backend.name, tile, note }, path);
+  const r = reproSource(c, target.kernel, { ...o, backend: o.backend ?? target.backend, tile, note }, path);
   writeFileSync(path, r.text);
   return { path, build: r.build, run: r.run, note };
 }

@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { packageRoot } from './backend.js';
-import { aarch64Unavailable } from './targets.js';
+import { PKG_ROOT } from './paths.js';
+import { aarch64Unavailable } from './backends/aarch64-qemu.js';
 
 function make(target: string): string {
   try {
-    return execFileSync('make', ['-s', '-C', path.join(packageRoot(), 'native'), target], { encoding: 'utf8', stdio: 'pipe' });
+    return execFileSync('make', ['-s', '-C', path.join(PKG_ROOT, 'native'), target], { encoding: 'utf8', stdio: 'pipe' });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`make -C native ${target} failed:\n${err.stdout ?? ''}${err.stderr ?? err.message}`);

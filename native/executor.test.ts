@@ -4,20 +4,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  addonPath,
-  decodeResult,
-  encodeLoadLib,
-  encodePack,
-  encodeRequest,
-  ExecError,
-  hostBackend,
-  KernelCrash,
-  testKernelsPath,
-  type Backend,
-  type ExecRequest,
-  type KernelDesc,
-} from './backend.js';
+import type { KernelDesc } from './descriptor.js';
+import { decodeResult, encodeLoadLib, encodePack, encodeRequest, ExecError, type ExecRequest } from './wire.js';
+import { KernelCrash, type Backend } from './process.js';
+import { addonPath, testKernelsPath } from './paths.js';
+import { hostBackend } from './backends/host.js';
 import {
   canary,
   i32Bytes,
@@ -395,7 +386,7 @@ describe('crash isolation', () => {
   });
 
   it('reports a runner that cannot start', async () => {
-    const { stdioBackend } = await import('./backend.js');
+    const { stdioBackend } = await import('./process.js');
     const b = stdioBackend('nothing', ['/nonexistent/runner']);
     await expect(b.list()).rejects.toThrow(/cannot run/);
     await b.close();

@@ -4,7 +4,7 @@
 // never an nr = 1 (mr = 1) kernel while a matrix kernel exists — the dispatch bug fixed in
 // tract PR #2277.
 import type { Op } from '../oracle/types.js';
-import type { KernelDesc } from './backend.js';
+import type { KernelDesc } from './descriptor.js';
 import { opTag } from '../properties/encode.js';
 
 export function declaresChain(k: KernelDesc, chain: readonly Op[]): boolean {

@@ -3,7 +3,8 @@
 // independent of oracle/ so the executor is tested on its own.
 import { expect } from 'vitest';
 
-import type { ExecRequest, ExecResult, PackFormatDesc, WireOp, Word } from './backend.js';
+import type { PackFormatDesc } from './descriptor.js';
+import type { ExecRequest, ExecResult, WireOp, Word } from './wire.js';
 
 export const TAG = {
   done: 0, clear: 1, load_tile: 2,

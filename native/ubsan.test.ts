@@ -6,25 +6,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  encodeList,
-  encodeLoadLib,
-  encodePack,
-  encodeRequest,
-  ExecError,
-  packageRoot,
-  stdioBackend,
-  testKernelsPath,
-  type Backend,
-} from './backend.js';
+import { encodeList, encodeLoadLib, encodePack, encodeRequest, ExecError } from './wire.js';
+import { stdioBackend, type Backend } from './process.js';
+import { PKG_ROOT, testKernelsPath } from './paths.js';
 import { borderFrame, checkBorderFrame, imm, op, ptr, readI32, rng, TAG } from './test-helpers.js';
 
-const runner = path.join(packageRoot(), 'build', 'host-ubsan', 'bitexact-runner');
+const runner = path.join(PKG_ROOT, 'build', 'host-ubsan', 'bitexact-runner');
 let backend: Backend;
 
 beforeAll(() => {
   try {
-    execFileSync('make', ['-C', path.join(packageRoot(), 'native'), 'ubsan'], { stdio: 'pipe' });
+    execFileSync('make', ['-C', path.join(PKG_ROOT, 'native'), 'ubsan'], { stdio: 'pipe' });
   } catch (e) {
     const err = e as { stderr?: Buffer; stdout?: Buffer; message: string };
     throw new Error(`make -C native ubsan failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? err.message}`);

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import type { Bin, Case, Layout, Op, Policy, UnicastLayout } from '../oracle/types.js';
 import { BINS, LAYOUTS, POLICIES, UNICAST_LAYOUTS } from '../oracle/types.js';
-import type { KernelDesc } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
 import { opTag, OP_TAGS } from './encode.js';
 
 const I32_MIN = -2147483648;

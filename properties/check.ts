@@ -4,8 +4,9 @@
 // crash or hang. The one path from a case to a verdict: the properties, the CLI, the conform
 // engine (and through it the mutant gate) and the repro writer all call runCase.
 import type { Case } from '../oracle/types.js';
-import type { Backend, ExecResult, KernelDesc } from '../native/backend.js';
-import { ExecError, KernelCrash } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
+import { ExecError, type ExecResult } from '../native/wire.js';
+import { KernelCrash, type Backend } from '../native/process.js';
 import { encodeCase, opTag, type Encoded } from './encode.js';
 import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';

@@ -4,7 +4,8 @@
 // checker can tell a wrong value from a write outside the tile from a modified input.
 import type { Case, Op, Bin } from '../oracle/types.js';
 import { BINS, policyCode } from '../oracle/types.js';
-import type { ExecRequest, KernelDesc, WireBuffer, WireOp, Word, PackFormatDesc } from '../native/backend.js';
+import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
+import type { ExecRequest, WireBuffer, WireOp, Word } from '../native/wire.js';
 import { packOperand } from './pack.js';
 import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layout.js';
 

@@ -2,7 +2,7 @@
 // values written at every store that runs. The judge compares the kernel's buffers with it and
 // the repro writer embeds it, so both hold a kernel to the same bytes.
 import type { Case, EvalResult } from '../oracle/types.js';
-import type { KernelDesc } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
 import { firstUnsupported, type Encoded } from './encode.js';
 import { offsetOf, writeItem } from './layout.js';
 import { oracleEval } from './oracle-bridge.js';

@@ -4,7 +4,9 @@
 // outside their tile or into their chain must FAIL, with the right kind, shrunk — and the run
 // must go on (crash isolation).
 import { describe, it, expect, afterAll } from 'vitest';
-import { hostBackend, testKernelsPath, type KernelDesc } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
+import { testKernelsPath } from '../native/paths.js';
+import { hostBackend } from '../native/backends/host.js';
 import { discoverTargets, type Target } from '../native/targets.js';
 import { PROPERTIES, propertyByName } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';

@@ -3,7 +3,7 @@
 // here is enforced everywhere.
 import fc from 'fast-check';
 import type { Case, Op } from '../oracle/types.js';
-import type { KernelDesc } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
 import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
 import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TEMPLATE_OPS, type OpTemplate } from './arbitraries.js';

@@ -1,6 +1,6 @@
 // The packed operand a kernel's AddMatMul reads at tile level, built by the oracle's packer
 // from the kernel's declared format (the native packer is checked against the same function).
-import type { PackFormatDesc } from '../native/backend.js';
+import type { PackFormatDesc } from '../native/descriptor.js';
 import { pack, type PackedLayout } from '../oracle/packing.js';
 
 export function packOperand(f: PackFormatDesc, side: 'a' | 'b', mat: number[][], mn: number, k: number): Uint8Array {

@@ -4,7 +4,7 @@
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { KernelDesc } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
 import { selectKernel, declaresChain } from '../native/select.js';
 import type { Op } from '../oracle/types.js';
 

@@ -2,7 +2,7 @@
 // 32 bytes it must say "not supported here"; forced to run anyway, the properties must catch
 // it — a documented demonstration that the gate sees geometry bugs, not only arithmetic ones.
 import { describe, it, expect } from 'vitest';
-import { aarch64Backend, aarch64Unavailable } from '../native/targets.js';
+import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import { caseFor } from './arbitraries.js';
 import { runCase } from './check.js';
 import { runCaseProperty, resolveSeed } from './run.js';

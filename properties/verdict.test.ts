@@ -2,7 +2,8 @@
 // gets its variant, and the variant renders the message the reports print.
 import { describe, expect, it } from 'vitest';
 import type { Case } from '../oracle/types.js';
-import type { ExecResult, KernelDesc } from '../native/backend.js';
+import type { KernelDesc } from '../native/descriptor.js';
+import type { ExecResult } from '../native/wire.js';
 import { encodeCase } from './encode.js';
 import { judge } from './check.js';
 import { expectedState } from './expected.js';

@@ -1,6 +1,6 @@
 // The node-addon-api face of the executor: exec(Buffer) -> Buffer runs one request of
 // native/PROTOCOL.md in-process; list() is LIST, parsed. Untrusted kernels are run through
-// the child process (native/host-child.ts), never in the caller's process.
+// the child process (native/backends/host-child.ts), never in the caller's process.
 #include <napi.h>
 
 #include <cstdlib>

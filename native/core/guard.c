@@ -65,3 +65,31 @@ void bx_viol_free(bx_viol_list *l) {
   l->items = NULL;
   l->count = l->cap = 0;
 }
+
+bx_guarded *bx_scratch_new(bx_scratch_list *l, size_t len, uint32_t *id) {
+  if (l->count == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    bx_guarded *p = realloc(l->items, cap * sizeof *p);
+    if (!p) return NULL;
+    l->items = p;
+    l->cap = cap;
+  }
+  bx_guarded *g = &l->items[l->count];
+  if (bx_guarded_alloc(g, len)) return NULL;
+  *id = (uint32_t)l->count++;
+  return g;
+}
+
+void bx_scratch_free(bx_scratch_list *l) {
+  for (size_t i = 0; i < l->count; i++) bx_guarded_free(&l->items[i]);
+  free(l->items);
+  l->items = NULL;
+  l->count = l->cap = 0;
+}
+
+void bx_guards_check(const bx_guarded *bufs, uint32_t nbuf, const bx_scratch_list *scratch,
+                     bx_viol_list *out) {
+  for (uint32_t i = 0; i < nbuf; i++) bx_guarded_check(&bufs[i], i, out);
+  for (size_t i = 0; i < scratch->count; i++)
+    bx_guarded_check(&scratch->items[i], BX_SCRATCH_FLAG | (uint32_t)i, out);
+}

@@ -49,4 +49,21 @@ void bx_guarded_check(const bx_guarded *g, uint32_t buf_id, bx_viol_list *out);
 void bx_viol_add(bx_viol_list *l, uint32_t buf, int64_t offset, uint8_t expected, uint8_t got);
 void bx_viol_free(bx_viol_list *l);
 
+/* The guarded allocations an executor makes besides the request buffers (the kernel's chain,
+ * frame scratch, packed panels), in id order; reported as BX_SCRATCH_FLAG | id. Id 0 is
+ * always the kernel's chain: TILE and FRAME allocate it first. */
+typedef struct bx_scratch_list {
+  bx_guarded *items;
+  size_t count, cap;
+} bx_scratch_list;
+
+/* Allocates a new zeroed scratch buffer; returns its id through *id, or NULL when out of
+ * memory. The returned pointer is valid until the next bx_scratch_new (the array may move). */
+bx_guarded *bx_scratch_new(bx_scratch_list *l, size_t len, uint32_t *id);
+void bx_scratch_free(bx_scratch_list *l);
+
+/* After a run: the guards of every request buffer (ids 0..nbuf-1), then of every scratch. */
+void bx_guards_check(const bx_guarded *bufs, uint32_t nbuf, const bx_scratch_list *scratch,
+                     bx_viol_list *out);
+
 #endif

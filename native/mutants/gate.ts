@@ -13,7 +13,8 @@ import { conformance, type ConformEvent, type ConformReport, type PropertyResult
 import { problemKernel, problemText } from '../../conform/problems.js';
 import { PROPERTIES } from '../../properties/kernel-properties.js';
 import type { Case } from '../../oracle/types.js';
-import { PKG_ROOT, aarch64Unavailable, AARCH64_SETUP_HINT } from '../targets.js';
+import { PKG_ROOT } from '../paths.js';
+import { aarch64Unavailable, AARCH64_SETUP_HINT } from '../backends/aarch64-qemu.js';
 
 export type Arch = 'x86_64' | 'aarch64';
 

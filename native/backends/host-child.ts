@@ -1,6 +1,6 @@
 // The host executor process: loads the addon and answers framed requests (u32 length +
 // payload, PROTOCOL.md) on stdin with framed responses on stdout, one at a time. A kernel that
-// crashes or hangs takes down only this process; the parent (native/backend.ts) reports it and
+// crashes or hangs takes down only this process; the parent (native/process.ts) reports it and
 // starts a new one. Imports node builtins only, so it starts fast and runs from a plain
 // transpile of this file as well as from dist/.
 //

@@ -1,0 +1,24 @@
+// The descriptor JSON of LIST / LOAD_LIB is checked field by field before the gate sees it.
+import { describe, expect, it } from 'vitest';
+import { parseKernelDescs } from './descriptor.js';
+
+const fmt = { kind: 'packed_format', r: 4, align: 1, end_padding_record: 1 };
+const good = { name: 'k', isa: 'generic', mr: 4, nr: 4, packings: [{ a: fmt, b: fmt, k_alignment: 1 }], supported_ops: [0, 1, 27, 28], runnable: true, why: '' };
+
+describe('parseKernelDescs', () => {
+  it('keeps a well-formed descriptor and tags it with its backend', () => {
+    expect(parseKernelDescs(JSON.stringify([good]), 'host')).toEqual([{ ...good, backend: 'host' }]);
+  });
+
+  it.each([
+    ['not JSON', '[', /descriptor json/],
+    ['not an array', '{}', /descriptor json: expected an array/],
+    ['a missing name', JSON.stringify([{ ...good, name: undefined }]), /descriptor 0\.name: expected a string/],
+    ['a fractional mr', JSON.stringify([{ ...good, mr: 4.5 }]), /descriptor 0 \(k\)\.mr: expected a u32/],
+    ['an unknown packing kind', JSON.stringify([{ ...good, packings: [{ a: { ...fmt, kind: 'x' }, b: fmt, k_alignment: 1 }] }]), /packings\[0\]\.a\.kind: expected one of packed_format, packed_i8k4/],
+    ['a tag beyond 63', JSON.stringify([{ ...good, supported_ops: [64] }]), /supported_ops\[0\]: expected a tag in 0\.\.63/],
+    ['a non-boolean runnable', JSON.stringify([{ ...good, runnable: 1 }]), /runnable: expected a boolean/],
+  ])('rejects %s', (_what, json, message) => {
+    expect(() => parseKernelDescs(json, 'host')).toThrow(message);
+  });
+});

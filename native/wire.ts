@@ -1,0 +1,244 @@
+// The wire codec of the executor protocol (native/PROTOCOL.md): requests encoded, responses
+// decoded, in the byte layout the C side (native/core/wire.c) reads and writes. No I/O here:
+// a transport (native/process.ts, or the addon in-process) carries the bytes.
+import { parseKernelDescs, type KernelDesc } from './descriptor.js';
+
+export type Word = { kind: 'imm'; value: bigint } | { kind: 'ptr'; buf: number; offset: number };
+/** A chain entry: tag and up to 4 payload words (missing words are IMM 0). */
+export interface WireOp { tag: number; words: Word[] }
+/** ret: send the buffer's contents back after the call. */
+export interface WireBuffer { data: Uint8Array; ret: boolean }
+export interface ExecRequest {
+  type: 'tile' | 'frame';
+  kernel: string;
+  /** run even if the kernel's is_supported_here() says no */
+  force?: boolean;
+  /** FRAME: matrix shape (required). TILE: ignored. */
+  m?: number;
+  n?: number;
+  buffers: WireBuffer[];
+  ops: WireOp[];
+}
+/** buf: request buffer index, or (scratch) the executor's scratch id (PROTOCOL.md). */
+export interface CanaryViolation { buf: number; scratch: boolean; offset: number; expected: number; got: number }
+export interface ExecResult {
+  /** 0 Done, 1 refused (FRAME: also when refused before running) */
+  rc: number;
+  /** FRAME: index of the op the kernel does not declare, else -1 */
+  refusedOp: number;
+  violations: CanaryViolation[];
+  /** one per request buffer: contents after the call, empty unless ret */
+  buffers: Uint8Array[];
+}
+
+/** The executor answered ERROR (malformed request, unknown kernel, dlopen failure, ...). */
+export class ExecError extends Error {
+  override name = 'ExecError';
+}
+
+// ---- wire constants (PROTOCOL.md) --------------------------------------------------------
+
+export const REQ = { LIST: 1, TILE: 2, FRAME: 3, PACK: 4, LOAD_LIB: 5, PING: 6 } as const;
+const STATUS_OK = 0;
+const STATUS_ERROR = 1;
+const FLAG_FORCE = 1;
+const BUF_RETURN = 1;
+const SCRATCH_FLAG = 0x8000_0000;
+
+// ---- encoding ----------------------------------------------------------------------------
+
+class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  len = 0;
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u32(v: number, what: string): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new RangeError(`${what}: ${v} is not a u32`);
+    this.reserve(4);
+    this.view.setUint32(this.len, v, true);
+    this.len += 4;
+    return this;
+  }
+  /** Any value in [-2^63, 2^64): written as its low 64 bits (two's complement). */
+  u64(v: bigint, what: string): this {
+    if (v < -(1n << 63n) || v >= 1n << 64n) throw new RangeError(`${what}: ${v} does not fit in 64 bits`);
+    this.reserve(8);
+    this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.len += 8;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.reserve(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
+  str(s: string): this {
+    const b = Buffer.from(s, 'utf8');
+    return this.u32(b.length, 'string length').bytes(b);
+  }
+  done(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+function encodeWord(w: Writer, word: Word, where: string): void {
+  if (word.kind === 'imm') {
+    if (typeof word.value !== 'bigint') throw new TypeError(`${where}: IMM value must be a bigint`);
+    w.u32(0, where).u32(0, where).u64(word.value, where);
+  } else if (word.kind === 'ptr') {
+    w.u32(1, where).u32(word.buf, `${where} buf`);
+    if (!Number.isSafeInteger(word.offset)) throw new RangeError(`${where}: offset ${word.offset} is not an integer`);
+    w.u64(BigInt(word.offset), `${where} offset`);
+  } else {
+    throw new TypeError(`${where}: unknown word kind ${(word as { kind: unknown }).kind}`);
+  }
+}
+
+/** TILE / FRAME request (PROTOCOL.md "TILE and FRAME body"). */
+export function encodeRequest(req: ExecRequest): Uint8Array {
+  if (req.type !== 'tile' && req.type !== 'frame') throw new TypeError(`unknown request type ${String(req.type)}`);
+  const w = new Writer();
+  w.u32(req.type === 'tile' ? REQ.TILE : REQ.FRAME, 'type');
+  w.str(req.kernel);
+  w.u32(req.force ? FLAG_FORCE : 0, 'flags');
+  if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
+  w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
+  w.u32(req.buffers.length, 'nbuf');
+  for (const b of req.buffers) w.u32(b.ret ? BUF_RETURN : 0, 'buffer flags').u32(b.data.length, 'buffer length').bytes(b.data);
+  w.u32(req.ops.length, 'nops');
+  req.ops.forEach((op, i) => {
+    if (op.words.length > 4) throw new RangeError(`op ${i}: ${op.words.length} words (at most 4)`);
+    w.u32(op.tag, `op ${i} tag`);
+    for (let k = 0; k < 4; k++) encodeWord(w, op.words[k] ?? { kind: 'imm', value: 0n }, `op ${i} word ${k}`);
+  });
+  return w.done();
+}
+
+export function encodeList(): Uint8Array {
+  return new Writer().u32(REQ.LIST, 'type').done();
+}
+export function encodePing(): Uint8Array {
+  return new Writer().u32(REQ.PING, 'type').done();
+}
+export function encodeLoadLib(libPath: string): Uint8Array {
+  return new Writer().u32(REQ.LOAD_LIB, 'type').str(libPath).done();
+}
+export function encodePack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array | Uint8Array): Uint8Array {
+  return new Writer()
+    .u32(REQ.PACK, 'type')
+    .str(kernel)
+    .u32(packing, 'packing')
+    .u32(side === 'a' ? 0 : 1, 'side')
+    .u32(mn, 'mn')
+    .u32(k, 'k')
+    .u32(data.length, 'data length')
+    .bytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    .done();
+}
+
+// ---- decoding ----------------------------------------------------------------------------
+
+class Reader {
+  private view: DataView;
+  pos = 0;
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  private need(n: number, what: string): void {
+    if (this.buf.length - this.pos < n) throw new Error(`malformed executor response: truncated at ${what} (offset ${this.pos})`);
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  i32(what: string): number {
+    this.need(4, what);
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  i64(what: string): bigint {
+    this.need(8, what);
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+  bytes(what: string): Uint8Array {
+    const n = this.u32(what);
+    this.need(n, what);
+    const b = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  str(what: string): string {
+    return Buffer.from(this.bytes(what)).toString('utf8');
+  }
+  end(): void {
+    if (this.pos !== this.buf.length) throw new Error(`malformed executor response: ${this.buf.length - this.pos} trailing bytes`);
+  }
+}
+
+/** Reads the status word; throws ExecError with the executor's message on ERROR. */
+function okReader(buf: Uint8Array): Reader {
+  const r = new Reader(buf);
+  const status = r.u32('status');
+  if (status === STATUS_ERROR) throw new ExecError(r.str('error message'));
+  if (status !== STATUS_OK) throw new Error(`malformed executor response: status ${status}`);
+  return r;
+}
+
+/** TILE / FRAME response. */
+export function decodeResult(buf: Uint8Array): ExecResult {
+  const r = okReader(buf);
+  const rc = Number(r.i64('kernel_rc'));
+  const refusedOp = r.i32('refused_op');
+  const nviol = r.u32('nviol');
+  const violations: CanaryViolation[] = [];
+  for (let i = 0; i < nviol; i++) {
+    const id = r.u32('violation buf');
+    const offset = Number(r.i64('violation offset'));
+    const expected = r.u8('violation expected');
+    const got = r.u8('violation got');
+    const scratch = (id & SCRATCH_FLAG) !== 0;
+    violations.push({ buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, expected, got });
+  }
+  const nbuf = r.u32('nbuf');
+  const buffers: Uint8Array[] = [];
+  for (let i = 0; i < nbuf; i++) buffers.push(r.bytes(`buffer ${i}`));
+  r.end();
+  return { rc, refusedOp, violations, buffers };
+}
+
+/** LIST / LOAD_LIB response: the validated descriptors, tagged with the backend that listed them. */
+export function decodeDescs(buf: Uint8Array, backend: string): KernelDesc[] {
+  const r = okReader(buf);
+  const json = r.str('descriptor json');
+  r.end();
+  return parseKernelDescs(json, backend);
+}
+
+export function decodePacked(buf: Uint8Array): Uint8Array {
+  const r = okReader(buf);
+  const b = r.bytes('packed');
+  r.end();
+  return b;
+}
+
+export function decodeEmpty(buf: Uint8Array): void {
+  okReader(buf).end();
+}
