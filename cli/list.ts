@@ -4,11 +4,12 @@
 // aarch64 toolchain is missing the aarch64 block says so with the install command.
 import type { KernelDesc, PackFormatDesc } from '../native/backend.js';
 import { aarch64Paths, aarch64Unavailable, AARCH64_SETUP_HINT } from '../native/targets.js';
+import { builtinKernelNames } from '../native/sources.js';
 import { opList, opName } from '../conform/summary.js';
 import { many, openKernels } from './kernels.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
 
-const AARCH64_KERNELS = ['arm64_neon_i32_8x8', 'arm64_dotprod_i32_8x8_k4', 'arm64_sme2_i32_32x32_k4'];
+const AARCH64_KERNELS = builtinKernelNames('aarch64');
 
 export const fmtPack = (f: PackFormatDesc): string =>
   f.kind === 'packed_i8k4' ? `PackedI8K4(r=${f.r})` : `PackedFormat(r=${f.r}, align=${f.align}, end_padding=${f.end_padding_record})`;

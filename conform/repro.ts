@@ -15,6 +15,7 @@ import type { Case } from '../oracle/types.js';
 import { tileChain } from '../oracle/eval.js';
 import type { Backend, KernelDesc, Word } from '../native/backend.js';
 import { PKG_ROOT } from '../native/targets.js';
+import { builtinKernelSources } from '../native/sources.js';
 import { encodeCase, firstUnsupported } from '../properties/encode.js';
 import { runCase, type Verdict } from '../properties/check.js';
 import { oracleEval } from '../properties/oracle-bridge.js';
@@ -104,15 +105,15 @@ export function reproCommands(file: string, k: KernelDesc, o: Pick<ReproOptions,
   const builtin = o.source === 'builtin';
   if (!isAarch64(k, o.backend)) {
     if (!builtin) return { build: `cc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${exe} ${sh(o.source)}` };
-    const ks = ['registry_x86_64.c', 'generic_i32_4x4.c', 'x86_avx2_i32_8x8.c', 'x86_avx512vnni_i32_16x16_k4.c'].map((f) => sh(rel(`${PKG_ROOT}/native/kernels/${f}`)));
+    const ks = builtinKernelSources('x86_64').map((f) => sh(rel(`${PKG_ROOT}/${f}`)));
     return { build: `cc -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels ${src} ${ks.join(' ')} -o ${exe}`, run: exe };
   }
   const qemu = `${sh(rel(`${PKG_ROOT}/.toolchain/qemu/usr/bin/qemu-aarch64`))} -cpu max,sme-default-vector-length=64 -L /usr/aarch64-linux-gnu`;
   if (!builtin) return { build: `aarch64-linux-gnu-gcc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${qemu} ${exe} ${sh(o.source)}` };
   // the builtin aarch64 kernels: link the objects of the runner build (make -C native/runner)
-  const obj = sh(rel(`${PKG_ROOT}/build/aarch64/obj/native/kernels`));
+  const objs = builtinKernelSources('aarch64').map((f) => sh(rel(`${PKG_ROOT}/build/aarch64/obj/${f}.o`)));
   return {
-    build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${obj}/*.o`,
+    build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${objs.join(' ')}`,
     run: `${qemu} ${exe}`,
   };
 }
