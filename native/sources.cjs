@@ -131,7 +131,10 @@ function kernelUnit(k) {
   return { ...k, files, symbols: [`bx_kernel_${k.name}`, ...new Set(globls)] };
 }
 
-module.exports = { ARCHES, builtinKernels, builtinKernelSources, builtinKernelNames, coreSources, hostAddonArch, kernelUnit, SourcesError };
+/** Every builtin kernel of both architectures as a kernelUnit (the mutant bases). */
+const kernelUnits = () => allKernels().map(kernelUnit);
+
+module.exports = { ARCHES, builtinKernels, builtinKernelSources, builtinKernelNames, coreSources, hostAddonArch, kernelUnit, kernelUnits, SourcesError };
 
 if (require.main === module) {
   const [what, arch] = process.argv.slice(2);

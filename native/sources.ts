@@ -28,6 +28,7 @@ interface SourcesModule {
   builtinKernelNames(arch: KernelArch): string[];
   coreSources(): string[];
   kernelUnit(k: BuiltinKernel): KernelUnit;
+  kernelUnits(): KernelUnit[];
 }
 
 const mod = createRequire(import.meta.url)(join(PKG_ROOT, 'native', 'sources.cjs')) as SourcesModule;
@@ -41,3 +42,5 @@ export const builtinKernelNames = (arch: KernelArch): string[] => mod.builtinKer
 export const coreSources = (): string[] => mod.coreSources();
 /** What the mutant generator copies of a kernel (its files and the symbols to rename). */
 export const kernelUnit = (k: BuiltinKernel): KernelUnit => mod.kernelUnit(k);
+/** Every builtin kernel of both architectures as a KernelUnit (the mutant bases). */
+export const kernelUnits = (): KernelUnit[] => mod.kernelUnits();

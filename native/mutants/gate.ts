@@ -13,7 +13,7 @@ import { conformance, type ConformEvent, type ConformReport, type PropertyResult
 import { PROPERTIES } from '../../properties/kernel-properties.js';
 import type { Case } from '../../oracle/types.js';
 import { PKG_ROOT, aarch64Unavailable, AARCH64_SETUP_HINT } from '../targets.js';
-import { builtinKernels, kernelUnit, type KernelUnit } from '../sources.js';
+import { kernelUnits, type KernelUnit } from '../sources.js';
 
 export type Arch = 'x86_64' | 'aarch64';
 
@@ -48,9 +48,7 @@ export const DEFAULT_MUTANT_SEED = 20240611;
 /** catalogue.json, with the bases it names derived from the builtin kernels. */
 export function loadCatalogue(): Catalogue {
   const file = JSON.parse(readFileSync(join(MUTANTS_DIR, 'catalogue.json'), 'utf8')) as Omit<Catalogue, 'bases'>;
-  const arches: Arch[] = ['x86_64', 'aarch64'];
-  const bases = Object.fromEntries(arches.flatMap((a) => builtinKernels(a)).map((k) => [k.name, kernelUnit(k)]));
-  return { ...file, bases };
+  return { ...file, bases: Object.fromEntries(kernelUnits().map((k) => [k.name, k])) };
 }
 
 export const archOf = (cat: Catalogue, m: MutantEntry): Arch => cat.bases[m.base].arch;

@@ -83,9 +83,7 @@ function applyPatch(unitName, files, p) {
 function main() {
   const { arch, out } = args();
   const cat = JSON.parse(readFileSync(join(HERE, 'catalogue.json'), 'utf8'));
-  const bases = Object.fromEntries(
-    ['x86_64', 'aarch64'].flatMap((a) => sources.builtinKernels(a)).map((k) => [k.name, sources.kernelUnit(k)]),
-  );
+  const bases = Object.fromEntries(sources.kernelUnits().map((k) => [k.name, k]));
   const units = []; // { name, id, base, patches, control }
   for (const [baseName, b] of Object.entries(bases)) {
     if (b.arch !== arch) continue;
