@@ -13,14 +13,9 @@
       'target_name': 'bitexact',
       'sources': [
         'native/addon/addon.cc',
-        'native/core/exec.c',
-        'native/core/guard.c',
-        'native/core/registry.c',
-        'native/core/request.c',
-        'native/core/wire.c',
-        'native/frame/frame.c',
-        'native/frame/pack.c',
-        '<!@(node native/gyp-sources.cjs)',
+        # core + frame + the builtin kernels of this host (native/sources.cjs decides; it
+        # fails the build on a kernel file it cannot place)
+        '<!@(node native/sources.cjs addon)',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],

@@ -3,13 +3,14 @@
  * 512^3) driven tile by tile through each kernel's own FusedKerSpec chain, single-threaded,
  * packing excluded (done once, like a runtime packing weights ahead of time).
  *
- *   cc -O2 -std=gnu11 -Inative/include -Inative/frame bench/kernel_gops.c native/kernels/generic_i32_4x4.c \
- *      native/kernels/x86_avx2_i32_8x8.c native/kernels/x86_avx512vnni_i32_16x16_k4.c native/frame/pack.c
+ *   cc -O2 -std=gnu11 -Inative/include -Inative/frame bench/kernel_gops.c native/frame/pack.c \
+ *      $(node native/sources.cjs kernels x86_64)
  *   kernel_gops [--size S] [--min-seconds T]
  *
  * Two chains per tile: `matmul` = Clear, AddMatMul(k), Store i32; `quant` = the same with a
  * QScale(shift -8, Even) + clamp + Store i8 epilogue. Every kernel's i32 result is compared
- * byte for byte with the generic kernel's (a benchmark of a wrong kernel is worthless).
+ * byte for byte with the generic kernel's (a benchmark of a wrong kernel is worthless), which
+ * runs first. The kernels are the build's builtins (native/kernels/builtins.c).
  * Output: one JSON line per kernel and chain (the bench driver, bench/main.ts, parses them).
  * GOPS counts 2 * m * n * k operations (a multiply and an add per MAC).
  */
@@ -22,19 +23,9 @@
 #include "bitexact/kernel.h"
 #include "pack.h"
 
-extern const bx_kernel_desc bx_kernel_generic_i32_4x4;
-#if defined(__x86_64__)
-extern const bx_kernel_desc bx_kernel_x86_avx2_i32_8x8;
-extern const bx_kernel_desc bx_kernel_x86_avx512vnni_i32_16x16_k4;
-#endif
+const bx_kernel_desc *const *bx_builtin_kernels(size_t *count);
 
-static const bx_kernel_desc *const kernels[] = {
-    &bx_kernel_generic_i32_4x4,
-#if defined(__x86_64__)
-    &bx_kernel_x86_avx2_i32_8x8,
-    &bx_kernel_x86_avx512vnni_i32_16x16_k4,
-#endif
-};
+#define REFERENCE_KERNEL "generic_i32_4x4"
 
 static double now(void) {
   struct timespec ts;
@@ -127,7 +118,20 @@ int main(int argc, char **argv) {
   int32_t *ref = NULL;
   int failed = 0;
 
-  for (size_t ki = 0; ki < sizeof kernels / sizeof kernels[0]; ki++) {
+  size_t nk = 0;
+  const bx_kernel_desc *const *builtins = bx_builtin_kernels(&nk);
+  const bx_kernel_desc **kernels = xalloc(nk * sizeof *kernels);
+  size_t order = 0;
+  for (size_t i = 0; i < nk; i++) /* the reference first: every other result is compared with it */
+    if (!strcmp(builtins[i]->name, REFERENCE_KERNEL)) kernels[order++] = builtins[i];
+  if (order != 1) {
+    fprintf(stderr, "the builtins hold %zu kernels named " REFERENCE_KERNEL " (need exactly one)\n", order);
+    return 2;
+  }
+  for (size_t i = 0; i < nk; i++)
+    if (strcmp(builtins[i]->name, REFERENCE_KERNEL)) kernels[order++] = builtins[i];
+
+  for (size_t ki = 0; ki < nk; ki++) {
     const bx_kernel_desc *kd = kernels[ki];
     char why[256] = "";
     if (kd->is_supported_here && !kd->is_supported_here(why, sizeof why)) {
@@ -182,5 +186,6 @@ int main(int argc, char **argv) {
   free(a);
   free(b);
   free(ref);
+  free(kernels);
   return failed;
 }

@@ -22,6 +22,7 @@ import type { Case } from '../oracle/types.js';
 import { PKG_ROOT } from '../native/paths.js';
 import { aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import { discoverTargets, type Target } from '../native/targets.js';
+import { builtinKernelSources } from '../native/sources.js';
 import { PROPERTIES } from '../properties/kernel-properties.js';
 import { runCaseProperty } from '../properties/run.js';
 import { runCase } from '../properties/check.js';
@@ -99,8 +100,8 @@ export interface GopsRow { kernel: string; isa: string; chain: string; gops: num
 
 function buildKernelGops(): string {
   const out = join(PKG_ROOT, 'build', 'bench', 'kernel_gops');
-  const srcs = ['bench/kernel_gops.c', 'native/kernels/generic_i32_4x4.c', 'native/kernels/x86_avx2_i32_8x8.c', 'native/kernels/x86_avx512vnni_i32_16x16_k4.c', 'native/frame/pack.c'].map((s) => join(PKG_ROOT, s));
-  const deps = [...srcs, join(PKG_ROOT, 'native/kernels/common.h'), join(PKG_ROOT, 'native/include/bitexact/kernel.h')];
+  const srcs = ['bench/kernel_gops.c', 'native/frame/pack.c', ...builtinKernelSources('x86_64')].map((s) => join(PKG_ROOT, s));
+  const deps = [...srcs, ...['native/kernels/common.h', 'native/include/bitexact/kernel.h', 'native/include/bitexact/register.h'].map((s) => join(PKG_ROOT, s))];
   const stale = !existsSync(out) || deps.some((d) => statSync(d).mtimeMs > statSync(out).mtimeMs);
   if (stale) {
     mkdirSync(join(PKG_ROOT, 'build', 'bench'), { recursive: true });

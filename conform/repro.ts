@@ -10,13 +10,11 @@
 // tileChain: the chain the frame hands the kernel for that tile); cells are printed in frame
 // coordinates and only the tile's valid h x w part is compared (the frame crops the rest).
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
 import { tileChain } from '../oracle/eval.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { Word } from '../native/wire.js';
 import type { Backend } from '../native/process.js';
-import { PKG_ROOT } from '../native/paths.js';
 import { elfMachine, providersFor } from '../native/backends/index.js';
 import { hostProvider } from '../native/backends/host.js';
 import type { ProvidedBackend, ReproCommands } from '../native/backends/provider.js';
@@ -100,8 +98,7 @@ function bytesLiteral(b: Uint8Array): string {
 
 /** How to build and run the repro: the recipe of the backend's provider. */
 function reproCommands(file: string, k: KernelDesc, o: Pick<ReproOptions, 'source' | 'backend'>): ReproCommands {
-  const builtinSources = ['registry_x86_64.c', 'generic_i32_4x4.c', 'x86_avx2_i32_8x8.c', 'x86_avx512vnni_i32_16x16_k4.c'].map((f) => join(PKG_ROOT, 'native', 'kernels', f));
-  const input = { file, kernel: k, source: o.source, builtinSources };
+  const input = { file, kernel: k, source: o.source };
   if (o.backend) return o.backend.repro(input);
   const machine = o.source !== 'builtin' && existsSync(o.source) ? elfMachine(o.source) : 'unknown';
   return ((machine !== 'unknown' && providersFor(machine)[0]) || hostProvider).repro(input);

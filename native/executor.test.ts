@@ -132,7 +132,7 @@ describe('LIST and LOAD_LIB', () => {
       else expect(d.why).not.toBe('');
       expect(d.backend).toBe('host');
     }
-    expect(list.some((d) => d.name === 'generic_i32_4x4' || d.name === 'stub_i32_4x4')).toBe(true);
+    expect(list.some((d) => d.name === 'generic_i32_4x4')).toBe(true);
   });
 
   it('loads the test library once and describes its kernels', async () => {
@@ -241,7 +241,7 @@ describe('TILE', () => {
     const A = Array.from({ length: 4 }, () => Array.from({ length: k }, () => g.i8()));
     const B = Array.from({ length: k }, () => Array.from({ length: 4 }, () => g.i8()));
     const list = await backend.list();
-    const names = ['test_ref_i32_4x4', ...list.filter((d) => d.name === 'generic_i32_4x4' || d.name === 'stub_i32_4x4').map((d) => d.name)];
+    const names = ['test_ref_i32_4x4', ...list.filter((d) => d.name === 'generic_i32_4x4').map((d) => d.name)];
     for (const name of names) {
       const d = list.find((x) => x.name === name) ?? desc(name);
       const pk = d.packings[0]!;

@@ -7,6 +7,7 @@ import { arch } from 'node:os';
 import path from 'node:path';
 import { PKG_ROOT } from '../paths.js';
 import { stdioBackend } from '../process.js';
+import { builtinKernelNames, builtinKernelSources } from '../sources.js';
 import { sh, type BackendProvider, type ProvidedBackend, type ReproCommands, type ReproInput, type StartOptions } from './provider.js';
 
 export const AARCH64_SETUP_HINT = 'npm run setup   (runs ci/setup-aarch64.sh as root: cross gcc, clang-19, qemu-aarch64 11.1; then builds the runner)';
@@ -46,9 +47,9 @@ function repro({ file, source }: ReproInput, opts: StartOptions = {}): ReproComm
   const runWith = [...emulatorArgv(p).map(sh), exe].join(' ');
   if (source !== 'builtin') return { build: `aarch64-linux-gnu-gcc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${runWith} ${sh(path.resolve(source))}` };
   // the builtin kernels: link the objects of the runner build (make -C native/runner)
-  const obj = sh(path.join(PKG_ROOT, 'build/aarch64/obj/native/kernels'));
+  const objs = builtinKernelSources('aarch64').map((f) => sh(path.join(PKG_ROOT, 'build/aarch64/obj', `${f}.o`)));
   return {
-    build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${obj}/*.o`,
+    build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${objs.join(' ')}`,
     run: runWith,
   };
 }
@@ -61,11 +62,7 @@ export const aarch64Provider: BackendProvider = {
   installHint: AARCH64_SETUP_HINT,
   unavailable: () => aarch64Unavailable(),
   executorPath: () => aarch64Paths().runner,
-  // the runner links every native/kernels/arm64_*_desc.c (native/runner/Makefile)
-  builtinKernels: () => {
-    const dir = path.join(PKG_ROOT, 'native', 'kernels');
-    return existsSync(dir) ? readdirSync(dir).filter((f) => /^arm64_.*_desc\.c$/.test(f)).map((f) => f.replace(/_desc\.c$/, '')).sort() : [];
-  },
+  builtinKernels: () => builtinKernelNames('aarch64'),
   repro,
   start: (opts: StartOptions = {}): ProvidedBackend => {
     const svl = opts.svlBytes ?? 64;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addonPath, PKG_ROOT } from '../paths.js';
 import { processBackend } from '../process.js';
+import { builtinKernelSources, type KernelArch } from '../sources.js';
 import { sh, type BackendProvider, type ProvidedBackend, type ReproCommands, type ReproInput, type StartOptions } from './provider.js';
 
 function addonMissing(): string | null {
@@ -35,16 +36,18 @@ async function hostChildScript(): Promise<string> {
 }
 
 /** cc builds a repro.c for the host; a builtin kernel links its sources, a library kernel dlopen()s it. */
-function repro({ file, source, builtinSources }: ReproInput): ReproCommands {
+function repro({ file, source }: ReproInput): ReproCommands {
   const src = sh(path.resolve(file));
   const exe = sh(path.resolve(file.replace(/\.c$/, '')));
   const inc = sh(path.join(PKG_ROOT, 'native', 'include'));
   if (source !== 'builtin') return { build: `cc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${exe} ${sh(path.resolve(source))}` };
-  const ks = builtinSources.map((f) => sh(path.resolve(PKG_ROOT, f)));
+  const ks = builtinKernelSources(HOST_ARCH).map((f) => sh(path.resolve(PKG_ROOT, f)));
   return { build: `cc -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels ${src} ${ks.join(' ')} -o ${exe}`, run: exe };
 }
 
 const NODE_MACHINE: Partial<Record<NodeJS.Architecture, BackendProvider['machine']>> = { x64: 'x86_64', arm64: 'aarch64' };
+/** the kernel set the addon is built with (native/sources.cjs) */
+const HOST_ARCH: KernelArch = process.arch === 'x64' ? 'x86_64' : 'portable';
 
 export const hostProvider: BackendProvider = {
   id: 'host',

@@ -24,9 +24,6 @@ export interface ReproInput {
   kernel: KernelDesc;
   /** 'builtin' or the path of the kernel library the kernel came from */
   source: string;
-  /** C sources of the host's builtin kernels (registry included), linked for a builtin kernel;
-   *  a provider whose builtins are prebuilt objects ignores it */
-  builtinSources: readonly string[];
 }
 
 export interface BackendProvider {

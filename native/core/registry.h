@@ -1,7 +1,7 @@
 /*
  * The kernel registry: the builtin kernels of this build (bx_builtin_kernels, defined by
- * native/kernels/registry_<arch>.c) plus the kernels of every library loaded with LOAD_LIB.
- * Libraries are never unloaded: their descriptors stay valid for the life of the process.
+ * native/kernels/builtins.c from what the kernel files registered) plus the kernels of every
+ * library loaded with LOAD_LIB. Libraries are never unloaded: their descriptors stay valid for the life of the process.
  */
 #ifndef BX_CORE_REGISTRY_H
 #define BX_CORE_REGISTRY_H
@@ -10,7 +10,7 @@
 
 #include "bitexact/kernel.h"
 
-/* Defined by the architecture's registry (or native/core/registry_stub.c). */
+/* native/kernels/builtins.c: the descriptors the build's kernel files registered. */
 const bx_kernel_desc *const *bx_builtin_kernels(size_t *count);
 
 typedef struct bx_reg_entry {

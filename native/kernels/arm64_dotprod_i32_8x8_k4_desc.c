@@ -1,6 +1,6 @@
 /* Descriptor of arm64_dotprod_i32_8x8_k4 (kernel in arm64_dotprod_i32_8x8_k4.S). */
 #if defined(__aarch64__)
-#include "bitexact/kernel.h"
+#include "bitexact/register.h"
 #include "arm64_hwcap.h"
 
 intptr_t arm64_dotprod_i32_8x8_k4_kernel(const bx_fused_ker_spec *chain);
@@ -18,7 +18,7 @@ static int arm64_dotprod_i32_8x8_k4_supported(char *why, size_t why_len) {
   return 1;
 }
 
-const bx_kernel_desc bx_arm64_dotprod_i32_8x8_k4_desc = {
+const bx_kernel_desc bx_kernel_arm64_dotprod_i32_8x8_k4 = {
     .abi_version = BX_ABI_VERSION,
     .name = "arm64_dotprod_i32_8x8_k4",
     .isa = "dotprod",
@@ -30,4 +30,5 @@ const bx_kernel_desc bx_arm64_dotprod_i32_8x8_k4_desc = {
     .kernel = arm64_dotprod_i32_8x8_k4_kernel,
     .is_supported_here = arm64_dotprod_i32_8x8_k4_supported,
 };
+BX_REGISTER_KERNEL(bx_kernel_arm64_dotprod_i32_8x8_k4);
 #endif

@@ -7,6 +7,7 @@
  * record is never read (tract leaves it uninitialised in release builds).
  */
 #include "common.h"
+#include "bitexact/register.h"
 
 #define MR 4
 #define NR 4
@@ -164,3 +165,4 @@ const bx_kernel_desc bx_kernel_generic_i32_4x4 = {
     generic_i32_4x4_kernel,
     generic_is_supported_here,
 };
+BX_REGISTER_KERNEL(bx_kernel_generic_i32_4x4);

@@ -17,6 +17,7 @@
  * sum in u64, a logical shift, and the sign restored in 32 bits (the wrap32 of SPEC).
  */
 #include "common.h"
+#include "bitexact/register.h"
 
 #if defined(__x86_64__)
 
@@ -419,5 +420,6 @@ const bx_kernel_desc bx_kernel_x86_avx2_i32_8x8 = {
     avx2_i32_8x8_kernel,
     avx2_is_supported_here,
 };
+BX_REGISTER_KERNEL(bx_kernel_x86_avx2_i32_8x8);
 
 #endif /* __x86_64__ */

@@ -19,6 +19,7 @@
  * Rounding ops follow common.h's carry table, on magnitudes (see the AVX2 kernel).
  */
 #include "common.h"
+#include "bitexact/register.h"
 
 #if defined(__x86_64__)
 
@@ -421,5 +422,6 @@ const bx_kernel_desc bx_kernel_x86_avx512vnni_i32_16x16_k4 = {
     vnni_i32_16x16_k4_kernel,
     vnni_is_supported_here,
 };
+BX_REGISTER_KERNEL(bx_kernel_x86_avx512vnni_i32_16x16_k4);
 
 #endif /* __x86_64__ */

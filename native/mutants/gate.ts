@@ -1,4 +1,4 @@
-// The mutation benchmark of the gate (issue 6): every mutant of native/mutants/catalogue.json,
+// The mutation benchmark of the gate: every mutant of native/mutants/catalogue.json,
 // each a copy of one real kernel with a small realistic bug, is run through the conformance gate
 // (conform/engine.ts: the same properties, budgets and judge as `npm test` / `bitexact conform`)
 // and must be killed. Unmutated control copies of every base kernel run in the same gate calls
@@ -15,6 +15,7 @@ import { PROPERTIES } from '../../properties/kernel-properties.js';
 import type { Case } from '../../oracle/types.js';
 import { PKG_ROOT } from '../paths.js';
 import { aarch64Unavailable, AARCH64_SETUP_HINT } from '../backends/aarch64-qemu.js';
+import { kernelUnits, type KernelUnit } from '../sources.js';
 
 export type Arch = 'x86_64' | 'aarch64';
 
@@ -25,7 +26,7 @@ export interface MutantEntry {
   kernel: string;
   /** the real kernel it is a copy of */
   base: string;
-  /** which item of the issue's list it covers */
+  /** which bug of the required list (native/mutants/mutants.test.ts) it covers */
   covers: string;
   description: string;
   /** the real-world bug it models */
@@ -35,7 +36,8 @@ export interface MutantEntry {
   /** streaming vector length (bytes) to run it at under qemu (aarch64; default 64) */
   svl?: number;
 }
-export interface BaseEntry { arch: Arch; files: string[]; compile: string[]; symbols: string[]; descSymbol: string }
+/** A base kernel: one builtin kernel of native/sources.cjs (every one is a base). */
+export type BaseEntry = KernelUnit;
 export interface Catalogue { format: string; about: string; bases: Record<string, BaseEntry>; mutants: MutantEntry[] }
 
 export const MUTANTS_DIR = join(PKG_ROOT, 'native', 'mutants');
@@ -45,8 +47,10 @@ export const MUTANT_LIBS: Record<Arch, string> = {
 };
 export const DEFAULT_MUTANT_SEED = 20240611;
 
+/** catalogue.json, with the bases it names derived from the builtin kernels. */
 export function loadCatalogue(): Catalogue {
-  return JSON.parse(readFileSync(join(MUTANTS_DIR, 'catalogue.json'), 'utf8')) as Catalogue;
+  const file = JSON.parse(readFileSync(join(MUTANTS_DIR, 'catalogue.json'), 'utf8')) as Omit<Catalogue, 'bases'>;
+  return { ...file, bases: Object.fromEntries(kernelUnits().map((k) => [k.name, k])) };
 }
 
 export const archOf = (cat: Catalogue, m: MutantEntry): Arch => cat.bases[m.base].arch;

@@ -10,8 +10,8 @@
  * AddressSanitizer build also catches over-reads (e.g. 4-byte loads of 1-byte items).
  *
  * Build and run (see the Makefile next to this file):
- *   make -C native/kernels/test selftest     # -O2 -fsanitize=undefined,address, runs the test
- *   make -C native/kernels/test bench        # -O2, no sanitizers: 512^3 GOPS per kernel
+ *   make -C native/kernels/selftest selftest     # -O2 -fsanitize=undefined,address, runs the test
+ *   make -C native/kernels/selftest bench        # -O2, no sanitizers: 512^3 GOPS per kernel
  * Usage: kernel_selftest [--cases N] [--seed S] [--kernel NAME] [--case N] [--bench] [--verbose]
  * Exit status: 0 when every case matched, 1 on any mismatch (a reproducer line is printed).
  */
