@@ -197,8 +197,11 @@ export const TAG_COUNT = TAGS.length;
 /** Name of a tag ("scalar_sub_f"); unknown tags: "tag<N>". */
 export const tagName = (tag: number): string => TAGS[tag]?.name ?? `tag${tag}`;
 
-/** Tag by name, for tests building raw requests (`TAG.scalar_add`, `TAG.store`). */
-export const TAG: Readonly<Record<string, number>> = Object.fromEntries(TAGS.map((t) => [t.name, t.tag]));
+/** Every tag name: the op name, or <op>_<bin> in a family. */
+export type TagName = 'done' | { [N in OpName]: (typeof OPSET)[N] extends { family: true } ? `${N}_${Bin}` : N }[OpName];
+
+/** Tag by name (`TAG.scalar_add`, `TAG.store`). */
+export const TAG = Object.fromEntries(TAGS.map((t) => [t.name, t.tag])) as Readonly<Record<TagName, number>>;
 
 /** Every ABI tag an op name can take (a family: one per bin). */
 export const OP_TAGS: Record<OpName, number[]> = Object.fromEntries(
