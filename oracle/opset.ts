@@ -168,6 +168,11 @@ export type OpName = keyof typeof OPSET;
 export const OP_NAMES = Object.keys(OPSET) as OpName[];
 export const opSpec = (name: OpName): OpSpec => OPSET[name];
 
+/** What bin(x, acc) computes, per bin (the families' per-tag docs). */
+export const BIN_DOC: Record<Bin, string> = {
+  min: 'min(x, acc)', max: 'max(x, acc)', add: 'wrap32(x + acc)', mul: 'wrap32(x * acc)', sub: 'wrap32(x - acc)', sub_f: 'wrap32(acc - x)',
+};
+
 /** Tag 0 ends a chain; it is no case op. */
 export const DONE_TAG = 0;
 
