@@ -66,7 +66,7 @@ export function caseSchema(): Json {
   const str = { type: 'string', 'x-expected': 'a string' };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://bitexact.invalid/schema/bitexact-case-1.schema.json',
+    $id: 'urn:bitexact:schema:bitexact-case-1',
     title: FORMAT,
     description: 'A bitexact case: int8 operands a (m x k), b (k x n) and a chain of ops on an i32 accumulator (SPEC section 6). '
       + 'Generated from oracle/opset.ts by `npm run gen`; ranges are checked by the domain step and listed in each field\'s description.',
