@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BIN_DOC, OPS_V1_MASK, TAGS, abiTags, opSpec, type TagInfo } from './opset.js';
+import { BIN_DOC, OPSET, OP_NAMES, OPS_V1_MASK, TAG, TAGS, abiTags, opSpec, type TagInfo, type TagName } from './opset.js';
 import { caseSchemaText, SCHEMA_FILE } from './schema.js';
 
 export const HEADER_FILE = 'native/include/bitexact/ops.gen.h';
@@ -59,6 +59,9 @@ ${TAGS.map((t) => `${`  ${cName(t)} = ${t.tag},`.padEnd(w + 2)} /* ${tagComment(
 #define BX_OP_LAST_TAG ${last}
 #define BX_OP_LAST_TAG_STR "${last}"
 #define BX_OPS_KNOWN ${hex64(maskOf(TAGS.map((t) => t.tag)))}
+
+/* Ops every kernel must implement (BX_OP_BIT: bitexact/kernel.h). */
+#define BX_OPS_REQUIRED (${['done', ...OP_NAMES.filter((n) => 'required' in OPSET[n])].map((n) => `BX_OP_BIT(${cName(TAGS[TAG[n as TagName]])})`).join(' | ')})
 
 /* The tags of ABI version 1, frozen. A descriptor claims the ops it implements from this set
  * (BX_OPS_V1, minus what it lacks), so a tag added later is never claimed by a kernel that has

@@ -145,8 +145,7 @@ typedef struct bx_packing {
 } bx_packing;
 
 #define BX_OP_BIT(tag) (UINT64_C(1) << (tag))
-/* Ops every kernel must implement: Done, Clear, AddMatMul, Store. */
-#define BX_OPS_REQUIRED (BX_OP_BIT(BX_DONE) | BX_OP_BIT(BX_CLEAR) | BX_OP_BIT(BX_ADD_MAT_MUL) | BX_OP_BIT(BX_STORE))
+/* BX_OPS_REQUIRED (ops.gen.h): Done, Clear, Store, AddMatMul, which every kernel implements. */
 /* Deprecated: the name ABI v1 descriptors used for "every op"; it stays BX_OPS_V1 forever
  * (never grows with new tags). New descriptors write BX_OPS_V1. */
 #define BX_OPS_ALL BX_OPS_V1

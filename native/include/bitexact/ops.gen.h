@@ -46,6 +46,9 @@ enum bx_op_tag {
 #define BX_OP_LAST_TAG_STR "28"
 #define BX_OPS_KNOWN UINT64_C(0x000000001fffffff)
 
+/* Ops every kernel must implement (BX_OP_BIT: bitexact/kernel.h). */
+#define BX_OPS_REQUIRED (BX_OP_BIT(BX_DONE) | BX_OP_BIT(BX_CLEAR) | BX_OP_BIT(BX_STORE) | BX_OP_BIT(BX_ADD_MAT_MUL))
+
 /* The tags of ABI version 1, frozen. A descriptor claims the ops it implements from this set
  * (BX_OPS_V1, minus what it lacks), so a tag added later is never claimed by a kernel that has
  * not heard of it. */
