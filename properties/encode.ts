@@ -9,7 +9,8 @@ import type { ExecRequest, KernelDesc, WireBuffer, WireOp, Word, PackFormatDesc 
 import { packOperand } from './pack.js';
 import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layout.js';
 
-export { TAG, OP_TAGS, opTag } from '../oracle/opset.js';
+/** Re-exported for the callers that meet tags through the encoder. */
+export { OP_TAGS, opTag } from '../oracle/opset.js';
 
 /** Index of the first op the kernel does not declare, or -1. */
 export function firstUnsupported(chain: Op[], kernel: KernelDesc): number {
@@ -31,13 +32,13 @@ export interface Encoded {
 
 const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
-/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
 /** Garbage for the payload words an op does not use (and the undefined high half of QScale's
  *  mult): a kernel must ignore them (SPEC generator biases). Derived from the op index and word
  *  position, never zero, so a fixture replays the same bytes without storing them. */
 export const unusedWord = (opIndex: number, word: number): bigint =>
   BigInt.asUintN(64, (BigInt(opIndex * 4 + word + 1) * 0x9e3779b97f4a7c15n) ^ 0xa5a5_0000_5a5a_0000n) || 1n;
 
+/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
 const i32Word = (v: number, garbage = 0): Word =>
   imm((BigInt(garbage >>> 0) << 32n) | BigInt(v >>> 0));
 
