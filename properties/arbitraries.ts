@@ -12,9 +12,7 @@ import type { Bin, Case, Layout, Op, Policy, UnicastLayout } from '../oracle/typ
 import { BINS, LAYOUTS, POLICIES, UNICAST_LAYOUTS } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import { opTag, OP_TAGS } from './encode.js';
-
-const I32_MIN = -2147483648;
-const I32_MAX = 2147483647;
+import { I32_MIN, I32_MAX, OP_NAMES } from '../oracle/opset.js';
 
 /** i32 values where kernels break: extremes, +-1, 0, powers of two and their neighbours, i16 edges. */
 export const i32EdgeValues = [
@@ -163,10 +161,8 @@ const rsrShift = (): fc.Arbitrary<number> => fc.oneof(fc.integer({ min: 1, max: 
 
 /** Which templates produce which op, so a kernel's declared ops filter the pool. */
 export const TEMPLATE_OPS: Record<OpTemplate['t'], Op['op'][]> = {
-  clear: ['clear'], load_tile: ['load_tile'], scalar: ['scalar'], leaky_relu: ['leaky_relu'],
-  per_row: ['per_row'], per_col: ['per_col'], q_scale: ['q_scale'], rounding_shift_right: ['rounding_shift_right'],
-  shift_left: ['shift_left'], add_unicast: ['add_unicast'], add_row_col_products: ['add_row_col_products'],
-  store: ['store'], add_mat_mul: ['add_mat_mul'], rounding_block: ['add_unicast', 'load_tile', 'clear', 'q_scale', 'rounding_shift_right'],
+  ...Object.fromEntries(OP_NAMES.map((o) => [o, [o]])) as Record<Op['op'], Op['op'][]>,
+  rounding_block: ['add_unicast', 'load_tile', 'clear', 'q_scale', 'rounding_shift_right'],
 };
 
 export function opTemplate(level: 'tile' | 'frame', allowed: (t: OpTemplate['t']) => boolean): fc.Arbitrary<OpTemplate> {

@@ -2,38 +2,16 @@
 // as FusedKerSpec entries over packed panels and tile-sized vectors. Frame level: the chain is
 // given at matrix level and the C frame tiles it. Every buffer's initial bytes are kept, so the
 // checker can tell a wrong value from a write outside the tile from a modified input.
-import type { Case, Op, Bin } from '../oracle/types.js';
-import { BINS, policyCode } from '../oracle/types.js';
+import type { Case, Op, Policy } from '../oracle/types.js';
+import { policyCode } from '../oracle/types.js';
+import { opSpec, opTag, type WordSpec } from '../oracle/opset.js';
 import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import type { ExecRequest, WireBuffer, WireOp, Word } from '../native/wire.js';
 import { packOperand } from './pack.js';
 import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layout.js';
 
-export const TAG = {
-  done: 0, clear: 1, load_tile: 2, scalar: 3, leaky_relu: 9, per_row: 10, per_col: 16,
-  q_scale: 22, rounding_shift_right: 23, shift_left: 24, add_unicast: 25,
-  add_row_col_products: 26, store: 27, add_mat_mul: 28,
-} as const;
-
-const binIndex = (b: Bin): number => BINS.indexOf(b);
-
-/** Every ABI tag an op name can take (the Scalar/PerRow/PerCol families take one per bin). */
-export const OP_TAGS: Record<Op['op'], number[]> = {
-  clear: [TAG.clear], load_tile: [TAG.load_tile], leaky_relu: [TAG.leaky_relu],
-  scalar: BINS.map((_, i) => TAG.scalar + i), per_row: BINS.map((_, i) => TAG.per_row + i), per_col: BINS.map((_, i) => TAG.per_col + i),
-  q_scale: [TAG.q_scale], rounding_shift_right: [TAG.rounding_shift_right], shift_left: [TAG.shift_left],
-  add_unicast: [TAG.add_unicast], add_row_col_products: [TAG.add_row_col_products], store: [TAG.store], add_mat_mul: [TAG.add_mat_mul],
-};
-
-/** The kernel ABI tag of an op (SPEC section 2 table). */
-export function opTag(op: Op): number {
-  switch (op.op) {
-    case 'scalar': return TAG.scalar + binIndex(op.bin);
-    case 'per_row': return TAG.per_row + binIndex(op.bin);
-    case 'per_col': return TAG.per_col + binIndex(op.bin);
-    default: return TAG[op.op];
-  }
-}
+/** Re-exported for the callers that meet tags through the encoder. */
+export { OP_TAGS, opTag } from '../oracle/opset.js';
 
 /** Index of the first op the kernel does not declare, or -1. */
 export function firstUnsupported(chain: Op[], kernel: KernelDesc): number {
@@ -55,13 +33,13 @@ export interface Encoded {
 
 const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
-/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
 /** Garbage for the payload words an op does not use (and the undefined high half of QScale's
  *  mult): a kernel must ignore them (SPEC generator biases). Derived from the op index and word
  *  position, never zero, so a fixture replays the same bytes without storing them. */
 export const unusedWord = (opIndex: number, word: number): bigint =>
   BigInt.asUintN(64, (BigInt(opIndex * 4 + word + 1) * 0x9e3779b97f4a7c15n) ^ 0xa5a5_0000_5a5a_0000n) || 1n;
 
+/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
 const i32Word = (v: number, garbage = 0): Word =>
   imm((BigInt(garbage >>> 0) << 32n) | BigInt(v >>> 0));
 
@@ -92,6 +70,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
   };
   const stores: StoreSlot[] = [];
   const ops: WireOp[] = [];
+  const unusedHiWords = new Map<number, number[]>();
   // operand buffers shared by every add_mat_mul of the chain (same a, b; per packing at tile level)
   const matBufs = new Map<number, [number, number]>();
   const matmulBuffers = (packing: number): [number, number] => {
@@ -113,78 +92,65 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
   };
 
   c.chain.forEach((op, idx) => {
-    const tag = opTag(op);
-    switch (op.op) {
-      case 'clear':
-        ops.push({ tag, words: [] });
-        break;
-      case 'load_tile': {
-        const rowMajor = op.values.flat();
-        const colMajor: number[] = [];
-        for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) colMajor.push(op.values[i][j]);
-        const cm = add(i32Bytes(colMajor), `chain[${idx}] load_tile col_major`);
-        const rm = add(i32Bytes(rowMajor), `chain[${idx}] load_tile row_major`);
-        ops.push({ tag, words: [ptr(cm), ptr(rm)] });
-        break;
+    const f = op as unknown as Record<string, unknown>;
+    const words: Word[] = [];
+    const unusedHi: number[] = [];
+    const word = (w: WordSpec): void => {
+      switch (w.w) {
+        case 'i32':
+          if (w.hi === 'unused') unusedHi.push(words.length);
+          words.push(i32Word(f[w.field] as number, w.hi === 'garbage' ? f.garbage as number | undefined : undefined));
+          break;
+        case 'imm': words.push(imm((f[w.field] as number | undefined) ?? 0)); break;
+        case 'policy': words.push(imm(policyCode(f[w.field] as Policy))); break;
+        case 'i32_vec': words.push(ptr(add(i32Bytes(f[w.field] as number[]), `chain[${idx}] ${w.name}`))); break;
+        case 'i32_tile': {
+          const v = f[w.field] as number[][];
+          const flat: number[] = [];
+          if (w.order === 'row_major') flat.push(...v.flat());
+          else for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) flat.push(v[i][j]);
+          words.push(ptr(add(i32Bytes(flat), `chain[${idx}] ${op.op} ${w.order}`)));
+          break;
+        }
+        case 'strided': {
+          const item = f.item_size as 1 | 2 | 4;
+          const layout = (f.layout as string | undefined) ?? 'row_major';
+          const p = place(layout as Parameters<typeof place>[0], c.m, c.n, item);
+          const data = new Uint8Array(p.length);
+          let b: number;
+          if (w.role === 'operand') {
+            sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
+            const v = f.values as number[][];
+            for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), v[i][j], item);
+            b = add(data, `chain[${idx}] ${op.op} operand (${layout}, i${item * 8})`);
+          } else {
+            sentinelFill(data, 1000 + idx);
+            b = add(data, `chain[${idx}] ${op.op} output (${layout}, ${item} bytes)`);
+            stores.push({ opIndex: idx, buf: b, placement: p });
+          }
+          words.push(ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(item));
+          break;
+        }
+        case 'matmul': {
+          const packing = (f.packing as number | undefined) ?? 0;
+          const [a, b] = matmulBuffers(packing);
+          words.push(imm(c.k), ptr(a), ptr(b), imm(packing));
+          break;
+        }
       }
-      case 'scalar':
-        ops.push({ tag, words: [i32Word(op.value, op.garbage)] });
-        break;
-      case 'leaky_relu':
-        ops.push({ tag, words: [i32Word(op.alpha, op.garbage)] });
-        break;
-      case 'per_row':
-      case 'per_col':
-        ops.push({ tag, words: [ptr(add(i32Bytes(op.values), `chain[${idx}] ${op.op} values`))] });
-        break;
-      case 'q_scale':
-        ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy)), i32Word(op.mult)] });
-        break;
-      case 'rounding_shift_right':
-        ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy))] });
-        break;
-      case 'shift_left':
-        ops.push({ tag, words: [imm(op.shift)] });
-        break;
-      case 'add_row_col_products': {
-        const r = add(i32Bytes(op.rows), `chain[${idx}] rows`);
-        const cl = add(i32Bytes(op.cols), `chain[${idx}] cols`);
-        ops.push({ tag, words: [ptr(r), ptr(cl)] });
-        break;
-      }
-      case 'add_unicast': {
-        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
-        const data = new Uint8Array(p.length);
-        sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
-        for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), op.values[i][j], op.item_size);
-        const b = add(data, `chain[${idx}] add_unicast operand (${op.layout ?? 'row_major'}, i${op.item_size * 8})`);
-        ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
-        break;
-      }
-      case 'store': {
-        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
-        const data = new Uint8Array(p.length);
-        sentinelFill(data, 1000 + idx);
-        const b = add(data, `chain[${idx}] store output (${op.layout ?? 'row_major'}, ${op.item_size} bytes)`);
-        stores.push({ opIndex: idx, buf: b, placement: p });
-        ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
-        break;
-      }
-      case 'add_mat_mul': {
-        const packing = op.packing ?? 0;
-        const [a, b] = matmulBuffers(packing);
-        ops.push({ tag, words: [imm(c.k), ptr(a), ptr(b), imm(packing)] });
-        break;
-      }
-    }
+    };
+    opSpec(op.op).words.forEach(word);
+    ops.push({ tag: opTag(op), words });
+    unusedHiWords.set(idx, unusedHi);
   });
 
-  // every payload word an op leaves unused carries garbage (QScale: also bytes 28..31)
+  // every payload word an op leaves unused carries garbage, and so does the undefined high half
+  // of an i32 word without a garbage field (QScale's bytes 28..31)
   ops.forEach((o, idx) => {
     while (o.words.length < 4) o.words.push(imm(unusedWord(idx, o.words.length)));
-    if (o.tag === TAG.q_scale) {
-      const w = o.words[2] as { kind: 'imm'; value: bigint };
-      w.value = (w.value & 0xffffffffn) | (unusedWord(idx, 2) & 0xffffffff00000000n);
+    for (const wi of unusedHiWords.get(idx) ?? []) {
+      const w = o.words[wi] as { kind: 'imm'; value: bigint };
+      w.value = (w.value & 0xffffffffn) | (unusedWord(idx, wi) & 0xffffffff00000000n);
     }
   });
 

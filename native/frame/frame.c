@@ -15,15 +15,10 @@
 #define BX_MAX_K (UINT64_C(1) << 31)
 #define NO_SCRATCH UINT32_MAX
 
-static const char *const op_names[BX_OP_COUNT] = {
-    "done",          "clear",         "load_tile",     "scalar_min",    "scalar_max",
-    "scalar_add",    "scalar_mul",    "scalar_sub",    "scalar_sub_f",  "leaky_relu",
-    "per_row_min",   "per_row_max",   "per_row_add",   "per_row_mul",   "per_row_sub",
-    "per_row_sub_f", "per_col_min",   "per_col_max",   "per_col_add",   "per_col_mul",
-    "per_col_sub",   "per_col_sub_f", "q_scale",       "rounding_shift_right",
-    "shift_left",    "add_unicast",   "add_row_col_products", "store", "add_mat_mul"};
-
-const char *bx_op_name(uint32_t tag) { return tag < BX_OP_COUNT ? op_names[tag] : "unknown"; }
+const char *bx_op_name(uint32_t tag) {
+  const char *name = bx_op_tag_name(tag);
+  return name ? name : "unknown";
+}
 
 /* Matrix-level op, resolved once before any kernel runs. */
 typedef struct fop {

@@ -36,14 +36,14 @@ static const bx_packing pk_3x5[] = {{PF(3, 8), PF(5, 8), 1}, {K4(3), K4(5), 4}};
   static const bx_ref_cfg cfg_##id = {mr, nr, pk, sizeof pk / sizeof pk[0], ops, quirks};       \
   static intptr_t kern_##id(const bx_fused_ker_spec *s) { return bx_ref_run(&cfg_##id, s); }
 
-CFG(ref44, 4, 4, pk_4x4, BX_OPS_ALL, 0)
-CFG(ref35, 3, 5, pk_3x5, BX_OPS_ALL, 0)
+CFG(ref44, 4, 4, pk_4x4, BX_OPS_V1, 0)
+CFG(ref35, 3, 5, pk_3x5, BX_OPS_V1, 0)
 CFG(minimal, 4, 4, pk_4x4, BX_OPS_REQUIRED, 0)
-CFG(unsup, 4, 4, pk_4x4, BX_OPS_ALL, 0)
-CFG(crash, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_CRASH_ON_MATMUL)
-CFG(hang, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_HANG_ON_MATMUL)
-CFG(oob, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_EXTRA_ROW)
-CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_WRITE_CHAIN)
+CFG(unsup, 4, 4, pk_4x4, BX_OPS_V1, 0)
+CFG(crash, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_CRASH_ON_MATMUL)
+CFG(hang, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_HANG_ON_MATMUL)
+CFG(oob, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_EXTRA_ROW)
+CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_WRITE_CHAIN)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -69,14 +69,14 @@ static int never_here(char *why, size_t n) {
   static const bx_kernel_desc desc_##id = {BX_ABI_VERSION, name, "test", mr, nr,               \
                                            sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred};
 
-DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_ALL, NULL)
+DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_V1, NULL)
 DESC(minimal, "test_minimal_i32_4x4", 4, 4, pk_4x4, BX_OPS_REQUIRED, NULL)
-DESC(unsup, "test_unsupported_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, never_here)
-DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(unsup, "test_unsupported_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, never_here)
+DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
