@@ -1,4 +1,4 @@
-// `npm run bench`: throughput of the gate and of what it runs (issue 6, item 3).
+// `npm run bench`: throughput of the gate and of what it runs.
 //
 //  1. Gate cases per second, per kernel, at tile and at frame level, native (host child with
 //     the addon) and emulated (aarch64 runner under qemu-aarch64): the `tile` and `frame`

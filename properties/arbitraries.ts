@@ -183,7 +183,7 @@ export function opTemplate(level: 'tile' | 'frame', allowed: (t: OpTemplate['t']
   addT('shift_left', 2, fc.record({ t: fc.constant('shift_left' as const), shift: fc.oneof(fc.integer({ min: 0, max: 31 }), fc.constantFrom(0, 1, 31)) }));
   addT('add_unicast', 2, fc.record({ t: fc.constant('add_unicast' as const), item_size: fc.constantFrom(4 as const, 1 as const), layout: fc.constantFrom(...UNICAST_LAYOUTS), data: i32Data() }));
   addT('add_row_col_products', 1, fc.record({ t: fc.constant('add_row_col_products' as const), rows: i32Data(), cols: i32Data() }));
-  // weight 5 (was 3) and data mostly exact ties (was tie / near_tie / edge uniformly): a tie
+  // a heavy weight and data mostly exact ties: a tie
   // bug needs the right policy (1/6) on a tie, sometimes with a negative mult too
   addT('rounding_block', 5, fc.record({
     t: fc.constant('rounding_block' as const),

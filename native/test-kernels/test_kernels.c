@@ -86,8 +86,8 @@ static int has_sme(char *why, size_t n) {
 }
 #endif
 
-#define ABI_DESC(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-#define ABI_DESC_SME(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, has_sme)
+#define ABI_DESC(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+#define ABI_DESC_SME(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, has_sme)
 ABI_BREAKERS(ABI_DESC)
 ABI_BREAKERS_SME(ABI_DESC_SME)
 #define ENTRY(id) &desc_##id,
