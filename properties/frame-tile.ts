@@ -9,7 +9,7 @@ import { tileChain } from '../oracle/eval.js';
 import { frameScratch, frameTile, tileEntries, type FrameScratch, type FrameTile } from '../oracle/frame-model.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { WireBuffer, WireOp, Word } from '../native/wire.js';
-import { encodeCase, type Encoded, type StoreSlot } from './encode.js';
+import { encodeCase, i32Bytes, type Encoded, type StoreSlot } from './encode.js';
 import { packOperand, frameKernel } from './pack.js';
 import { writeItem } from './layout.js';
 
@@ -20,12 +20,6 @@ export interface FrameTileEncoding {
   tileCase: Case;
   tile: FrameTile;
 }
-
-const i32Bytes = (v: readonly number[]): Uint8Array => {
-  const out = new Uint8Array(v.length * 4);
-  v.forEach((x, i) => writeItem(out, i * 4, x, 4));
-  return out;
-};
 
 export function encodeFrameTile(c: Case, k: KernelDesc, ia: number, ib: number): FrameTileEncoding {
   if (c.level !== 'frame') throw new RangeError('encodeFrameTile: the case must be frame level');
