@@ -444,8 +444,11 @@ describe('malformed requests', () => {
     expect(errorOf(Uint8Array.from([1, 0, 0, 0, 0]))).toMatch(/LIST request has 1 trailing/);
     expect(errorOf(Uint8Array.from([42, 0, 0, 0]))).toMatch(/unknown request type 42/);
     const flags = frame.slice();
-    flags[8 + 'test_ref_i32_4x4'.length] = 2; // flags word: unknown bit
-    expect(errorOf(flags)).toMatch(/unknown flag bits 0x2/);
+    flags[8 + 'test_ref_i32_4x4'.length] = 4; // flags word: unknown bit
+    expect(errorOf(flags)).toMatch(/FRAME: unknown flag bits 0x4/);
+    const tileTrace = encodeRequest({ type: 'tile', kernel: 'test_ref_i32_4x4', buffers: [], ops: [] });
+    tileTrace[8 + 'test_ref_i32_4x4'.length] = 2; // TRACE is a FRAME flag
+    expect(errorOf(tileTrace)).toMatch(/TILE: unknown flag bits 0x2/);
     const kind = frame.slice();
     // first word kind of op 0: after header, buffers, nops and tag
     const wordAt = 4 + 4 + 16 + 4 + 8 + 4 + (8 + 35) * 2 + 4 + 4;

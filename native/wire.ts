@@ -4,6 +4,11 @@
 import { parseKernelDescs, type KernelDesc } from './descriptor.js';
 
 export type Word = { kind: 'imm'; value: bigint } | { kind: 'ptr'; buf: number; offset: number };
+/** A word as a kernel chain holds it, with every address named: a request buffer (ptr) or the
+ *  executor's scratch id; 'addr' is an address inside neither (never seen from a correct frame). */
+export type ChainWord = Word | { kind: 'scratch'; id: number; offset: number } | { kind: 'addr'; value: bigint };
+/** FRAME with trace: one tile's chain as the frame handed it to the kernel (Done not listed). */
+export interface TraceTile { ti: number; tj: number; chain: { tag: number; words: ChainWord[] }[] }
 /** A chain entry: tag and up to 4 payload words (missing words are IMM 0). */
 export interface WireOp { tag: number; words: Word[] }
 /** ret: send the buffer's contents back after the call. */
@@ -13,6 +18,8 @@ export interface ExecRequest {
   kernel: string;
   /** run even if the kernel's is_supported_here() says no */
   force?: boolean;
+  /** FRAME: return, per tile the kernel was called on, the chain it was handed (ExecResult.trace) */
+  trace?: boolean;
   /** FRAME: matrix shape (required). TILE: ignored. */
   m?: number;
   n?: number;
@@ -29,6 +36,8 @@ export interface ExecResult {
   violations: CanaryViolation[];
   /** one per request buffer: contents after the call, empty unless ret */
   buffers: Uint8Array[];
+  /** FRAME with trace: the tiles in walk order, up to the one the walk stopped at */
+  trace?: TraceTile[];
 }
 
 /** The executor answered ERROR (malformed request, unknown kernel, dlopen failure, ...). */
@@ -42,6 +51,7 @@ export const REQ = { LIST: 1, TILE: 2, FRAME: 3, PACK: 4, LOAD_LIB: 5, PING: 6 }
 const STATUS_OK = 0;
 const STATUS_ERROR = 1;
 const FLAG_FORCE = 1;
+const FLAG_TRACE = 2;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
 
@@ -109,7 +119,8 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   const w = new Writer();
   w.u32(req.type === 'tile' ? REQ.TILE : REQ.FRAME, 'type');
   w.str(req.kernel);
-  w.u32(req.force ? FLAG_FORCE : 0, 'flags');
+  if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.trace ? FLAG_TRACE : 0), 'flags');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');
@@ -203,7 +214,7 @@ function okReader(buf: Uint8Array): Reader {
 }
 
 /** TILE / FRAME response. */
-export function decodeResult(buf: Uint8Array): ExecResult {
+export function decodeResult(buf: Uint8Array, traced = false): ExecResult {
   const r = okReader(buf);
   const rc = Number(r.i64('kernel_rc'));
   const refusedOp = r.i32('refused_op');
@@ -220,8 +231,37 @@ export function decodeResult(buf: Uint8Array): ExecResult {
   const nbuf = r.u32('nbuf');
   const buffers: Uint8Array[] = [];
   for (let i = 0; i < nbuf; i++) buffers.push(r.bytes(`buffer ${i}`));
+  const trace = traced ? decodeTrace(r) : undefined;
   r.end();
-  return { rc, refusedOp, violations, buffers };
+  return trace ? { rc, refusedOp, violations, buffers, trace } : { rc, refusedOp, violations, buffers };
+}
+
+const TRACE_KINDS = ['imm', 'ptr', 'scratch', 'addr'] as const;
+
+/** The trace record (PROTOCOL.md "trace"), last in a FRAME response that asked for it. */
+function decodeTrace(r: Reader): TraceTile[] {
+  const tiles: TraceTile[] = [];
+  const ntiles = r.u32('trace tiles');
+  for (let t = 0; t < ntiles; t++) {
+    const ti = r.u32('trace ti'), tj = r.u32('trace tj'), nent = r.u32('trace entries');
+    const chain: TraceTile['chain'] = [];
+    for (let e = 0; e < nent; e++) {
+      const tag = r.u32('trace tag');
+      const words: ChainWord[] = [];
+      for (let k = 0; k < 4; k++) {
+        const kind = TRACE_KINDS[r.u32('trace word kind')];
+        const id = r.u32('trace word buf');
+        const v = r.i64('trace word value');
+        if (kind === 'ptr') words.push({ kind, buf: id, offset: Number(v) });
+        else if (kind === 'scratch') words.push({ kind, id, offset: Number(v) });
+        else if (kind) words.push({ kind, value: BigInt.asUintN(64, v) });
+        else throw new Error('malformed executor response: unknown trace word kind');
+      }
+      chain.push({ tag, words });
+    }
+    tiles.push({ ti, tj, chain });
+  }
+  return tiles;
 }
 
 /** LIST / LOAD_LIB response: the validated descriptors, tagged with the backend that listed them. */

@@ -71,13 +71,15 @@ export interface RunCaseOptions {
   force?: boolean;
   /** sees the encoded request and the raw result before judging (e.g. to print the kernel's output) */
   onExec?: (enc: Encoded, res: ExecResult) => void;
+  /** c already encoded another way (a frame tile with the frame's buffers: properties/frame-tile.ts) */
+  encoded?: Encoded;
 }
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
   let enc: Encoded;
   try {
-    enc = encodeCase(c, kernel, { force: opts.force });
+    enc = opts.encoded ?? encodeCase(c, kernel, { force: opts.force });
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }

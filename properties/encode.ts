@@ -43,7 +43,7 @@ export const unusedWord = (opIndex: number, word: number): bigint =>
 const i32Word = (v: number, garbage = 0): Word =>
   imm((BigInt(garbage >>> 0) << 32n) | BigInt(v >>> 0));
 
-function i32Bytes(values: number[]): Uint8Array {
+export function i32Bytes(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const dv = new DataView(out.buffer);
   values.forEach((v, i) => dv.setInt32(i * 4, v, true));

@@ -142,16 +142,18 @@ static size_t run_exec(bx_exec_req *q, int is_frame, uint8_t **resp) {
   bx_viol_list viol = {0};
   int64_t rc = 0;
   int32_t refused = -1;
+  bx_writer trace = {0}, *tr = q->flags & BX_FLAG_TRACE ? &trace : NULL;
   int failed = is_frame ? bx_frame_run(d, q->m, q->n, q->ops, q->nops, q->bufs, q->nbuf, &scratch,
-                                       &viol, &rc, &refused, err, sizeof err)
+                                       &viol, tr, &rc, &refused, err, sizeof err)
                         : run_tile(d, q, &scratch, &viol, &rc, err);
   size_t out;
   if (failed) {
     out = bx_resp_error(err, resp);
   } else {
     bx_guards_check(q->bufs, q->nbuf, &scratch, &viol);
-    out = bx_resp_run(rc, refused, &viol, q->bufs, q->buf_flags, q->nbuf, resp);
+    out = bx_resp_run(rc, refused, &viol, q->bufs, q->buf_flags, q->nbuf, tr, resp);
   }
+  free(trace.p);
   bx_scratch_free(&scratch);
   bx_viol_free(&viol);
   return out;

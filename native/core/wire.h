@@ -26,6 +26,7 @@ enum bx_req_type {
 enum bx_status { BX_STATUS_OK = 0, BX_STATUS_ERROR = 1 };
 
 #define BX_FLAG_FORCE 1u  /* TILE / FRAME flags */
+#define BX_FLAG_TRACE 2u  /* FRAME only: append the trace record (PROTOCOL.md) */
 #define BX_BUF_RETURN 1u  /* per-buffer flags */
 
 /* Size of every error message buffer (messages are truncated to it). */
@@ -97,9 +98,9 @@ size_t bx_resp_json(bx_writer *json, uint8_t **resp);
 uint8_t *bx_resp_packed(bx_writer *w, uint32_t len);
 
 /* TILE / FRAME: kernel_rc, refused_op, the violations, then every buffer (its contents when
- * its flags say RETURN). */
+ * its flags say RETURN), then the trace record's bytes when trace is not NULL. */
 size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
                    const bx_guarded *bufs, const uint32_t *buf_flags, uint32_t nbuf,
-                   uint8_t **resp);
+                   const bx_writer *trace, uint8_t **resp);
 
 #endif
