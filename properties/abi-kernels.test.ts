@@ -10,7 +10,7 @@ import type { KernelDesc } from '../native/descriptor.js';
 import { PKG_ROOT, testKernelsPath } from '../native/paths.js';
 import { hostBackend } from '../native/backends/host.js';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
-import type { Backend } from '../native/process.js';
+import type { ProvidedBackend } from '../native/backends/provider.js';
 import { propertyByName } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 import { failureKind } from './verdict.js';
@@ -40,7 +40,7 @@ describe.each([
 ] as const)('calling-convention breakers (%s)', (side, start, lib, skip) => {
   const seed = resolveSeed(process.env.BITEXACT_SEED);
   const why = skip();
-  let backend: Backend | undefined;
+  let backend: ProvidedBackend | undefined;
   let kernels: KernelDesc[] = [];
   const ready = async (): Promise<void> => {
     if (backend) return;
