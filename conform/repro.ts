@@ -317,6 +317,10 @@ export async function writeRepro(
       note = `note: every tile of this case passes when called alone: the failure needs the frame around it; this repro (tile ${tile[0]}, ${tile[1]}) may pass`;
     }
   }
+  if (o.verdict?.outcome === 'abi_violation') {
+    const regs = o.verdict.items.map((i) => i.what).join(', ');
+    note = `note: this repro compares values only: the calling-convention break (${regs}) is seen by the gate's checked call (native/core/abi_call.h); in gdb, compare ${regs} before and after the kernel call`;
+  }
   const path = o.fixture.replace(/\.json$/, '') + '.repro.c';
   const r = reproSource(c, target.kernel, { ...o, backend: o.backend ?? target.backend, tile, note }, path);
   writeFileSync(path, r.text);

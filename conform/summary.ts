@@ -2,6 +2,7 @@
 // names, throughput, the coverage cells arranged as heat-map tables, the failures. The terminal
 // summary (cli/conform.ts), markdown, HTML and JUnit renderers all read these.
 import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
+import type { Emulation } from '../native/backends/provider.js';
 import { problemKernel, problemText } from './problems.js';
 import { DONE_TAG, OP_NAMES, OP_TAGS, tagName } from '../oracle/opset.js';
 
@@ -64,6 +65,8 @@ export interface Failure {
   repro?: string;
   reproBuild?: string;
   reproRun?: string;
+  /** the CPU the kernel ran on under emulation (its options select it again) */
+  emulation?: Emulation;
 }
 
 export function failures(r: ConformReport): Failure[] {
@@ -73,6 +76,7 @@ export function failures(r: ConformReport): Failure[] {
     message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
     text: p.failure?.text ?? p.skipped ?? '',
     fixture: p.failure?.fixture, repro: p.failure?.repro, reproBuild: p.failure?.reproBuild, reproRun: p.failure?.reproRun,
+    emulation: k.emulation,
   })));
 }
 
@@ -153,9 +157,16 @@ export function heatLevel(hits: number, max: number): number {
 
 export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values(k.coverage.hits));
 
-/** The replay command of a fixture (external kernels need their library). */
+/** The replay command of a fixture (external kernels need their library, emulated ones their CPU). */
 export const replayCommand = (f: Failure): string =>
-  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}`;
+  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}${f.emulation ? ` ${f.emulation.options.join(' ')}` : ''}`;
+
+/** "CPU profile m4 (qemu-aarch64 -cpu ...)" */
+export const emulationText = (e: Emulation): string => `CPU profile ${e.profile} (${e.settings})`;
+
+/** Every CPU the run emulated, one line each (none on real hardware only). */
+export const emulationLines = (r: ConformReport): string[] =>
+  [...new Set(r.kernels.flatMap((k) => (k.emulation ? [`${k.backend}: ${emulationText(k.emulation)}`] : [])))];
 
 /** A kernel with a failed property stopped early: its coverage is not judged. */
 export const coverageJudged = (k: KernelReport): boolean => !k.properties.some((p) => p.status === 'failed' || p.interrupted);

@@ -83,7 +83,7 @@ describe('protocol encoding', () => {
   });
 
   it('decodes a TILE response with violations and returned buffers', () => {
-    const r = new Uint8Array(4 + 8 + 4 + 4 + 2 * 14 + 4 + 4 + 4 + 3);
+    const r = new Uint8Array(4 + 8 + 4 + 4 + 2 * 14 + 4 + 4 + 4 + 3 + 4 + 4 + 4 + 3 + 16);
     const dv = new DataView(r.buffer);
     let p = 0;
     const u32 = (v: number): void => (dv.setUint32(p, v, true), void (p += 4));
@@ -92,7 +92,8 @@ describe('protocol encoding', () => {
     u32(2);
     u32(1); i64(-3n); r[p++] = 0xa5; r[p++] = 0;
     u32(0x8000_0002); i64(70n); r[p++] = 1; r[p++] = 2;
-    u32(2); u32(0); u32(3); r.set([9, 8, 7], p);
+    u32(2); u32(0); u32(3); r.set([9, 8, 7], p); p += 3;
+    u32(0); u32(1); u32(3); r.set([0x72, 0x62, 0x78], p); p += 3; i64(5n); i64(-1n); // call 0: rbx 5 -> 2^64-1
     expect(decodeResult(r)).toEqual({
       rc: 1,
       refusedOp: -1,
@@ -101,6 +102,7 @@ describe('protocol encoding', () => {
         { buf: 2, scratch: true, offset: 70, expected: 1, got: 2 },
       ],
       buffers: [new Uint8Array(0), new Uint8Array([9, 8, 7])],
+      abi: { call: 0, items: [{ what: 'rbx', expected: 5n, got: (1n << 64n) - 1n }] },
     });
   });
 

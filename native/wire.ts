@@ -36,9 +36,15 @@ export interface ExecResult {
   violations: CanaryViolation[];
   /** one per request buffer: contents after the call, empty unless ret */
   buffers: Uint8Array[];
+  /** the first kernel call that broke the calling convention (SPEC section 8), if one did */
+  abi: AbiBreak | null;
   /** FRAME with trace: the tiles in walk order, up to the one the walk stopped at */
   trace?: TraceTile[];
 }
+/** call: TILE 0, FRAME the tile index in walk order. Each item: a register name, or mxcsr /
+ * x87cw / df (x86-64), fpcr / svcr.sm / svcr.za (aarch64); flags expect 0 and got 1. */
+export interface AbiBreak { call: number; items: AbiItem[] }
+export interface AbiItem { what: string; expected: bigint; got: bigint }
 
 /** The executor answered ERROR (malformed request, unknown kernel, dlopen failure, ...). */
 export class ExecError extends Error {
@@ -231,9 +237,20 @@ export function decodeResult(buf: Uint8Array, traced = false): ExecResult {
   const nbuf = r.u32('nbuf');
   const buffers: Uint8Array[] = [];
   for (let i = 0; i < nbuf; i++) buffers.push(r.bytes(`buffer ${i}`));
+  const abi = decodeAbi(r);
   const trace = traced ? decodeTrace(r) : undefined;
   r.end();
-  return trace ? { rc, refusedOp, violations, buffers, trace } : { rc, refusedOp, violations, buffers };
+  return trace ? { rc, refusedOp, violations, buffers, abi, trace } : { rc, refusedOp, violations, buffers, abi };
+}
+
+/** The abi record of a TILE / FRAME response. */
+function decodeAbi(r: Reader): AbiBreak | null {
+  const call = r.i32('abi_call');
+  const n = r.u32('nabi');
+  const items: AbiItem[] = [];
+  const u64 = (what: string): bigint => BigInt.asUintN(64, r.i64(what));
+  for (let i = 0; i < n; i++) items.push({ what: r.str('abi what'), expected: u64('abi expected'), got: u64('abi got') });
+  return call < 0 ? null : { call, items };
 }
 
 const TRACE_KINDS = ['imm', 'ptr', 'scratch', 'addr'] as const;

@@ -17,8 +17,21 @@ export { describeCell } from './verdict-format.js';
 
 const F = { ok: false, refused: false } as const;
 
+/** The calling convention first (a clobbered register breaks the caller whatever was stored),
+ *  then the values. */
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
   const exp = expectedState(c, kernel, enc);
+  const v = judgeValues(c, kernel, enc, res, exp);
+  if (!res.abi) return v;
+  const hex = (x: bigint): string => `0x${x.toString(16)}`;
+  return {
+    ...F, outcome: 'abi_violation', kernel: kernel.name, call: res.abi.call,
+    items: res.abi.items.map((i) => ({ what: i.what, expected: hex(i.expected), got: hex(i.got) })),
+    ...(v.ok ? {} : { values: v }), expected: exp.result,
+  };
+}
+
+function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult, exp: ReturnType<typeof expectedState>): Verdict {
   const { refusedAt, storesRun } = exp;
   if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
   if (refusedAt < 0 && res.rc === 1) {

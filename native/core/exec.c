@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_call.h"
 #include "bitexact/kernel.h"
 #include "frame.h"
 #include "guard.h"
@@ -100,7 +101,7 @@ static size_t run_pack(const bx_pack_req *q, uint8_t **resp) {
 
 /* TILE: the ops verbatim (PTR words relocated), Done appended, one kernel call. */
 static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_list *s,
-                    bx_viol_list *v, int64_t *rc, char *err) {
+                    bx_viol_list *v, bx_abi_log *abi, int64_t *rc, char *err) {
   const size_t chain_len = ((size_t)q->nops + 1) * sizeof(bx_fused_ker_spec);
   bx_fused_ker_spec *expect = calloc(q->nops + 1, sizeof *expect);
   uint32_t chain_id;
@@ -119,7 +120,7 @@ static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_li
     }
   }
   memcpy(g->data, expect, chain_len); /* expect[nops] is Done (zeroed) */
-  *rc = (int64_t)d->kernel((const bx_fused_ker_spec *)g->data);
+  *rc = (int64_t)bx_abi_call_logged(abi, d->kernel, (const bx_fused_ker_spec *)g->data);
   /* The chain is const for the kernel: report every byte it changed. */
   const uint8_t *got = g->data, *exp = (const uint8_t *)expect;
   for (size_t b = 0; b < chain_len; b++)
@@ -143,15 +144,16 @@ static size_t run_exec(bx_exec_req *q, int is_frame, uint8_t **resp) {
   int64_t rc = 0;
   int32_t refused = -1;
   bx_writer trace = {0}, *tr = q->flags & BX_FLAG_TRACE ? &trace : NULL;
+  bx_abi_log abi = BX_ABI_LOG_INIT;
   int failed = is_frame ? bx_frame_run(d, q->m, q->n, q->ops, q->nops, q->bufs, q->nbuf, &scratch,
-                                       &viol, tr, &rc, &refused, err, sizeof err)
-                        : run_tile(d, q, &scratch, &viol, &rc, err);
+                                       &viol, &abi, tr, &rc, &refused, err, sizeof err)
+                        : run_tile(d, q, &scratch, &viol, &abi, &rc, err);
   size_t out;
   if (failed) {
     out = bx_resp_error(err, resp);
   } else {
     bx_guards_check(q->bufs, q->nbuf, &scratch, &viol);
-    out = bx_resp_run(rc, refused, &viol, q->bufs, q->buf_flags, q->nbuf, tr, resp);
+    out = bx_resp_run(rc, refused, &viol, q->bufs, q->buf_flags, q->nbuf, &abi, tr, resp);
   }
   free(trace.p);
   bx_scratch_free(&scratch);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi_call.h"
 #include "bitexact/kernel.h"
 #include "guard.h"
 
@@ -97,10 +98,11 @@ size_t bx_resp_json(bx_writer *json, uint8_t **resp);
  * memory); then bx_resp_finish. */
 uint8_t *bx_resp_packed(bx_writer *w, uint32_t len);
 
-/* TILE / FRAME: kernel_rc, refused_op, the violations, then every buffer (its contents when
- * its flags say RETURN), then the trace record's bytes when trace is not NULL. */
+/* TILE / FRAME: kernel_rc, refused_op, the violations, every buffer (its contents when
+ * its flags say RETURN), the first calling-convention break of *abi, then the trace record's
+ * bytes when trace is not NULL. */
 size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
                    const bx_guarded *bufs, const uint32_t *buf_flags, uint32_t nbuf,
-                   const bx_writer *trace, uint8_t **resp);
+                   const bx_abi_log *abi, const bx_writer *trace, uint8_t **resp);
 
 #endif

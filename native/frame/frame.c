@@ -318,8 +318,8 @@ static void trace_tile(const ctx *c, const bx_scratch_list *s, const bx_fused_ke
 
 int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire_op *ops,
                  size_t nops, bx_guarded *bufs, size_t nbuf, bx_scratch_list *scratch,
-                 bx_viol_list *viol, bx_writer *trace, int64_t *rc, int32_t *refused_op,
-                 char *err, size_t errlen) {
+                 bx_viol_list *viol, bx_abi_log *abi, bx_writer *trace, int64_t *rc,
+                 int32_t *refused_op, char *err, size_t errlen) {
   ctx c = {kd, m, n, bufs, nbuf, err, errlen};
   uint32_t traced = 0;
   *rc = 0;
@@ -366,7 +366,7 @@ int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire
         traced++;
       }
       memcpy(chain, expect, chain_len); /* expect[nops + 1] stays Done (zeroed) */
-      intptr_t r = kd->kernel(chain);
+      intptr_t r = bx_abi_call_logged(abi, kd->kernel, chain);
       if (!chain_reported && memcmp(chain, expect, chain_len) != 0) {
         const uint8_t *got = (const uint8_t *)chain, *exp = (const uint8_t *)expect;
         for (size_t b = 0; b < chain_len; b++)

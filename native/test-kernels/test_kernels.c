@@ -20,6 +20,8 @@
  *            test_sp_i32_4x4                         returns with sp 64 bytes low
  *            test_fpcr_i32_4x4                       leaves FPCR rounding toward zero
  *            test_sm_i32_4x4, test_za_i32_4x4        returns in streaming mode / with ZA on (SME)
+ *            test_neon_streaming_i32_4x4             keeps the convention, runs NEON in streaming
+ *                                                    mode (faults without FEAT_SME_FA64: m4 profile)
  */
 #include <stdio.h>
 
@@ -94,12 +96,19 @@ static int has_sme(char *why, size_t n) {
 #define ABI_DESC_SME(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, has_sme)
 ABI_BREAKERS(ABI_DESC)
 ABI_BREAKERS_SME(ABI_DESC_SME)
+#if defined(__aarch64__)
+__attribute__((visibility("hidden"))) intptr_t kern_neon_streaming(const bx_fused_ker_spec *s);
+ABI_DESC_SME(neon_streaming)
+#define NEON_STREAMING &desc_neon_streaming,
+#else
+#define NEON_STREAMING
+#endif
 #define ENTRY(id) &desc_##id,
 
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
                                               &desc_oob,   &desc_chainwrite, &desc_tilestride,
-                                              ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY)};
+                                              ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
   *count = sizeof table / sizeof table[0];
