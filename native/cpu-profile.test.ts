@@ -38,9 +38,9 @@ describe('aarch64 CPU profiles', () => {
   });
 
   const why = aarch64Unavailable();
-  it.each([
+  it.for([
     ['m4', true], ['max', true], ['neon', false],
-  ] as const)('profile %s: named by the backend, rerun options, SME2 kernel runnable: %s', async (profile, sme, ctx) => {
+  ] as const)('profile %s: named by the backend, rerun options, SME2 kernel runnable: %s', async ([profile, sme], ctx) => {
     if (why) { console.warn(`[bitexact] SKIP CPU profile ${profile}: ${why}`); ctx.skip(why); return; } // reason: toolchain missing (printed)
     const b = aarch64Backend({ cpuProfile: profile });
     try {
