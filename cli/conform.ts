@@ -12,6 +12,7 @@ import { renderMarkdown } from '../conform/report-markdown.js';
 import { renderText } from '../conform/report-text.js';
 import { isUsageProblem } from '../conform/problems.js';
 import { resolveSeed } from '../properties/run.js';
+import { parseTimeoutMs, TIMEOUT_USAGE } from '../properties/timeout.js';
 import { many } from './kernels.js';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
 
@@ -22,6 +23,7 @@ export const CONFORM_OPTIONS = {
   runs: { type: 'string' },
   seed: { type: 'string' },
   'time-budget': { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'string' },
   junit: { type: 'string' },
   markdown: { type: 'string' },
@@ -133,7 +135,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
         if (io.isTTY) draw(true);
         else {
           const what = r.status === 'skipped' ? `skipped (${r.skipped})`
-            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
+            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
           io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
         }
         break;
@@ -148,7 +150,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
 export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--property NAME]... [--runs N] [--seed S]\n'
-    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR]\n'
+    + '                  [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
@@ -158,6 +160,7 @@ export const conformVerb: Verb = {
     + `  --runs N            cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost)\n`
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
+    + TIMEOUT_USAGE
     + '  --svl BYTES         streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits;\n'
     + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
@@ -182,6 +185,8 @@ export const conformVerb: Verb = {
     }
     const svl = intOption('svl', v.svl as string | undefined, 16);
     if (typeof svl === 'string') return fail(svl);
+    const timeoutMs = parseTimeoutMs(v.timeout as string | undefined);
+    if (typeof timeoutMs === 'string') return fail(timeoutMs);
     let seed: number;
     try { seed = resolveSeed(v.seed as string | undefined); } catch (e) { return fail((e as Error).message); }
     const libs = many(v['kernel-lib']);
@@ -195,6 +200,7 @@ export const conformVerb: Verb = {
       runs, seed, timeBudgetSeconds: budget === undefined ? undefined : Number(budget), shard,
       aarch64: v['no-aarch64'] ? false : undefined,
       aarch64SvlBytes: svl,
+      timeoutMs,
       fixtureDir: v['fixture-dir'] as string | undefined,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);

@@ -11,17 +11,22 @@ import { fmtFailure } from '../properties/report.js';
 import { runCase } from '../properties/check.js';
 import { verdictLine } from '../properties/verdict-format.js';
 import { many, openKernels } from './kernels.js';
+import { parseTimeoutMs, TIMEOUT_USAGE, type TimeoutPolicy } from '../properties/timeout.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
 
 export const replayVerb: Verb = {
   summary: 're-run bitexact-case/1 fixtures against kernels (default: every runnable kernel the case fits)',
-  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64]\n'
+  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--timeout MS]\n'
     + '  Prints PASS / FAIL per file x kernel (a failure in full: case, differing cells); exit 1 on any failure.\n'
-    + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n',
+    + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n'
+    + TIMEOUT_USAGE,
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, timeout: { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact replay: ${parsed.error}\n${this.usage}`); return 2; }
     if (parsed.positionals.length === 0) { io.err(`bitexact replay: expected at least one FILE\n${this.usage}`); return 2; }
+    const timeoutMs = parseTimeoutMs(parsed.values.timeout);
+    if (typeof timeoutMs === 'string') { io.err(`bitexact replay: ${timeoutMs}\n${this.usage}`); return 2; }
+    const timeout: TimeoutPolicy = timeoutMs === undefined ? {} : { fixedMs: timeoutMs };
     const v = parsed.values as Record<string, unknown>;
     const names = many(v.kernel);
     // a malformed or invalid file is reported and counted; the other files still run
@@ -56,7 +61,7 @@ export const replayVerb: Verb = {
           continue;
         }
         for (const t of fits) {
-          const verdict = await runCase(t.backend, t.kernel, c);
+          const verdict = await runCase(t.backend, t.kernel, c, { timeout });
           if (verdict.ok) {
             pass++;
             io.out(`PASS ${file} on ${t.kernel.name}${verdict.refused ? ` (refused chain[${verdict.at}] ${c.chain[verdict.at]?.op}, as declared)` : ''}\n`);
