@@ -11,7 +11,7 @@ import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
 import { isHang } from '../properties/verdict.js';
-import type { TimeoutPolicy } from '../properties/timeout.js';
+import { parseTimeoutMs, type TimeoutPolicy } from '../properties/timeout.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
 import { writeRepro } from './repro.js';
 import { problemKernel, problemText, type Problem } from './problems.js';
@@ -132,6 +132,12 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       }
     }
     targets = targets.filter((t) => opts.kernels!.includes(t.kernel.name));
+  }
+  const badTimeout = opts.timeoutMs === undefined ? undefined : parseTimeoutMs(String(opts.timeoutMs));
+  if (typeof badTimeout === 'string') {
+    // no call could be timed: nothing is gated
+    problems.push({ kind: 'option', option: '--timeout', value: String(opts.timeoutMs), why: badTimeout.replace(/^--timeout \S+: /, '') });
+    targets = [];
   }
   const props = PROPERTIES.filter((p) => !opts.properties?.length || opts.properties.includes(p.name));
   for (const p of opts.properties ?? []) if (!PROPERTIES.some((x) => x.name === p)) problems.push({ kind: 'option', option: '--property', value: p, why: `no such property (${PROPERTIES.map((x) => x.name).join(', ')})` });
