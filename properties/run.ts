@@ -109,9 +109,9 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   let casesToFailure = 0;
   const full: CaseCall = { timeout: o.timeout ?? {} };
   const short: CaseCall = { timeout: { ...full.timeout, shrinking: true } };
-  // the first failure, run under the full timeout: reported when a case shrunk under the
-  // shortened timeout does not fail under the full one
-  let first: { c: Case; v: FailedVerdict } | undefined;
+  // the first failure, run under the full timeout: run again and reported when a case shrunk
+  // under the shortened timeout does not fail under the full one
+  let first: { c: Case } | undefined;
   // once a hang shows up, every later candidate runs under the shortened timeout
   let hangMode = false;
   let hangShrinks = 0;
@@ -123,7 +123,7 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
       ran++;
       if (v.ok && v.refused) refused++;
       else if (v.ok) passed++;
-      else { failed++; shrinking = true; casesToFailure = ran; first = { c, v }; }
+      else { failed++; shrinking = true; casesToFailure = ran; first = { c }; }
       o.onCase?.(c, v);
       o.onProgress?.(ran);
     } else if (isHang(v) && hangMode) hangShrinks++;
@@ -148,16 +148,21 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
     let shrinks = details.numShrinks;
     // re-run the shrunk case under the full timeout: its verdict is the one reported (and proves it still fails)
     const rerun = await o.exec(c, full);
-    let v: FailedVerdict;
+    let v: FailedVerdict | undefined = rerun.ok ? undefined : rerun;
     let unshrunk = '';
-    if (!rerun.ok) v = rerun;
-    else if (hangMode && first && shrinks > 0) {
-      // it failed only under the shortened timeout: no hang of its own, report the first failure
-      unshrunk = `the shrunk case (${c.chain.length} ops, k=${c.k}) did not fail under the full timeout, only under the shortened one used while shrinking: the first failing case is reported unshrunk`;
-      ({ c, v } = first);
-      path = path?.split(':')[0];
-      shrinks = 0;
-    } else v = threw(details.errorInstance ?? 'the shrunk case passes when run again');
+    let passesAgain = 'the shrunk case passes when run again';
+    if (!v && hangMode && first && shrinks > 0) {
+      // it failed only under the shortened timeout: the first failure, once more under the full one
+      const again = await o.exec(first.c, full);
+      if (!again.ok) {
+        unshrunk = `the shrunk case (${c.chain.length} ops, k=${c.k}) did not fail under the full timeout, only under the shortened one used while shrinking: the first failing case is reported unshrunk`;
+        ({ c } = first);
+        v = again;
+        path = path?.split(':')[0];
+        shrinks = 0;
+      } else passesAgain = 'the shrunk case and the first failing case pass when run again under the full timeout: the machine stalled, the kernel did not hang';
+    }
+    v ??= threw(hangMode ? passesAgain : details.errorInstance ?? passesAgain);
     const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
     const how = [
       unshrunk,

@@ -108,13 +108,15 @@ describe('a case that only exceeds the shortened timeout', () => {
   it('is not reported: the first failure, run under the full timeout, is', async () => {
     const k = (await real.list()).find((x) => x.name === 'generic_i32_4x4')!;
     expect(k).toBeDefined();
-    // the first call hangs; later calls need more than the shortened budget but not the full one
+    // the first case hangs whenever it runs; smaller ones need more than the shortened budget
+    // but not the full one
     const timeouts: number[] = [];
     let first: Case | undefined;
+    let current: Case | undefined;
     const backend = {
       exec: async (req: ExecRequest, o?: CallOptions) => {
         timeouts.push(o?.timeoutMs ?? -1);
-        if (timeouts.length === 1 || (o?.timeoutMs ?? 0) < TIMEOUT_BASE_MS) throw timedOut(o);
+        if (current === first || (o?.timeoutMs ?? 0) < TIMEOUT_BASE_MS) throw timedOut(o);
         return real.exec(req, o);
       },
     } as unknown as ProvidedBackend;
@@ -122,13 +124,32 @@ describe('a case that only exceeds the shortened timeout', () => {
     const t = { kernel: k, backend };
     const out = await runCaseProperty({
       kernel: k.name, property: 'tile', arb: p.arb(k), numRuns: 20, seed: 7, fixtureDir: null,
-      exec: (c, call) => { first ??= c; return p.exec(t, [t], c, call); },
+      exec: (c, call) => { first ??= c; current = c; return p.exec(t, [t], c, call); },
     });
-    expect(out.failure).toBeDefined();
     expect(out.failure!.case).toEqual(first);
     expect(out.failure!.shrinks).toBe(0);
     expect(out.failure!.verdict).toMatchObject({ outcome: 'hang', timeout: { shrinking: false } });
     expect(out.failure!.text).toContain('did not fail under the full timeout');
-    expect(timeouts.filter((ms) => ms >= TIMEOUT_BASE_MS).length).toBe(2);
+    // full-timeout calls: the first failure, the shrunk case's confirmation, the first case again
+    expect(timeouts.filter((ms) => ms >= TIMEOUT_BASE_MS).length).toBe(3);
+  });
+
+  it('a first hang that does not come back is no hang: the shrunk case passes when run again', async () => {
+    const k = (await real.list()).find((x) => x.name === 'generic_i32_4x4')!;
+    const timeouts: number[] = [];
+    const backend = {
+      exec: async (req: ExecRequest, o?: CallOptions) => {
+        timeouts.push(o?.timeoutMs ?? -1);
+        // one stall of the machine on the first call; shrink candidates only exceed the shortened budget
+        if (timeouts.length === 1 || (o?.timeoutMs ?? 0) < TIMEOUT_BASE_MS) throw timedOut(o);
+        return real.exec(req, o);
+      },
+    } as unknown as ProvidedBackend;
+    const p = propertyByName('tile')!;
+    const t = { kernel: k, backend };
+    const out = await runCaseProperty({ kernel: k.name, property: 'tile', arb: p.arb(k), numRuns: 20, seed: 7, fixtureDir: null, exec: (c, call) => p.exec(t, [t], c, call) });
+    expect(out.failure!.verdict).toMatchObject({ outcome: 'exec_error', reason: 'threw' });
+    expect(out.failure!.text).toContain('pass when run again under the full timeout: the machine stalled, the kernel did not hang');
+    expect(timeouts.filter((ms) => ms >= TIMEOUT_BASE_MS).length).toBe(3);
   });
 });

@@ -6,10 +6,11 @@
 // gets a shorter budget (a hang stays a hang under it): run.ts confirms the shrunk case under the
 // full budget once at the end, and bounds how many candidates may hang.
 //
-// Measured (qemu-aarch64 user mode, 2 shared cores under load): the slowest correct call the
-// generators can produce is a 97x97x300 frame with four matmuls on the SME2 kernel, about 100 ms
-// (11.3 M MACs); every tile-level call and every host call stays under 70 ms. The defaults give
-// the former 75 times its time (7.6 s) and the latter 30 times (2 s and a little).
+// Measured on 2 cores shared with a load average of 10 to 22: the slowest correct call the
+// generators can produce, a 97x97x300 frame with four matmuls on the SME2 kernel under qemu
+// (32x32 tiles: 128x128 cells computed), takes 75 to 260 ms and gets 11.9 s; conform at the
+// default budget on every built-in kernel (host and qemu) saw no call above 340 ms, all of them
+// small cases that get 2 s: the load stalls them, their work does not.
 import type { Case } from '../oracle/types.js';
 
 /** The budget of a call that does almost nothing. */
