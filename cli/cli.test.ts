@@ -164,3 +164,33 @@ describe('eval --kernel and replay judge through runCase', () => {
     expect(io.stdout).toBe('{"c": [[12,-15]]}\n');
   });
 });
+
+describe('--timeout', () => {
+  test('a bad value is a usage error naming the option, before anything runs', async () => {
+    const missing = join(tmp, 'never-read.json');
+    for (const bad of ['x', '0', '-5', '1.5', '2147483648']) {
+      for (const args of [['conform', `--timeout=${bad}`], ['eval', missing, '--kernel', 'generic_i32_4x4', `--timeout=${bad}`], ['replay', missing, `--timeout=${bad}`]]) {
+        const io = bufferIo();
+        expect(await main(args, io), args.join(' ')).toBe(2);
+        expect(io.stderr, args.join(' ')).toMatch(new RegExp(`^bitexact ${args[0]}: --timeout ${bad}: expected a whole number of milliseconds`));
+        expect(io.stdout, 'nothing ran').toBe('');
+        expect(io.stderr).not.toContain('cannot read');
+      }
+    }
+    const io = bufferIo();
+    expect(await main(['eval', missing, '--timeout', '100'], io)).toBe(2);
+    expect(io.stderr).toMatch(/^bitexact eval: --timeout needs --kernel NAME/);
+  });
+
+  test('a hang is reported with the timeout the call had, distinct from a crash', async () => {
+    const { testKernelsPath } = await import('../native/paths.js');
+    const file = write('hang-case.json', GOOD);
+    let io = bufferIo();
+    expect(await main(['replay', file, '--kernel-lib', testKernelsPath(), '--kernel', 'test_hang_i32_4x4', '--kernel', 'test_ref_i32_4x4', '--no-aarch64', '--timeout', '300'], io)).toBe(1);
+    expect(io.stdout).toContain(`FAIL ${file} on test_hang_i32_4x4: hang: no response within 300 ms (--timeout 300)`);
+    expect(io.stdout).toContain(`PASS ${file} on test_ref_i32_4x4`);
+    io = bufferIo();
+    expect(await main(['eval', file, '--kernel-lib', testKernelsPath(), '--kernel', 'test_hang_i32_4x4', '--no-aarch64', '--timeout', '300'], io)).toBe(1);
+    expect(io.stderr).toContain('test_hang_i32_4x4: hang: no response within 300 ms (--timeout 300)');
+  });
+});

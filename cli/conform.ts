@@ -13,6 +13,7 @@ import { renderText } from '../conform/report-text.js';
 import { isUsageProblem } from '../conform/problems.js';
 import { CPU_PROFILES, DEFAULT_CPU_PROFILE } from '../native/backends/aarch64-qemu.js';
 import { resolveSeed } from '../properties/run.js';
+import { parseTimeoutMs, TIMEOUT_USAGE } from '../properties/timeout.js';
 import { many } from './kernels.js';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
 
@@ -23,6 +24,7 @@ export const CONFORM_OPTIONS = {
   runs: { type: 'string' },
   seed: { type: 'string' },
   'time-budget': { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'string' },
   junit: { type: 'string' },
   markdown: { type: 'string' },
@@ -135,7 +137,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
         if (io.isTTY) draw(true);
         else {
           const what = r.status === 'skipped' ? `skipped (${r.skipped})`
-            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
+            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
           io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
         }
         break;
@@ -150,8 +152,8 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
 export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--property NAME]... [--runs N] [--seed S]\n'
-    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--svl BYTES] [--cpu-profile NAME]\n'
-    + '                  [--fixture-dir DIR]\n'
+    + '                  [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64] [--svl BYTES]\n'
+    + '                  [--cpu-profile NAME] [--fixture-dir DIR]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
@@ -161,6 +163,7 @@ export const conformVerb: Verb = {
     + `  --runs N            cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost)\n`
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
+    + TIMEOUT_USAGE
     + '  --svl BYTES         streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits;\n'
     + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
     + `  --cpu-profile NAME  the CPU qemu emulates for the aarch64 runner (default ${DEFAULT_CPU_PROFILE}):\n`
@@ -188,6 +191,8 @@ export const conformVerb: Verb = {
     }
     const svl = intOption('svl', v.svl as string | undefined, 16);
     if (typeof svl === 'string') return fail(svl);
+    const timeoutMs = parseTimeoutMs(v.timeout as string | undefined);
+    if (typeof timeoutMs === 'string') return fail(timeoutMs);
     let seed: number;
     try { seed = resolveSeed(v.seed as string | undefined); } catch (e) { return fail((e as Error).message); }
     const libs = many(v['kernel-lib']);
@@ -202,6 +207,7 @@ export const conformVerb: Verb = {
       aarch64: v['no-aarch64'] ? false : undefined,
       aarch64SvlBytes: svl,
       aarch64CpuProfile: v['cpu-profile'] as string | undefined,
+      timeoutMs,
       fixtureDir: v['fixture-dir'] as string | undefined,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);

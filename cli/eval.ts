@@ -10,6 +10,7 @@ import { many, openKernels } from './kernels.js';
 import { fmtFailure } from '../properties/report.js';
 import { runCase } from '../properties/check.js';
 import { readMatrix } from '../properties/layout.js';
+import { parseTimeoutMs, TIMEOUT_USAGE, type TimeoutPolicy } from '../properties/timeout.js';
 
 export interface EvalOutcome {
   code: number;
@@ -39,18 +40,22 @@ export function evalCaseText(text: string, fileName: string): EvalOutcome {
 
 export const evalVerb: Verb = {
   summary: 'print the oracle result of a bitexact-case/1 file as {"c": [[...]]}',
-  usage: 'bitexact eval CASE.json [--kernel NAME [--kernel-lib PATH.so]...]\n'
+  usage: 'bitexact eval CASE.json [--kernel NAME [--kernel-lib PATH.so]... [--timeout MS]]\n'
     + '  Prints {"c": [[...]]}: the values written by the chain\'s last store (signed), exit 0.\n'
     + '  Exit 2 when the file is malformed or outside the domain (the message names the JSON path).\n'
     + '  --kernel NAME: run the case on that native kernel instead (a tile-level case needs its tile shape;\n'
     + '  a frame-level case runs through the frame on any kernel) and print the kernel\'s last store.\n'
     + '  Exit 3 (naming the op) when the kernel refuses the case, 1 with the readable failure when it\n'
-    + '  disagrees with the oracle. --kernel-lib loads external kernels (see bitexact list).\n',
+    + '  disagrees with the oracle. --kernel-lib loads external kernels (see bitexact list).\n'
+    + TIMEOUT_USAGE,
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string' }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string' }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, timeout: { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact eval: ${parsed.error}\n${this.usage}`); return 2; }
     if (parsed.positionals.length !== 1) { io.err(`bitexact eval: expected one CASE.json\n${this.usage}`); return 2; }
     if (parsed.values.kernel === undefined && parsed.values['kernel-lib'] !== undefined) { io.err(`bitexact eval: --kernel-lib needs --kernel NAME\n${this.usage}`); return 2; }
+    if (parsed.values.kernel === undefined && parsed.values.timeout !== undefined) { io.err(`bitexact eval: --timeout needs --kernel NAME (the oracle alone runs no kernel)\n${this.usage}`); return 2; }
+    const timeoutMs = parseTimeoutMs(parsed.values.timeout);
+    if (typeof timeoutMs === 'string') { io.err(`bitexact eval: ${timeoutMs}\n${this.usage}`); return 2; }
     const file = parsed.positionals[0];
     let text: string;
     try {
@@ -60,7 +65,8 @@ export const evalVerb: Verb = {
       return 2;
     }
     if (typeof parsed.values.kernel === 'string') {
-      return evalOnKernel(text, file, parsed.values.kernel, many(parsed.values['kernel-lib']), parsed.values['no-aarch64'] === true, io);
+      const timeout: TimeoutPolicy = timeoutMs === undefined ? {} : { fixedMs: timeoutMs };
+      return evalOnKernel(text, file, parsed.values.kernel, many(parsed.values['kernel-lib']), parsed.values['no-aarch64'] === true, timeout, io);
     }
     const r = evalCaseText(text, file);
     io.out(r.out);
@@ -70,7 +76,7 @@ export const evalVerb: Verb = {
 };
 
 /** `eval --kernel NAME`: the case on a native kernel, judged against the oracle. */
-async function evalOnKernel(text: string, file: string, name: string, libs: string[], noAarch64: boolean, io: Io): Promise<number> {
+async function evalOnKernel(text: string, file: string, name: string, libs: string[], noAarch64: boolean, timeout: TimeoutPolicy, io: Io): Promise<number> {
   let c: Case;
   try {
     c = readCase(text, file);
@@ -94,6 +100,7 @@ async function evalOnKernel(text: string, file: string, name: string, libs: stri
     // what the kernel's last store wrote (signed), printed even when it disagrees
     let got: number[][] | undefined;
     const verdict = await runCase(t.backend, t.kernel, c, {
+      timeout,
       onExec: (enc, res) => {
         const last = enc.stores[enc.stores.length - 1];
         if (last && res.buffers[last.buf]?.length) got = readMatrix(res.buffers[last.buf], last.placement, c.m, c.n);

@@ -13,15 +13,17 @@ import { verdictLine } from '../properties/verdict-format.js';
 import { many, openKernels } from './kernels.js';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
 import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
+import { parseTimeoutMs, TIMEOUT_USAGE, type TimeoutPolicy } from '../properties/timeout.js';
 
 export const replayVerb: Verb = {
   summary: 're-run bitexact-case/1 fixtures against kernels (default: every runnable kernel the case fits)',
-  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--svl BYTES] [--cpu-profile NAME]\n'
+  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--svl BYTES] [--cpu-profile NAME] [--timeout MS]\n'
     + '  --svl, --cpu-profile: the aarch64 runner\'s emulated CPU, as bitexact conform takes them (the rerun lines carry them)\n'
     + '  Prints PASS / FAIL per file x kernel (a failure in full: case, differing cells); exit 1 on any failure.\n'
-    + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n',
+    + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n'
+    + TIMEOUT_USAGE,
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, svl: { type: 'string' }, 'cpu-profile': { type: 'string' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, svl: { type: 'string' }, 'cpu-profile': { type: 'string' }, timeout: { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact replay: ${parsed.error}\n${this.usage}`); return 2; }
     const pv = parsed.values as Record<string, unknown>;
     const svl = intOption('svl', pv.svl as string | undefined, 16);
@@ -29,6 +31,9 @@ export const replayVerb: Verb = {
     const badProfile = cpuProfile === undefined ? null : cpuProfileError(cpuProfile);
     if (typeof svl === 'string' || badProfile) { io.err(`bitexact replay: ${typeof svl === 'string' ? svl : `--cpu-profile ${cpuProfile}: ${badProfile}`}\n${this.usage}`); return 2; }
     if (parsed.positionals.length === 0) { io.err(`bitexact replay: expected at least one FILE\n${this.usage}`); return 2; }
+    const timeoutMs = parseTimeoutMs(parsed.values.timeout);
+    if (typeof timeoutMs === 'string') { io.err(`bitexact replay: ${timeoutMs}\n${this.usage}`); return 2; }
+    const timeout: TimeoutPolicy = timeoutMs === undefined ? {} : { fixedMs: timeoutMs };
     const v = parsed.values as Record<string, unknown>;
     const names = many(v.kernel);
     // a malformed or invalid file is reported and counted; the other files still run
@@ -63,7 +68,7 @@ export const replayVerb: Verb = {
           continue;
         }
         for (const t of fits) {
-          const verdict = await runCase(t.backend, t.kernel, c);
+          const verdict = await runCase(t.backend, t.kernel, c, { timeout });
           if (verdict.ok) {
             pass++;
             io.out(`PASS ${file} on ${t.kernel.name}${verdict.refused ? ` (refused chain[${verdict.at}] ${c.chain[verdict.at]?.op}, as declared)` : ''}\n`);

@@ -42,4 +42,13 @@ describe("import { conformance } from 'bitexact'", () => {
     expect(m.ok).toBe(false); // shards that gated nothing do not merge into a pass
     expect(m.problems).toEqual(r.problems);
   });
+
+  test('a timeout no call can take is an option problem, and nothing is gated', async () => {
+    for (const timeoutMs of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      const r = await conformance({ kernels: ['generic_i32_4x4'], timeoutMs, aarch64: false, fixtureDir: null });
+      expect(r.ok).toBe(false);
+      expect(r.kernels).toEqual([]);
+      expect(r.problemDetails).toEqual([{ kind: 'option', option: '--timeout', value: String(timeoutMs), why: expect.stringMatching(/^expected a whole number of milliseconds/) }]);
+    }
+  });
 });

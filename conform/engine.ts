@@ -12,6 +12,8 @@ export { elfMachine } from '../native/backends/index.js';
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
+import { isHang } from '../properties/verdict.js';
+import { parseTimeoutMs, type TimeoutPolicy } from '../properties/timeout.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
 import { writeRepro } from './repro.js';
 import { problemKernel, problemText, type Problem } from './problems.js';
@@ -41,7 +43,8 @@ export interface ConformOptions {
   aarch64?: boolean;
   /** progress events for live views */
   onEvent?: (e: ConformEvent) => void;
-  /** per-request timeout (ms) before a kernel counts as hung */
+  /** per-call timeout (ms) before a kernel counts as hung (default: scaled to each case's work,
+   *  properties/timeout.ts) */
   timeoutMs?: number;
   /** streaming vector length (bytes) qemu gives the aarch64 runner (default 64 = 512 bits) */
   aarch64SvlBytes?: number;
@@ -123,7 +126,10 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   }
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
-  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes, cpuProfile: opts.aarch64CpuProfile });
+  // the kernel calls (EXEC, PACK) take the policy's timeout; the executors' own requests
+  // (LIST, LOAD_LIB) keep the backends' generous default
+  const timeout: TimeoutPolicy = opts.timeoutMs === undefined ? {} : { fixedMs: opts.timeoutMs, fixedBy: '--timeout' };
+  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, svlBytes: opts.aarch64SvlBytes, cpuProfile: opts.aarch64CpuProfile });
   const backends: Backend[] = set.backends;
   const gated = (source: string) => opts.builtins !== false || source !== 'builtin';
   let targets = set.targets.filter((t) => gated(t.source));
@@ -138,6 +144,12 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       }
     }
     targets = targets.filter((t) => opts.kernels!.includes(t.kernel.name));
+  }
+  const badTimeout = opts.timeoutMs === undefined ? undefined : parseTimeoutMs(String(opts.timeoutMs));
+  if (typeof badTimeout === 'string') {
+    // no call could be timed: nothing is gated
+    problems.push({ kind: 'option', option: '--timeout', value: String(opts.timeoutMs), why: badTimeout.replace(/^--timeout \S+: /, '') });
+    targets = [];
   }
   const props = PROPERTIES.filter((p) => !opts.properties?.length || opts.properties.includes(p.name));
   for (const p of opts.properties ?? []) if (!PROPERTIES.some((x) => x.name === p)) problems.push({ kind: 'option', option: '--property', value: p, why: `no such property (${PROPERTIES.map((x) => x.name).join(', ')})` });
@@ -182,8 +194,8 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     } else {
       const out = await runCaseProperty({
         kernel: name, property: u.prop.name, arb: u.prop.arb(u.target.kernel),
-        exec: (c) => u.prop.exec(u.target, allTargets, c), numRuns: u.runs, seed: u.seed, examples: u.examples,
-        timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir,
+        exec: (c, call) => u.prop.exec(u.target, allTargets, c, call), numRuns: u.runs, seed: u.seed, examples: u.examples,
+        timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir, timeout,
         onCase: u.prop.coverage ? (c) => kr.cov.record(c) : undefined,
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }),
       });
@@ -200,7 +212,9 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         const reproCase = out.failure.case && u.prop.repro ? u.prop.repro(out.failure.case) : undefined;
         if (failure.fixture && reproCase) {
           try {
-            const r = await writeRepro(u.target, reproCase, { source: u.target.source, verdict: out.failure.verdict, fixture: failure.fixture });
+            // the tile search of a hang is a search like shrinking: the shortened timeout
+            const searchTimeout = isHang(out.failure.verdict) ? { ...timeout, shrinking: true } : timeout;
+            const r = await writeRepro(u.target, reproCase, { source: u.target.source, verdict: out.failure.verdict, fixture: failure.fixture, timeout: searchTimeout });
             Object.assign(failure, { repro: r.path, reproBuild: r.build, reproRun: r.run });
             failure.text += `\nrepro.c: ${r.path}\n  build: ${r.build}\n  run:   ${r.run}${r.note ? `\n  ${r.note}` : ''}`;
           } catch (e) {
@@ -232,7 +246,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     return { kernel, covRan };
   });
   for (const { kernel: k, covRan } of kernels) {
-    for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'failed', message: p.failure?.verdict.message ?? p.skipped ?? '' });
+    for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'failed', label: p.failure?.verdict.label, message: p.failure?.verdict.message ?? p.skipped ?? '' });
     // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the union)
     // (a failed property stops early, so its kernel's coverage is not judged; an interrupted
     // run is: a time budget too small to exercise every cell is not a pass)
@@ -280,7 +294,7 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   const kernels = [...byKernel.values()];
   for (const k of kernels) {
     k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
-    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'ran zero cases', message: p.failure?.verdict.message ?? '' });
+    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'ran zero cases', label: p.failure?.verdict.label, message: p.failure?.verdict.message ?? '' });
     if (k.coverage.missing.length) problems.push({ kind: 'coverage', kernel: k.name, missing: k.coverage.missing, hint: '' });
   }
   // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge

@@ -32,6 +32,11 @@ describe('problems', () => {
     expect(P.map(isUsageProblem)).toEqual([true, true, false, false, false]);
   });
 
+  test('a hang is named by its label; the family stays in failure', () => {
+    const hang: Problem = { kind: 'property', kernel: 'k1', property: 'tile', failure: 'crash', label: 'hang', message: 'no response within 2001 ms' };
+    expect(problemText(hang)).toBe('k1 / tile: hang: no response within 2001 ms');
+  });
+
   test('summaries sort by owner; exit 2 only for usage problems', () => {
     const r = report(P);
     expect(gateProblems(r)).toEqual([P[0], P[1], P[4]].map(problemText));

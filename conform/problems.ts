@@ -2,16 +2,17 @@
 // so reports, merges, exit codes and the mutant benchmark sort problems by field, not by
 // reading their text. `problemText` renders the line the report's `problems` list holds.
 import type { FailureKind } from '../properties/verdict.js';
+import type { FailureLabel } from '../properties/verdict-format.js';
 
 export type Problem =
   /** a bad option value: `--kernel X`, `--property X` */
-  | { kind: 'option'; option: '--kernel' | '--property' | '--cpu-profile'; value: string; why: string }
+  | { kind: 'option'; option: '--kernel' | '--property' | '--timeout' | '--cpu-profile'; value: string; why: string }
   /** the kernel set could not load a --kernel-lib library (its own message) */
   | { kind: 'library'; text: string }
   /** nothing runnable to gate */
   | { kind: 'nothing_to_gate' }
   /** a property failed on a kernel (or ran zero cases) */
-  | { kind: 'property'; kernel: string; property: string; failure: FailureKind | 'failed' | 'ran zero cases'; message: string }
+  | { kind: 'property'; kernel: string; property: string; failure: FailureKind | 'failed' | 'ran zero cases'; message: string; label?: FailureLabel }
   /** required coverage cells never exercised */
   | { kind: 'coverage'; kernel: string; missing: string[]; hint: string };
 
@@ -20,7 +21,7 @@ export function problemText(p: Problem): string {
     case 'option': return `${p.option} ${p.value}: ${p.why}`;
     case 'library': return p.text;
     case 'nothing_to_gate': return 'no kernel to gate: none is runnable here';
-    case 'property': return `${p.kernel} / ${p.property}: ${p.failure}: ${p.message}`;
+    case 'property': return `${p.kernel} / ${p.property}: ${p.label ?? p.failure}: ${p.message}`;
     case 'coverage': return `${p.kernel}: semantic coverage incomplete, never exercised: ${p.missing.join(', ')}${p.hint}`;
   }
 }

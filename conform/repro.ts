@@ -22,6 +22,7 @@ import type { ProvidedBackend, ReproCommands } from '../native/backends/provider
 import { encodeCase, type Encoded } from '../properties/encode.js';
 import { encodeFrameTile } from '../properties/frame-tile.js';
 import { runCase } from '../properties/check.js';
+import type { TimeoutPolicy } from '../properties/timeout.js';
 import { expectedState } from '../properties/expected.js';
 import { cellsOf, type Verdict } from '../properties/verdict.js';
 import { verdictLine } from '../properties/verdict-format.js';
@@ -42,6 +43,8 @@ export interface ReproOptions {
   fixture?: string;
   /** a line for the header, e.g. why this tile was chosen */
   note?: string;
+  /** the timeout of the kernel calls that search for a failing tile (default: scaled) */
+  timeout?: TimeoutPolicy;
 }
 
 export interface Repro {
@@ -65,14 +68,14 @@ export function tileOfFailure(c: Case, k: KernelDesc, v?: Verdict): [number, num
 /** For a frame-level failure, the first tile that also fails when its chain is handed to the
  *  kernel alone, with the frame's buffers (the tile of the first differing cell first);
  *  undefined if none does. */
-export async function findFailingTile(backend: Backend, k: KernelDesc, c: Case, v?: Verdict, maxTiles = 64): Promise<[number, number] | undefined> {
+export async function findFailingTile(backend: Backend, k: KernelDesc, c: Case, v?: Verdict, maxTiles = 64, timeout?: TimeoutPolicy): Promise<[number, number] | undefined> {
   if (c.level !== 'frame') return [0, 0];
   const first = tileOfFailure(c, k, v);
   const tiles: [number, number][] = [first];
   for (let ia = 0; ia * k.mr < c.m; ia++) for (let ib = 0; ib * k.nr < c.n; ib++) if (ia !== first[0] || ib !== first[1]) tiles.push([ia, ib]);
   for (const [ia, ib] of tiles.slice(0, maxTiles)) {
     const { tileCase, enc } = encodeFrameTile(c, k, ia, ib);
-    const r = await runCase(backend, k, tileCase, { encoded: enc });
+    const r = await runCase(backend, k, tileCase, { encoded: enc, timeout });
     if (!r.ok) return [ia, ib];
   }
   return undefined;
@@ -311,7 +314,7 @@ export async function writeRepro(
   let note: string | undefined;
   let tile: [number, number] | undefined;
   if (c.level === 'frame') {
-    tile = await findFailingTile(target.backend, target.kernel, c, o.verdict);
+    tile = await findFailingTile(target.backend, target.kernel, c, o.verdict, undefined, o.timeout);
     if (!tile) {
       tile = tileOfFailure(c, target.kernel, o.verdict);
       note = `note: every tile of this case passes when called alone: the failure needs the frame around it; this repro (tile ${tile[0]}, ${tile[1]}) may pass`;

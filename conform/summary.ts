@@ -72,7 +72,8 @@ export interface Failure {
 export function failures(r: ConformReport): Failure[] {
   return r.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p): Failure => ({
     kernel: k.name, source: k.source, property: p.property,
-    kind: p.failure?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
+    // the label names a hang as such (its family, the JSON's kind, stays crash)
+    kind: p.failure?.verdict.label ?? p.failure?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
     message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
     text: p.failure?.text ?? p.skipped ?? '',
     fixture: p.failure?.fixture, repro: p.failure?.repro, reproBuild: p.failure?.reproBuild, reproRun: p.failure?.reproRun,

@@ -17,24 +17,34 @@ export class KernelCrash extends Error {
   signal: string | null;
   exitCode: number | null;
   timedOut: boolean;
+  /** the timeout of the request that was in flight (ms; 0 = none) */
+  timeoutMs: number;
   /** tail of the process's stderr */
   stderr: string;
-  constructor(message: string, info: { signal: string | null; exitCode: number | null; timedOut: boolean; stderr: string }) {
+  constructor(message: string, info: { signal: string | null; exitCode: number | null; timedOut: boolean; timeoutMs?: number; stderr: string }) {
     super(message);
     this.signal = info.signal;
     this.exitCode = info.exitCode;
     this.timedOut = info.timedOut;
+    this.timeoutMs = info.timeoutMs ?? 0;
     this.stderr = info.stderr;
   }
+}
+
+/** Per-call settings of a request that runs kernel code. */
+export interface CallOptions {
+  /** how long the call may take before the process is killed and the call counts as hung (ms);
+   *  default: the backend's timeout */
+  timeoutMs?: number;
 }
 
 /** A running executor (any transport): what the gate, the CLI and the bench call. */
 export interface Backend {
   readonly name: string;
   list(): Promise<KernelDesc[]>;
-  exec(req: ExecRequest): Promise<ExecResult>;
+  exec(req: ExecRequest, opts?: CallOptions): Promise<ExecResult>;
   /** Packs a logical operand (A: row-major mn x k, B: row-major k x mn) with a kernel's packing. */
-  pack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array): Promise<Uint8Array>;
+  pack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array, opts?: CallOptions): Promise<Uint8Array>;
   /** dlopen()s a kernel library in the executor; returns its kernels. */
   loadLib(path: string): Promise<KernelDesc[]>;
   close(): Promise<void>;
@@ -45,12 +55,14 @@ export interface Backend {
 const STDERR_TAIL = 16 * 1024;
 /** How long a freshly started executor may take to answer its first PING. */
 const STARTUP_TIMEOUT_MS = 60_000;
+/** Requests that name no timeout (LIST, LOAD_LIB, PING; kernel calls name theirs) */
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 interface Pending {
   resolve: (b: Uint8Array) => void;
   reject: (e: Error) => void;
   what: string;
+  timeoutMs: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -184,7 +196,7 @@ class ProcessBackend implements Backend {
       return;
     }
     const how = this.timedOut
-      ? `timed out after ${this.timeoutMs} ms (killed)`
+      ? `timed out after ${p.timeoutMs} ms (killed)`
       : signal
         ? `killed by ${signal}`
         : `exited with code ${code}`;
@@ -194,6 +206,7 @@ class ProcessBackend implements Backend {
         signal: signal ?? null,
         exitCode: code,
         timedOut: this.timedOut,
+        timeoutMs: p.timeoutMs,
         stderr: this.stderrTail,
       }),
     );
@@ -209,7 +222,7 @@ class ProcessBackend implements Backend {
     const child = this.child;
     if (!child) return Promise.reject(new Error(`${this.name} backend: executor not running`));
     return new Promise<Uint8Array>((resolve, reject) => {
-      const p: Pending = { resolve, reject, what };
+      const p: Pending = { resolve, reject, what, timeoutMs };
       this.pending = p;
       this.setRef(true);
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
@@ -225,11 +238,11 @@ class ProcessBackend implements Backend {
     });
   }
 
-  private call(payload: Uint8Array, what: string): Promise<Uint8Array> {
+  private call(payload: Uint8Array, what: string, opts: CallOptions = {}): Promise<Uint8Array> {
     return this.serial(async () => {
       if (this.closed) throw new Error(`${this.name} backend is closed`);
       if (!this.child) await this.start();
-      return this.roundTrip(payload, what);
+      return this.roundTrip(payload, what, opts.timeoutMs ?? this.timeoutMs);
     });
   }
 
@@ -237,13 +250,13 @@ class ProcessBackend implements Backend {
     return decodeDescs(await this.call(encodeList(), 'LIST'), this.name);
   }
 
-  async exec(req: ExecRequest): Promise<ExecResult> {
+  async exec(req: ExecRequest, opts?: CallOptions): Promise<ExecResult> {
     const payload = encodeRequest(req);
-    return decodeResult(await this.call(payload, `${req.type.toUpperCase()} ${req.kernel}`), req.trace === true);
+    return decodeResult(await this.call(payload, `${req.type.toUpperCase()} ${req.kernel}`, opts), req.trace === true);
   }
 
-  async pack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array): Promise<Uint8Array> {
-    return decodePacked(await this.call(encodePack(kernel, packing, side, mn, k, data), `PACK ${kernel}`));
+  async pack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array, opts?: CallOptions): Promise<Uint8Array> {
+    return decodePacked(await this.call(encodePack(kernel, packing, side, mn, k, data), `PACK ${kernel}`, opts));
   }
 
   async ping(): Promise<void> {

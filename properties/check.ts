@@ -10,7 +10,8 @@ import { KernelCrash, type Backend } from '../native/process.js';
 import { encodeCase, opTag, type Encoded } from './encode.js';
 import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';
-import type { CellDiff, Verdict } from './verdict.js';
+import { callTimeout, caseWork, type CallTimeout, type TimeoutPolicy } from './timeout.js';
+import type { CellDiff, Crash, Hang, Verdict } from './verdict.js';
 
 export type { CellDiff, FailedVerdict, FailureKind, Verdict } from './verdict.js';
 export { describeCell } from './verdict-format.js';
@@ -86,7 +87,15 @@ export interface RunCaseOptions {
   onExec?: (enc: Encoded, res: ExecResult) => void;
   /** c already encoded another way (a frame tile with the frame's buffers: properties/frame-tile.ts) */
   encoded?: Encoded;
+  /** the call's timeout (default: scaled to the case's work) */
+  timeout?: TimeoutPolicy;
 }
+
+/** The verdict of a call whose executor died or was killed after its timeout t. */
+export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Crash | Hang =>
+  e.timedOut
+    ? { ...F, outcome: 'hang', kernel, stderrTail: stderrTail(e.stderr), timeout: t }
+    : { ...F, outcome: 'crash', kernel, signal: e.signal, exitCode: e.exitCode, stderrTail: stderrTail(e.stderr) };
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
@@ -96,15 +105,12 @@ export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opt
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }
+  const timeout = callTimeout(caseWork(c, kernel), opts.timeout);
   let res: ExecResult;
   try {
-    res = await backend.exec(enc.req);
+    res = await backend.exec(enc.req, { timeoutMs: timeout.ms });
   } catch (e) {
-    if (e instanceof KernelCrash) {
-      return e.timedOut
-        ? { ...F, outcome: 'hang', kernel: kernel.name, stderrTail: stderrTail(e.stderr) }
-        : { ...F, outcome: 'crash', kernel: kernel.name, signal: e.signal, exitCode: e.exitCode, stderrTail: stderrTail(e.stderr) };
-    }
+    if (e instanceof KernelCrash) return crashVerdict(e, kernel.name, timeout);
     if (e instanceof ExecError) return { ...F, outcome: 'exec_error', reason: 'executor', error: e.message };
     throw e;
   }

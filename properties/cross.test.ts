@@ -8,6 +8,7 @@ import { caseFor } from './arbitraries.js';
 import { runCase, type Verdict } from './check.js';
 import { PASS } from './verdict.js';
 import { runCaseProperty, resolveSeed } from './run.js';
+import { SUITE_TIMEOUT } from './suite.js';
 
 describe('cross-kernel agreement', async () => {
   const t = await discoverTargets();
@@ -18,11 +19,11 @@ describe('cross-kernel agreement', async () => {
     // chains drawn from the first kernel's ops (the host generic kernel declares all of them)
     const arb = caseFor(t.targets[0].kernel, { level: 'frame', maxOps: 6, maxK: 70 });
     const out = await runCaseProperty({
-      kernel: 'all-kernels', property: 'cross', arb, numRuns: 25, seed,
-      exec: async (c): Promise<Verdict> => {
+      kernel: 'all-kernels', property: 'cross', arb, numRuns: 25, seed, timeout: SUITE_TIMEOUT,
+      exec: async (c, call): Promise<Verdict> => {
         let refusedBySome = false;
         for (const target of t.targets) {
-          const v = await runCase(target.backend, target.kernel, c);
+          const v = await runCase(target.backend, target.kernel, c, call);
           if (!v.ok) return { ok: false, refused: false, outcome: 'on_kernel', role: 'peer', kernel: target.kernel.name, cause: v };
           refusedBySome ||= v.refused;
         }

@@ -11,14 +11,15 @@ import { discoverTargets, type Target } from '../native/targets.js';
 import { PROPERTIES, propertyByName } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 import { failureKind } from './verdict.js';
+import { failureLabel } from './verdict-format.js';
 
 describe('gate self-check on the test kernel library', async () => {
   const seed = resolveSeed(process.env.BITEXACT_SEED);
   console.log(`[bitexact] gate self-check: seed ${seed}`);
   const builtins = await discoverTargets({ aarch64: false });
-  // a healthy test-kernel call takes well under 10 ms: a 2 s timeout is roomy on a loaded
-  // machine and keeps the hang test's shrinking (every candidate hangs) bounded
-  const backend = hostBackend({ timeoutMs: 2000 });
+  // kernel calls take the default timeout scaled to each case; the hang test's shrinking
+  // (every candidate hangs) is bounded by the shortened shrink timeout and MAX_HANG_SHRINKS
+  const backend = hostBackend();
   const lib = await backend.loadLib(testKernelsPath());
   afterAll(async () => { await backend.close(); await builtins.close(); });
   const target = (name: string): Target => {
@@ -29,7 +30,7 @@ describe('gate self-check on the test kernel library', async () => {
   const all = (t: Target): Target[] => [t, ...builtins.targets];
   const run = (t: Target, prop: string, numRuns: number) => {
     const p = propertyByName(prop)!;
-    return runCaseProperty({ kernel: t.kernel.name, property: prop, arb: p.arb(t.kernel), exec: (c) => p.exec(t, all(t), c), numRuns, seed, fixtureDir: null });
+    return runCaseProperty({ kernel: t.kernel.name, property: prop, arb: p.arb(t.kernel), exec: (c, call) => p.exec(t, all(t), c, call), numRuns, seed, fixtureDir: null });
   };
 
   for (const name of ['test_ref_i32_4x4', 'test_ref_i32_3x5']) {
@@ -48,17 +49,19 @@ describe('gate self-check on the test kernel library', async () => {
     expect(out.refused).toBe(60);
   });
 
-  const broken: [string, string, string][] = [
-    ['test_crash_i32_4x4', 'crash', 'crashed'],
-    ['test_hang_i32_4x4', 'crash', 'hung'],
-    ['test_oob_i32_4x4', 'out_of_tile_write', 'outside'],
-    ['test_chainwrite_i32_4x4', 'out_of_tile_write', 'chain'],
+  // [kernel, family (the JSON's kind), label (the text reports' word), words of the message]
+  const broken: [string, string, string, string][] = [
+    ['test_crash_i32_4x4', 'crash', 'crash', 'crashed'],
+    ['test_hang_i32_4x4', 'crash', 'hang', 'hang: no response within'],
+    ['test_oob_i32_4x4', 'out_of_tile_write', 'out_of_tile_write', 'outside'],
+    ['test_chainwrite_i32_4x4', 'out_of_tile_write', 'out_of_tile_write', 'chain'],
   ];
-  for (const [name, kind, words] of broken) {
-    it(`${name} is caught as ${kind} and shrunk, and the backend keeps working`, async () => {
+  for (const [name, kind, label, words] of broken) {
+    it(`${name} is caught as ${label} and shrunk, and the backend keeps working`, async () => {
       const out = await run(target(name), 'tile', 30);
       expect(out.failure, 'the broken kernel must be caught').toBeDefined();
       expect(failureKind(out.failure!.verdict)).toBe(kind);
+      expect(failureLabel(out.failure!.verdict)).toBe(label);
       expect(out.failure!.text).toContain(words);
       // shrunk: a broken-on-every-matmul kernel needs no more than clear, matmul, store
       expect(out.failure!.case.chain.length).toBeLessThanOrEqual(3);

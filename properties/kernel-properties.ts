@@ -8,9 +8,12 @@ import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
 import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TEMPLATE_OPS, type OpTemplate } from './arbitraries.js';
 import { OP_TAGS } from './encode.js';
-import { runCase } from './check.js';
+import { crashVerdict, runCase } from './check.js';
 import { PASS, type FailedVerdict, type Verdict } from './verdict.js';
 import { packOperand } from './pack.js';
+import { KernelCrash } from '../native/process.js';
+import { callTimeout, packWork } from './timeout.js';
+import type { CaseCall } from './run.js';
 
 /** A property of the table. The conform engine reads what a property feeds from these fields,
  *  never from its name. */
@@ -29,7 +32,8 @@ export interface PropertyDef {
   /** null if the property applies to this kernel, else why not (reported as a skip) */
   skipReason(k: KernelDesc): string | null;
   arb(k: KernelDesc): fc.Arbitrary<Case>;
-  exec(t: Target, all: readonly Target[], c: Case): Promise<Verdict>;
+  /** call: the timeout policy of its kernel calls (runCaseProperty's; default scaled) */
+  exec(t: Target, all: readonly Target[], c: Case, call?: CaseCall): Promise<Verdict>;
   /** relative cost: numRuns is divided by it */
   cost: number;
   /** deterministic edge cases run first (XNNPACK-style sweep of the tile's edges) */
@@ -114,7 +118,7 @@ export const PROPERTIES: PropertyDef[] = [
     level: 'tile', coverage: true, throughput: true, repro: (c) => c,
     skipReason: () => null,
     arb: (k) => caseFor(k, { level: 'tile' }),
-    exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
+    exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 1,
     examples: tileEdges,
   },
@@ -124,7 +128,7 @@ export const PROPERTIES: PropertyDef[] = [
     level: 'frame', coverage: true, throughput: true, repro: (c) => c,
     skipReason: () => null,
     arb: (k) => caseFor(k, { level: 'frame', maxOps: 8 }),
-    exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
+    exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 2,
     examples: frameEdges,
   },
@@ -134,7 +138,7 @@ export const PROPERTIES: PropertyDef[] = [
     level: 'tile', coverage: true, throughput: true, repro: (c) => c,
     skipReason: (k) => (declares(k, ['q_scale', 'rounding_shift_right', 'shift_left', 'per_col', 'scalar', 'add_unicast']) ? null : 'the kernel does not declare the quant ops this property interleaves'),
     arb: interleaveArb,
-    exec: (t, _all, c) => runCase(t.backend, t.kernel, c),
+    exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 1,
   },
   {
@@ -146,14 +150,21 @@ export const PROPERTIES: PropertyDef[] = [
     arb: () =>
       fc.record({ m: fc.integer({ min: 1, max: 200 }), n: fc.integer({ min: 1, max: 200 }), k: depth(300), a: int8Data(), b: int8Data(), p: fc.nat() })
         .map(({ m, n, k, a, b, p }): Case => ({ format: 'bitexact-case/1', level: 'frame', m, n, k, a: expandA(a, m, k), b: expandB(b, k, n), chain: [{ op: 'add_mat_mul', packing: p }] })),
-    exec: async (t, _all, c): Promise<Verdict> => {
+    exec: async (t, _all, c, call): Promise<Verdict> => {
       const k = t.kernel;
       const pi = ((c.chain[0] as { packing?: number }).packing ?? 0) % k.packings.length;
       const p = k.packings[pi];
       for (const side of ['a', 'b'] as const) {
         const mn = side === 'a' ? c.m : c.n;
         const flat = new Int8Array(side === 'a' ? c.a.flat() : c.b.flat());
-        const got = await t.backend.pack(k.name, pi, side, mn, c.k, flat);
+        const timeout = callTimeout(packWork(mn, c.k), call?.timeout);
+        let got: Uint8Array;
+        try {
+          got = await t.backend.pack(k.name, pi, side, mn, c.k, flat, { timeoutMs: timeout.ms });
+        } catch (e) {
+          if (e instanceof KernelCrash) return crashVerdict(e, k.name, timeout);
+          throw e;
+        }
         const want = packOperand(side === 'a' ? p.a : p.b, side, side === 'a' ? c.a : c.b, mn, c.k);
         const where = { ok: false, refused: false, outcome: 'pack_mismatch', packing: pi, side, mn, k: c.k } as const;
         if (got.length !== want.length) return { ...where, native: got.length, oracle: want.length };
@@ -183,22 +194,22 @@ export const PROPERTIES: PropertyDef[] = [
           return g;
         });
     },
-    exec: async (t, all, c): Promise<Verdict> => {
-      const v = await runCase(t.backend, t.kernel, c);
+    exec: async (t, all, c, call): Promise<Verdict> => {
+      const v = await runCase(t.backend, t.kernel, c, call);
       if (!v.ok) return v;
       const shape = (c as Partial<GatingCase>)[FRAME_SHAPE];
       if (!v.refused || !shape) return { ok: false, refused: false, outcome: 'refusal', reason: 'nothing_to_refuse' };
       const { m: fm, n: fn } = shape;
       const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: retarget(c.chain, fm, fn) };
       // the frame refuses a chain with an undeclared op before running anything (judged by runCase)
-      const self = await runCase(t.backend, t.kernel, fc0);
+      const self = await runCase(t.backend, t.kernel, fc0, call);
       if (!self.ok || !self.refused) return self.ok ? v : self;
       const pick = selectKernel(all.map((x) => x.kernel), fc0.chain, fm, fn);
       if (!pick) return { ok: false, refused: false, outcome: 'refusal', reason: 'no_fallback', ops: fc0.chain.map((o) => o.op) };
       const fb = all.find((x) => x.kernel === pick)!;
       // a packing index is the refusing kernel's own: the fallback uses its default packing
       const fc1: Case = { ...fc0, chain: fc0.chain.map((op) => (op.op === 'add_mat_mul' ? { op: 'add_mat_mul' } : op)) };
-      const r = await runCase(fb.backend, fb.kernel, fc1);
+      const r = await runCase(fb.backend, fb.kernel, fc1, call);
       if (!r.ok) return { ok: false, refused: false, outcome: 'on_kernel', role: 'fallback', kernel: pick.name, cause: r as FailedVerdict };
       return v;
     },

@@ -1,7 +1,8 @@
 // Drives one case property with fast-check: counts what ran (passed / refused as declared /
 // failed), stops on a time budget if asked, shrinks a failure to a minimal case, and persists it
 // as a bitexact-case/1 fixture that `npm test` replays from then on (fast-check has no failure
-// database: the fixture is the database).
+// database: the fixture is the database). A hang is shrunk under shorter timeouts, with a bound
+// on how many candidates may hang, and the shrunk case is confirmed under the full timeout.
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
 import { writeCase } from '../oracle/case.js';
 import { lastStore } from '../oracle/eval.js';
-import { expectedOf, failureKind, type FailedVerdict, type Verdict } from './verdict.js';
+import { expectedOf, failureKind, isHang, type FailedVerdict, type Verdict } from './verdict.js';
+import type { TimeoutPolicy } from './timeout.js';
 import { verdictLine } from './verdict-format.js';
 import { fmtFailure } from './report.js';
 
@@ -44,11 +46,23 @@ export interface PropertyOutcome {
   seconds: number;
 }
 
+/** What runCaseProperty hands exec for one case: the timeout policy its kernel calls use. */
+export interface CaseCall { timeout: TimeoutPolicy }
+
+/** Shrink candidates of a hang that may hang in turn (each costs a shortened timeout and an
+ *  executor restart); candidates after that are not run, the last hanging one is reported. */
+export const MAX_HANG_SHRINKS = 16;
+
 export interface PropertyRunOptions {
   kernel: string;
   property: string;
   arb: fc.Arbitrary<Case>;
-  exec: (c: Case) => Promise<Verdict>;
+  /** runs one case; its kernel calls take call.timeout (shortened while a hang is shrunk) */
+  exec: (c: Case, call: CaseCall) => Promise<Verdict>;
+  /** the timeout of every kernel call (default: scaled to each case's work) */
+  timeout?: TimeoutPolicy;
+  /** default MAX_HANG_SHRINKS */
+  maxHangShrinks?: number;
   numRuns: number;
   seed: number;
   /** stop generating after this many ms (the run is then marked interrupted, not failed) */
@@ -93,16 +107,27 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   let ran = 0, passed = 0, refused = 0, failed = 0;
   let shrinking = false;
   let casesToFailure = 0;
+  const full: CaseCall = { timeout: o.timeout ?? {} };
+  const short: CaseCall = { timeout: { ...full.timeout, shrinking: true } };
+  // the first failure, run under the full timeout: run again and reported when a case shrunk
+  // under the shortened timeout does not fail under the full one
+  let first: { c: Case } | undefined;
+  // once a hang shows up, every later candidate runs under the shortened timeout
+  let hangMode = false;
+  let hangShrinks = 0;
+  const maxHangShrinks = o.maxHangShrinks ?? MAX_HANG_SHRINKS;
   const prop = fc.asyncProperty(o.arb, async (c) => {
-    const v = await o.exec(c);
+    if (hangMode && hangShrinks >= maxHangShrinks) return true; // the shrink budget of a hang is spent: not run
+    const v = await o.exec(c, hangMode ? short : full);
     if (!shrinking) {
       ran++;
       if (v.ok && v.refused) refused++;
       else if (v.ok) passed++;
-      else { failed++; shrinking = true; casesToFailure = ran; }
+      else { failed++; shrinking = true; casesToFailure = ran; first = { c }; }
       o.onCase?.(c, v);
       o.onProgress?.(ran);
-    }
+    } else if (isHang(v) && hangMode) hangShrinks++;
+    if (isHang(v)) hangMode = true;
     return v.ok;
   });
   const details = await fc.check(prop, {
@@ -118,20 +143,34 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
     interrupted: details.interrupted, seconds: (Date.now() - t0) / 1000,
   };
   if (details.failed && details.counterexample) {
-    const c = details.counterexample[0];
-    // re-run the shrunk case: its verdict is the one reported (and proves it still fails)
-    const rerun = await o.exec(c);
-    const v: FailedVerdict = rerun.ok ? threw(details.errorInstance ?? 'the shrunk case passes when run again') : rerun;
-    const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, details.counterexamplePath ?? undefined, v);
+    let c = details.counterexample[0];
+    let path = details.counterexamplePath ?? undefined;
+    let shrinks = details.numShrinks;
+    // re-run the shrunk case under the full timeout: its verdict is the one reported (and proves it still fails)
+    const rerun = await o.exec(c, full);
+    let v: FailedVerdict | undefined = rerun.ok ? undefined : rerun;
+    let unshrunk = '';
+    let passesAgain = 'the shrunk case passes when run again';
+    if (!v && hangMode && first && shrinks > 0) {
+      // it failed only under the shortened timeout: the first failure, once more under the full one
+      const again = await o.exec(first.c, full);
+      if (!again.ok) {
+        unshrunk = `the shrunk case (${c.chain.length} ops, k=${c.k}) did not fail under the full timeout, only under the shortened one used while shrinking: the first failing case is reported unshrunk`;
+        ({ c } = first);
+        v = again;
+        path = path?.split(':')[0];
+        shrinks = 0;
+      } else passesAgain = 'the shrunk case and the first failing case pass when run again under the full timeout: the machine stalled, the kernel did not hang';
+    }
+    v ??= threw(hangMode ? passesAgain : details.errorInstance ?? passesAgain);
+    const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
     const how = [
-      `seed ${o.seed}, path ${details.counterexamplePath}, shrunk ${details.numShrinks} time(s), first failure after ${casesToFailure} case(s)`,
+      unshrunk,
+      `seed ${o.seed}, path ${path}, shrunk ${shrinks} time(s)${hangShrinks >= maxHangShrinks ? ` (stopped after ${hangShrinks} hanging candidates)` : ''}, first failure after ${casesToFailure} case(s)`,
       fixture ? `saved as ${fixture}; replay: npx bitexact replay ${fixture} --kernel ${o.kernel}` : '',
       `rerun: npx bitexact conform --kernel ${o.kernel} --seed ${o.seed}`,
     ].filter(Boolean).join('\n');
-    out.failure = {
-      case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed,
-      path: details.counterexamplePath ?? undefined, shrinks: details.numShrinks, casesToFailure,
-    };
+    out.failure = { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure };
   } else if (details.failed) {
     // failed without a counterexample: the predicate itself threw outside runCase's net
     const msg = String((details as { errorInstance?: unknown }).errorInstance ?? 'property failed without a counterexample');

@@ -5,9 +5,13 @@ import { describe, it, expect, afterAll } from 'vitest';
 import type { Targets } from '../native/targets.js';
 import { PROPERTIES } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
+import { timeoutFromEnv } from './timeout.js';
 
 /** Cases per property per kernel under `npm test` (BITEXACT_RUNS overrides; conform has --runs). */
 export const DEFAULT_RUNS = Number(process.env.BITEXACT_RUNS ?? 150);
+/** The per-call timeout under `npm test`: BITEXACT_TIMEOUT_MS fixes it (conform has --timeout),
+ *  else it is scaled to each case. */
+export const SUITE_TIMEOUT = timeoutFromEnv();
 
 export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { runs?: number; expectKernels?: string[] } = {}): void {
   describe(title, async () => {
@@ -40,7 +44,7 @@ export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { r
             const examples = p.examples?.(target.kernel) ?? [];
             const out = await runCaseProperty({
               kernel: target.kernel.name, property: p.name, arb: p.arb(target.kernel),
-              exec: (c) => p.exec(target, t.targets, c), examples,
+              exec: (c, call) => p.exec(target, t.targets, c, call), examples, timeout: SUITE_TIMEOUT,
               numRuns: examples.length + Math.max(5, Math.round((opts.runs ?? DEFAULT_RUNS) / p.cost)), seed,
             });
             if (out.failure) throw new Error(`\n${out.failure.text}`);

@@ -1,6 +1,7 @@
 // The words of a verdict: the one-line message every report prints (terminal, JSON, JUnit,
 // markdown, HTML, fixture notes, repro headers), rendered from the verdict's fields.
-import { cellsOf, expectedOf, failureKind, type AbiRule, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
+import { cellsOf, expectedOf, failureKind, isHang, type AbiRule, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
+import { timeoutBasisText } from './timeout.js';
 
 export const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 const hex = (v: number): string => `0x${v.toString(16)}`;
@@ -64,7 +65,7 @@ export function failureMessage(v: FailedVerdict): string {
       }
       break;
     case 'crash': return `${v.kernel} crashed (${v.signal ?? 'exit ' + v.exitCode})${tail(v.stderrTail)}`;
-    case 'hang': return `${v.kernel} hung (timed out)${tail(v.stderrTail)}`;
+    case 'hang': return `no response within ${v.timeout.ms} ms (${timeoutBasisText(v.timeout)})${tail(v.stderrTail)}`;
     case 'abi_violation': {
       const at = v.call > 0 ? ` (kernel call ${v.call} of the frame walk)` : '';
       const values = v.values ? `; the values are wrong too: ${failureKind(v.values)}: ${failureMessage(v.values)}` : '';
@@ -82,12 +83,17 @@ export function failureMessage(v: FailedVerdict): string {
   }
 }
 
-/** A failure as the report stores it: its typed fields plus the family and the message (and, for
- *  a failure on a fallback kernel, the cells and expected result of the underlying verdict). */
-export type VerdictRecord = FailedVerdict & { kind: FailureKind; message: string; cells?: CellDiff[]; expected?: ReturnType<typeof expectedOf> };
+/** The word the reports print before a failure's message: its family, except that a call that
+ *  timed out says so (its family, `kind` in the JSON, stays 'crash'). */
+export type FailureLabel = FailureKind | 'hang';
+export const failureLabel = (v: FailedVerdict): FailureLabel => (isHang(v) ? 'hang' : failureKind(v));
+
+/** A failure as the report stores it: its typed fields plus the family, the label and the message
+ *  (and, for a failure on a fallback kernel, the cells and expected result of the underlying verdict). */
+export type VerdictRecord = FailedVerdict & { kind: FailureKind; label: FailureLabel; message: string; cells?: CellDiff[]; expected?: ReturnType<typeof expectedOf> };
 
 export function verdictRecord(v: FailedVerdict): VerdictRecord {
-  const r: VerdictRecord = { ...v, kind: failureKind(v), message: failureMessage(v) };
+  const r: VerdictRecord = { ...v, kind: failureKind(v), label: failureLabel(v), message: failureMessage(v) };
   const cells = cellsOf(v);
   const expected = expectedOf(v);
   if (cells) r.cells = cells;
@@ -95,5 +101,5 @@ export function verdictRecord(v: FailedVerdict): VerdictRecord {
   return r;
 }
 
-/** "kind: message" of a failure, "" for a pass. */
-export const verdictLine = (v: Verdict): string => (v.ok ? '' : `${failureKind(v)}: ${failureMessage(v)}`);
+/** "label: message" of a failure, "" for a pass. */
+export const verdictLine = (v: Verdict): string => (v.ok ? '' : `${failureLabel(v)}: ${failureMessage(v)}`);

@@ -8,7 +8,8 @@ import { encodeCase } from './encode.js';
 import { judge } from './check.js';
 import { expectedState } from './expected.js';
 import { cellsOf, failureKind, type FailedVerdict, type Verdict } from './verdict.js';
-import { failureMessage, verdictLine, verdictRecord } from './verdict-format.js';
+import { failureLabel, failureMessage, verdictLine, verdictRecord } from './verdict-format.js';
+import { callTimeout, TIMEOUT_BASE_MS, WORK_PER_MS } from './timeout.js';
 
 const all: KernelDesc = {
   name: 'k_all', isa: 'generic', mr: 2, nr: 2, runnable: true, why: '',
@@ -119,10 +120,19 @@ describe('judge', () => {
     const F = { ok: false, refused: false } as const;
     expect(failureMessage({ ...F, outcome: 'crash', kernel: 'k', signal: 'SIGSEGV', exitCode: null, stderrTail: ['a', 'b'] })).toBe('k crashed (SIGSEGV): a | b');
     expect(failureMessage({ ...F, outcome: 'crash', kernel: 'k', signal: null, exitCode: 3, stderrTail: [] })).toBe('k crashed (exit 3)');
-    const hang: FailedVerdict = { ...F, outcome: 'hang', kernel: 'k', stderrTail: [] };
-    expect([failureKind(hang), failureMessage(hang)]).toEqual(['crash', 'k hung (timed out)']);
+    // a hang names its timeout and how it was derived; its family stays crash, its label is hang
+    const timeout = callTimeout({ cells: 16, k: 64, matmuls: 1, ops: 2 }, {});
+    const hang: FailedVerdict = { ...F, outcome: 'hang', kernel: 'k', stderrTail: [], timeout };
+    const hangText = `no response within ${TIMEOUT_BASE_MS + 1} ms (timeout scaled to the case: ${TIMEOUT_BASE_MS} ms + 16 cells x (k 64 x 1 matmul(s) + 2 op(s)) / ${WORK_PER_MS} per ms; --timeout MS sets it)`;
+    expect([failureKind(hang), failureLabel(hang), failureMessage(hang)]).toEqual(['crash', 'hang', hangText]);
+    expect(verdictLine(hang)).toBe(`hang: ${hangText}`);
+    expect(verdictRecord(hang)).toMatchObject({ kind: 'crash', label: 'hang', outcome: 'hang', timeout: { ms: TIMEOUT_BASE_MS + 1, basis: 'scaled' } });
+    const fixed: FailedVerdict = { ...hang, timeout: callTimeout({ cells: 16, k: 64, matmuls: 1, ops: 2 }, { fixedMs: 500 }) };
+    expect(failureMessage(fixed)).toBe('no response within 500 ms (--timeout 500)');
     const fb: FailedVerdict = { ...F, outcome: 'on_kernel', role: 'fallback', kernel: 'other', cause: hang };
-    expect([failureKind(fb), failureMessage(fb)]).toEqual(['crash', 'fallback other: k hung (timed out)']);
+    expect([failureKind(fb), failureLabel(fb), failureMessage(fb)]).toEqual(['crash', 'hang', `fallback other: ${hangText}`]);
+    const crash: FailedVerdict = { ...F, outcome: 'crash', kernel: 'k', signal: 'SIGSEGV', exitCode: null, stderrTail: [] };
+    expect(verdictLine(crash)).toBe('crash: k crashed (SIGSEGV)');
     expect(failureMessage({ ...F, outcome: 'pack_mismatch', packing: 1, side: 'b', mn: 3, k: 5, byte: 4, native: 0x10, oracle: 0 })).toBe('packing 1 side b (mn=3, k=5): byte 4 is 0x10, oracle 0x0');
   });
 });

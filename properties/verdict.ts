@@ -4,6 +4,7 @@
 // `failed` and `interrupted`), so a caller that only counts needs no switch. The messages are
 // rendered from these fields by properties/verdict-format.ts; nothing parses them back.
 import type { EvalResult } from '../oracle/types.js';
+import type { CallTimeout } from './timeout.js';
 
 /** The failure families of the report (`verdict.kind`): the fix differs per family. */
 export type FailureKind =
@@ -99,8 +100,8 @@ export type WrongRefusal = Failed & { outcome: 'refusal'; cells?: undefined } & 
 /** The kernel's process died (signal or exit). */
 export interface Crash extends Failed { outcome: 'crash'; cells?: undefined; kernel: string; signal: string | null; exitCode: number | null; stderrTail: string[] }
 
-/** The call did not return within the timeout. */
-export interface Hang extends Failed { outcome: 'hang'; cells?: undefined; kernel: string; stderrTail: string[] }
+/** The call did not return within the timeout (`timeout`: how long, and why that long). */
+export interface Hang extends Failed { outcome: 'hang'; cells?: undefined; kernel: string; stderrTail: string[]; timeout: CallTimeout }
 
 /** A rule of the calling convention the kernel broke: what (a register, or mxcsr / x87cw / df,
  *  fpcr / svcr.sm / svcr.za), the value it had to keep and the one it left (u64 as 0x hex, so the
@@ -148,6 +149,9 @@ export function failureKind(v: FailedVerdict): FailureKind {
     case 'on_kernel': return failureKind(v.cause);
   }
 }
+
+/** A call timed out (on the gated kernel, a fallback or a peer). */
+export const isHang = (v: Verdict): boolean => v.outcome === 'hang' || (v.outcome === 'on_kernel' && isHang(v.cause));
 
 /** The oracle's result the kernel was judged against, when the judge got that far. */
 export function expectedOf(v: Verdict): EvalResult | undefined {
