@@ -3,7 +3,7 @@
 // skip (ctx.skip with the reason, printed), never a silent pass.
 import { describe, it, expect, afterAll } from 'vitest';
 import type { Targets } from '../native/targets.js';
-import { PROPERTIES } from './kernel-properties.js';
+import { deterministicCases, PROPERTIES } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 
 /** Cases per property per kernel under `npm test` (BITEXACT_RUNS overrides; conform has --runs). */
@@ -37,7 +37,8 @@ export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { r
               ctx.skip(why); // reason: property does not apply to this kernel (printed above)
               return;
             }
-            const examples = p.examples?.(target.kernel) ?? [];
+            const { edges, sweep } = deterministicCases(p, target.kernel);
+            const examples = [...edges, ...sweep];
             const out = await runCaseProperty({
               kernel: target.kernel.name, property: p.name, arb: p.arb(target.kernel),
               exec: (c) => p.exec(target, t.targets, c), examples,
