@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
 import { writeCase } from '../oracle/case.js';
 import { lastStore } from '../oracle/eval.js';
+import { checkCase } from '../oracle/validate.js';
 import { expectedOf, failureKind, type FailedVerdict, type Verdict } from './verdict.js';
 import { verdictLine } from './verdict-format.js';
 import { fmtFailure } from './report.js';
@@ -118,19 +119,22 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
     interrupted: details.interrupted, seconds: (Date.now() - t0) / 1000,
   };
   if (details.failed && details.counterexample) {
-    const c = details.counterexample[0];
+    let c = details.counterexample[0];
     // re-run the shrunk case: its verdict is the one reported (and proves it still fails)
     const rerun = await o.exec(c);
-    const v: FailedVerdict = rerun.ok ? threw(details.errorInstance ?? 'the shrunk case passes when run again') : rerun;
+    let v: FailedVerdict = rerun.ok ? threw(details.errorInstance ?? 'the shrunk case passes when run again') : rerun;
+    // fast-check cannot shrink a deterministic case it did not generate: drop its ops here
+    if (!rerun.ok && o.examples?.includes(c)) ({ case: c, verdict: v } = await shrinkChain(c, v, o.exec));
+    const shrinks = details.numShrinks + shrunkOps(details.counterexample[0], c);
     const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, details.counterexamplePath ?? undefined, v);
     const how = [
-      `seed ${o.seed}, path ${details.counterexamplePath}, shrunk ${details.numShrinks} time(s), first failure after ${casesToFailure} case(s)`,
+      `seed ${o.seed}, path ${details.counterexamplePath}, shrunk ${shrinks} time(s), first failure after ${casesToFailure} case(s)`,
       fixture ? `saved as ${fixture}; replay: npx bitexact replay ${fixture} --kernel ${o.kernel}` : '',
       `rerun: npx bitexact conform --kernel ${o.kernel} --seed ${o.seed}`,
     ].filter(Boolean).join('\n');
     out.failure = {
       case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed,
-      path: details.counterexamplePath ?? undefined, shrinks: details.numShrinks, casesToFailure,
+      path: details.counterexamplePath ?? undefined, shrinks, casesToFailure,
     };
   } else if (details.failed) {
     // failed without a counterexample: the predicate itself threw outside runCase's net
@@ -140,6 +144,30 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   }
   return out;
 }
+
+/** Drops chain ops, one at a time from the end, then the operands (k = 0), while the case stays
+ *  valid, still ends with a Store, and fails the same way (a hang is not shrunk here: every step
+ *  would wait for the timeout). */
+async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>): Promise<{ case: Case; verdict: FailedVerdict }> {
+  if (v.outcome === 'hang') return { case: c, verdict: v };
+  const kind = failureKind(v);
+  const attempt = async (cand: Case): Promise<boolean> => {
+    if (cand.chain[cand.chain.length - 1]?.op !== 'store' || checkCase(cand)) return false;
+    const r = await exec(cand);
+    if (r.ok || failureKind(r) !== kind) return false;
+    c = cand; v = r;
+    return true;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = c.chain.length - 1; i >= 0; i--) changed = (await attempt({ ...c, chain: [...c.chain.slice(0, i), ...c.chain.slice(i + 1)] })) || changed;
+  }
+  if (c.k > 0) await attempt({ ...c, k: 0, a: c.a.map(() => []), b: [] });
+  return { case: c, verdict: v };
+}
+
+/** Steps shrinkChain took: ops dropped, and the operands. */
+const shrunkOps = (from: Case, to: Case): number => from.chain.length - to.chain.length + (from.k !== to.k ? 1 : 0);
 
 const threw = (e: unknown): FailedVerdict => ({ ok: false, refused: false, outcome: 'exec_error', reason: 'threw', error: String(e) });
 
