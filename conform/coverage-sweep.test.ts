@@ -1,5 +1,6 @@
 // A correct kernel never fails the gate on coverage, whatever the seed or --runs: the coverage
 // sweep runs before the random cases; a sweep cut short is a printed note, not a failure.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { bufferIo } from '../cli/util.js';
 import { cellsOf, requiredCells } from '../coverage/semantic.js';
 import { deterministicCases, PROPERTIES } from '../properties/kernel-properties.js';
 import { openKernels } from '../native/targets.js';
-import { testKernelsPath } from '../native/paths.js';
+import { PKG_ROOT, testKernelsPath } from '../native/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-coverage-'));
 const LIB = testKernelsPath();
@@ -78,6 +79,27 @@ describe('coverage judged by the sweep', () => {
       const text = renderText(r);
       expect(text).toContain(`generic_i32_4x4  coverage not judged (budget ${ran} below the sweep's 9 cases`);
       expect(text).toContain('notes (not failures):\n  generic_i32_4x4: coverage not judged');
+    }
+  });
+
+  test('a bug the sweep reaches is found on every seed at the smallest budget, and shrunk', async () => {
+    // the example kernel with Sub / SubF swapped: a sweep case has every Scalar bin
+    const lib = join(tmp, 'libext_kernel_buggy.so');
+    execFileSync('cc', ['-O2', '-shared', '-fPIC', `-I${join(PKG_ROOT, 'native', 'include')}`, join(PKG_ROOT, 'examples', 'external-kernel', 'ext_kernel_buggy.c'), '-o', lib], { stdio: 'pipe' });
+    for (const seed of [1, 2]) {
+      const r = await conformance({ kernelLibs: [lib], builtins: false, properties: ['tile'], runs: 1, seed, aarch64: false, fixtureDir: join(tmp, 'fx') });
+      const p = r.kernels[0].properties[0];
+      expect(p.status).toBe('failed');
+      expect(p.failure!.verdict.kind).toBe('mismatch');
+      // within the deterministic cases (25 edge cases, then the sweep): no random case needed
+      expect(p.failure!.casesToFailure).toBeLessThanOrEqual(25 + (p.sweep ?? 0));
+      expect(p.sweep).toBeGreaterThan(0);
+      // shrunk to Clear, the swapped Scalar, the Store, without operands
+      const c = p.failure!.case as { k: number; chain: { op: string; bin?: string }[] };
+      expect(c.k).toBe(0);
+      expect(c.chain.map((o) => o.op)).toEqual(['clear', 'scalar', 'store']);
+      expect(['sub', 'sub_f']).toContain(c.chain[1].bin);
+      expect(p.failure!.fixture).toBeDefined();
     }
   });
 });
