@@ -306,7 +306,7 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   for (const k of kernels) {
     k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
     for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'ran zero cases', message: p.failure?.verdict.message ?? '' });
-    judgeCoverage(k, 'the first shard runs it: merge every shard', problems, notes);
+    judgeCoverage(k, 'the merged shards ran part of it; the first shard runs it', problems, notes);
   }
   // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge
   // of shards that gated nothing must not pass
