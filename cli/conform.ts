@@ -160,7 +160,8 @@ export const conformVerb: Verb = {
     + '                      (x86-64: isolated child process; aarch64: the runner under qemu); repeatable.\n'
     + '                      With --kernel-lib and no --kernel, only the library\'s kernels are gated.\n'
     + '  --property NAME     tile, frame, interleave, packing, gating (repeatable; default all)\n'
-    + `  --runs N            cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost)\n`
+    + `  --runs N            random cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost),\n`
+    + '                      after the deterministic ones (edge cases, the coverage sweep), which always run in full\n'
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
     + TIMEOUT_USAGE
@@ -172,7 +173,9 @@ export const conformVerb: Verb = {
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
-    + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n',
+    + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n'
+    + '  Coverage is judged once the whole coverage sweep ran (a correct kernel then reaches every required cell);\n'
+    + '  a sweep cut short (--time-budget, --property) is a printed note, not a failure.\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
     const parsed = parseOptions(argv, CONFORM_OPTIONS);
     const fail = (msg: string) => { io.err(`bitexact conform: ${msg}\n${this.usage}`); return 2; };

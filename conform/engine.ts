@@ -9,12 +9,13 @@ import { openKernels, type Target } from '../native/targets.js';
 import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
 import type { Emulation } from '../native/backends/provider.js';
 export { elfMachine } from '../native/backends/index.js';
-import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
+import { deterministicCases, PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
 import { isHang } from '../properties/verdict.js';
 import { parseTimeoutMs, type TimeoutPolicy } from '../properties/timeout.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
+import { coverageSweep } from '../coverage/sweep.js';
 import { writeRepro } from './repro.js';
 import { problemKernel, problemText, type Problem } from './problems.js';
 export type { Problem } from './problems.js';
@@ -72,8 +73,23 @@ export interface PropertyResult {
   seed: number;
   seconds: number;
   interrupted: boolean;
+  /** coverage-sweep cases it ran (counted in ran; coverage/sweep.ts) */
+  sweep?: number;
   /** the verdict carries its typed fields plus `kind` and `message` (verdict-format.ts) */
   failure?: Omit<CaseFailure, 'case' | 'verdict'> & { case: unknown; verdict: VerdictRecord; repro?: string; reproBuild?: string; reproRun?: string };
+}
+
+export interface KernelCoverage {
+  hits: Record<string, number>;
+  required: string[];
+  missing: string[];
+  /** cases in the kernel's coverage sweep, and how many of them ran (absent: an older report) */
+  sweep?: number;
+  sweepRan?: number;
+  /** whether missing cells fail the gate: the whole sweep ran and no property failed */
+  judged?: boolean;
+  /** why coverage was not judged though cases ran (also in the report's notes) */
+  note?: string;
 }
 
 export interface KernelReport {
@@ -85,7 +101,7 @@ export interface KernelReport {
   nr: number;
   supported_ops: number[];
   properties: PropertyResult[];
-  coverage: { hits: Record<string, number>; required: string[]; missing: string[] };
+  coverage: KernelCoverage;
   /** generated cases per second by level (tile = tile + interleave, frame) */
   throughput: { tile?: number; frame?: number };
   /** the CPU an emulated backend emulated (absent on real hardware) */
@@ -105,12 +121,14 @@ export interface ConformReport {
   problems: string[];
   /** the same problems as data (which kernel, which option, which cells) */
   problemDetails: Problem[];
+  /** what the gate did not judge, and why (never a failure, never silent): "K: coverage not judged (...)" */
+  notes: string[];
   ok: boolean;
 }
 
 export const DEFAULT_CONFORM_RUNS = 200;
 
-interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[] }
+interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[]; edges: number; sweep: number }
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
@@ -122,7 +140,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const badProfile = opts.aarch64CpuProfile === undefined ? null : cpuProfileError(opts.aarch64CpuProfile);
   if (badProfile) {
     problems.push({ kind: 'option', option: '--cpu-profile', value: opts.aarch64CpuProfile!, why: badProfile });
-    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, kernels: [], unavailable: [], ...withProblems(problems) };
+    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, kernels: [], unavailable: [], ...withProblems(problems), notes: [] };
   }
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
@@ -160,25 +178,28 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const shard = opts.shard;
   const units: Unit[] = [];
   for (const target of targets) for (const prop of props) {
+    // --runs counts the random cases: the deterministic ones (edge cases, then the coverage
+    // sweep) always run in full before them, once: unsharded, or in the first shard
     const total = Math.max(5, Math.round(runs / prop.cost));
-    // the deterministic edge sweep runs once: unsharded, or in the first shard
-    const examples = !shard || shard.index === 0 ? prop.examples?.(target.kernel) ?? [] : [];
+    const det = !shard || shard.index === 0 ? deterministicCases(prop, target.kernel) : { edges: [], sweep: [] };
+    const examples = [...det.edges, ...det.sweep];
+    const counts = { examples, edges: det.edges.length, sweep: det.sweep.length };
     if (shard) {
       const per = Math.ceil(total / shard.count);
-      units.push({ target, prop, runs: examples.length + Math.max(1, Math.min(per, total - per * shard.index)), seed: (seed + shard.index * 7919) | 0, examples });
-    } else units.push({ target, prop, runs: examples.length + total, seed, examples });
+      units.push({ target, prop, runs: examples.length + Math.max(1, Math.min(per, total - per * shard.index)), seed: (seed + shard.index * 7919) | 0, ...counts });
+    } else units.push({ target, prop, runs: examples.length + total, seed, ...counts });
   }
   opts.onEvent?.({ type: 'start', seed, units: units.map((u) => ({ kernel: u.target.kernel.name, property: u.prop.name, runs: u.runs })) });
   const budgetPerUnit = opts.timeBudgetSeconds ? (opts.timeBudgetSeconds * 1000) / Math.max(1, units.length) : undefined;
 
   // per kernel: coverage, whether a coverage-feeding property ran cases, cases and seconds per level
-  const reports = new Map<string, KernelReport & { cov: CoverageMatrix; covRan: boolean; rate: Record<Case['level'], [number, number]> }>();
+  const reports = new Map<string, KernelReport & { cov: CoverageMatrix; covRan: boolean; sweepRan: number; rate: Record<Case['level'], [number, number]> }>();
   for (const t of targets) {
     reports.set(t.kernel.name, {
       name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
-      supported_ops: t.kernel.supported_ops, properties: [], coverage: { hits: {}, required: [], missing: [] }, throughput: {},
+      supported_ops: t.kernel.supported_ops, properties: [], coverage: { hits: {}, required: [], missing: [], sweep: coverageSweep(t.kernel).length }, throughput: {},
       ...(t.backend.emulation ? { emulation: t.backend.emulation } : {}),
-      cov: new CoverageMatrix(t.kernel), covRan: false, rate: { tile: [0, 0], frame: [0, 0] },
+      cov: new CoverageMatrix(t.kernel), covRan: false, sweepRan: 0, rate: { tile: [0, 0], frame: [0, 0] },
     });
   }
   // a refused chain falls back to any kernel runnable here, not only the gated selection
@@ -201,6 +222,9 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       });
       const failed = out.failed > 0 || Boolean(out.failure);
       if (u.prop.coverage && out.ran > 0) kr.covRan = true;
+      // fast-check runs the examples first, in order: edge cases, then the sweep
+      const sweepRan = Math.min(u.sweep, Math.max(0, out.ran - u.edges));
+      kr.sweepRan += sweepRan;
       let failure: PropertyResult['failure'];
       if (out.failure) {
         failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
@@ -224,7 +248,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       }
       result = {
         property: u.prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
-        seconds: out.seconds, interrupted: out.interrupted, failure,
+        seconds: out.seconds, interrupted: out.interrupted, ...(u.sweep ? { sweep: sweepRan } : {}), failure,
         // a property the kernel declares that ran zero cases proves nothing: a failure
         status: failed || out.ran === 0 ? 'failed' : 'passed',
       };
@@ -236,30 +260,44 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   }
 
   const rate = ([n, s]: [number, number]) => (s > 0 ? n / s : undefined);
-  const kernels = [...reports.values()].map(({ cov, covRan, rate: r, ...k }) => {
+  const kernels = [...reports.values()].map(({ cov, covRan, sweepRan, rate: r, ...k }) => {
     const j = cov.toJSON();
     const kernel: KernelReport = {
       ...k,
-      coverage: { hits: j.hits, required: j.required, missing: j.missing },
+      coverage: { hits: j.hits, required: j.required, missing: j.missing, sweep: k.coverage.sweep, sweepRan },
       throughput: { tile: rate(r.tile), frame: rate(r.frame) },
     };
     return { kernel, covRan };
   });
+  const notes: string[] = [];
   for (const { kernel: k, covRan } of kernels) {
     for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'failed', label: p.failure?.verdict.label, message: p.failure?.verdict.message ?? p.skipped ?? '' });
-    // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the union)
-    // (a failed property stops early, so its kernel's coverage is not judged; an interrupted
-    // run is: a time budget too small to exercise every cell is not a pass)
-    if (!shard && covRan && k.coverage.missing.length && !k.properties.some((p) => p.status === 'failed')) {
-      const hint = k.properties.some((p) => p.interrupted) ? ' (the time budget cut the run short: raise --time-budget)' : ' (raise --runs)';
-      problems.push({ kind: 'coverage', kernel: k.name, missing: k.coverage.missing, hint });
-    }
+    // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the
+    // union), not after a failed property (it stops early), and only once the whole sweep ran
+    if (shard || !covRan || k.properties.some((p) => p.status === 'failed')) continue;
+    const why = k.properties.some((p) => p.interrupted) ? 'the time budget cut the run short: raise --time-budget'
+      : `the sweep runs in ${PROPERTIES.filter((p) => p.sweep).map((p) => p.name).join(', ')}: select them with --property`;
+    judgeCoverage(k, why, problems, notes);
   }
   await Promise.all(backends.map((b) => b.close()));
   return {
     format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard,
-    kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems),
+    kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems), notes,
   };
+}
+
+/** Judges a whole run's coverage: every sweep case ran (a correct kernel has then reached
+ *  every required cell) and a cell is missing: a problem; the sweep cut short: a note, not a
+ *  failure (which cells random cases reach is the seed's luck). Sets coverage.judged / note. */
+function judgeCoverage(k: KernelReport, why: string, problems: Problem[], notes: string[]): void {
+  const c = k.coverage;
+  c.judged = c.sweep === undefined || (c.sweepRan ?? 0) >= c.sweep;
+  if (!c.judged) {
+    c.note = `coverage not judged (budget ${c.sweepRan ?? 0} below the sweep's ${c.sweep} cases: ${why})`;
+    notes.push(`${k.name}: ${c.note}`);
+  } else if (c.missing.length) {
+    problems.push({ kind: 'coverage', kernel: k.name, missing: c.missing, hint: c.sweep === undefined ? '' : ' (beyond the coverage sweep\'s reach)' });
+  }
 }
 
 /** The report's problem fields: the typed list, its lines, and ok. */
@@ -276,7 +314,8 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
     if (r.format !== REPORT_FORMAT) throw new Error(`not a ${REPORT_FORMAT} report (format ${JSON.stringify(r.format)})`);
     if (!Array.isArray(r.problemDetails)) throw new Error('a report without problemDetails (written by an older bitexact): rerun its shard');
     for (const k of r.kernels) {
-      const m = byKernel.get(k.name) ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [] }, throughput: {} };
+      const m = byKernel.get(k.name) ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [], sweep: k.coverage.sweep, sweepRan: 0 }, throughput: {} };
+      if (m.coverage.sweepRan !== undefined) m.coverage.sweepRan += k.coverage.sweepRan ?? 0;
       for (const p of k.properties) {
         const q = m.properties.find((x) => x.property === p.property);
         if (!q) m.properties.push({ ...p });
@@ -292,10 +331,11 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
     }
   }
   const kernels = [...byKernel.values()];
+  const notes: string[] = [];
   for (const k of kernels) {
     k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
     for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'ran zero cases', label: p.failure?.verdict.label, message: p.failure?.verdict.message ?? '' });
-    if (k.coverage.missing.length) problems.push({ kind: 'coverage', kernel: k.name, missing: k.coverage.missing, hint: '' });
+    judgeCoverage(k, 'the merged shards ran part of it; the first shard runs it', problems, notes);
   }
   // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge
   // of shards that gated nothing must not pass
@@ -308,6 +348,6 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   const unavailable = parts.flatMap((p) => p.unavailable).filter((u, i, all) => all.findIndex((x) => x.name === u.name) === i);
   return {
     format: REPORT_FORMAT, seed: parts[0].seed, started: parts[0].started, seconds: parts.reduce((s, p) => s + p.seconds, 0),
-    runs: parts[0].runs, kernels, unavailable, ...withProblems(problems),
+    runs: parts[0].runs, kernels, unavailable, ...withProblems(problems), notes,
   };
 }

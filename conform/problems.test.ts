@@ -16,7 +16,7 @@ const P: Problem[] = [
 
 const report = (problemDetails: Problem[]): ConformReport => ({
   format: REPORT_FORMAT, seed: 1, started: '', seconds: 0, runs: 1, kernels: [], unavailable: [],
-  problems: problemDetails.map(problemText), problemDetails, ok: problemDetails.length === 0,
+  problems: problemDetails.map(problemText), problemDetails, notes: [], ok: problemDetails.length === 0,
 });
 
 describe('problems', () => {

@@ -92,7 +92,7 @@ describe('conformance reports', () => {
     expect(md).toMatch(/- repro\.c: `[^`]+\.repro\.c`/);
     // an external kernel's replay command names its library
     expect(md).toMatch(/replay: `npx bitexact replay \S+\.json --kernel-lib \S+ext_kernel_buggy\.so --kernel ext_buggy_i32_4x4`/);
-    expect(md).toContain('_not judged: a property failed or was interrupted, so the run stopped early_');
+    expect(md).toContain('_not judged: a property failed or was interrupted (the run stopped early)_');
   });
 
   test('JUnit: a testsuite per kernel, a testcase per property, failures with the shrunk case', () => {

@@ -2,7 +2,7 @@
 // no external resource): verdict, summary table, kernels with throughput, the semantic coverage
 // heat map as coloured table cells (missing required cells in red), and the shrunk failures.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, emulationLines, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, emulationLines, notJudgedText, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const esc = (s: string | number): string =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -92,7 +92,7 @@ export function renderHtml(r: ConformReport): string {
     for (const k of r.kernels) {
       const max = maxHits(k);
       o.push(`<section class="kernel-coverage" id="coverage-${slug(k.name)}" data-kernel="${esc(k.name)}" data-missing="${k.coverage.missing.length}">`);
-      const state = !coverageJudged(k) ? `not judged: a property failed or was interrupted (${k.coverage.missing.length} cell(s) not reached)`
+      const state = !coverageJudged(k) ? `${esc(notJudgedText(k))} (${k.coverage.missing.length} cell(s) not reached)`
         : k.coverage.missing.length ? `<span class="status-failed">${k.coverage.missing.length} required cell(s) never exercised</span>` : `all ${k.coverage.required.length} required cells exercised`;
       o.push(`<h3><code>${esc(k.name)}</code> — ${state}</h3>`);
       for (const t of heatTables(k)) {

@@ -2,7 +2,7 @@
 // per property (failure = the shrunk case text; skipped = the reason), plus a "semantic
 // coverage" testcase per kernel, and a "gate" suite for problems that belong to no kernel.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, gateProblems } from './summary.js';
+import { coverageJudged, gateProblems, notJudgedText } from './summary.js';
 
 // XML 1.0 forbids most control characters even escaped
 const xml = (s: string | number): string =>
@@ -37,7 +37,7 @@ export function renderJunit(r: ConformReport): string {
     kt++;
     const covHead = `    <testcase classname="bitexact.${xml(k.name)}" name="semantic coverage" time="0">`;
     if (r.shard) { ks++; cases.push(`${covHead}\n      <skipped message="a shard report: coverage is judged on the merged report (bitexact merge)"/>\n    </testcase>`); }
-    else if (!coverageJudged(k)) { ks++; cases.push(`${covHead}\n      <skipped message="not judged: a property failed or was interrupted (the run stopped early)"/>\n    </testcase>`); }
+    else if (!coverageJudged(k)) { ks++; cases.push(`${covHead}\n      <skipped message="${xml(notJudgedText(k))}"/>\n    </testcase>`); }
     else if (k.coverage.missing.length) {
       kf++;
       cases.push(`${covHead}\n      <failure type="coverage" message="${xml(`${k.coverage.missing.length} required cell(s) never exercised`)}">${text(`never exercised: ${k.coverage.missing.join(', ')}`)}</failure>\n    </testcase>`);

@@ -3,7 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, emulationLines, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, emulationLines, notJudgedText, sweepText, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
 
@@ -63,9 +63,9 @@ export function renderMarkdown(r: ConformReport): string {
     for (const k of r.kernels) {
       const max = maxHits(k);
       out.push(`### \`${k.name}\``, '');
-      if (!coverageJudged(k)) out.push('_not judged: a property failed or was interrupted, so the run stopped early_', '');
+      if (!coverageJudged(k)) out.push(`_${notJudgedText(k)}_`, '');
       else if (k.coverage.missing.length) out.push(`**missing:** ${k.coverage.missing.map((c) => `\`${c}\``).join(', ')}`, '');
-      else if (k.coverage.required.length) out.push(`every required cell exercised (${k.coverage.required.length})`, '');
+      else if (k.coverage.required.length) out.push(`every required cell exercised (${k.coverage.required.length})${sweepText(k) ? `; ${sweepText(k)}` : ''}`, '');
       for (const t of heatTables(k)) {
         out.push(`**${t.title}**`, '');
         out.push(table(['', ...t.cols], t.rows.map((row) => [row.label, ...row.cells.map((c) => {

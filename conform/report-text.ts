@@ -2,7 +2,7 @@
 // kernel x property -> run / passed / failed / refused / skipped (reason), throughput, the
 // coverage cells never exercised, every shrunk failure in full, and a closing verdict line.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, coverageProblems, emulationLines, failures, gateProblems, summaryRows, throughputText, verdictLine } from './summary.js';
+import { coverageJudged, coverageProblems, emulationLines, failures, gateProblems, notJudgedText, summaryRows, sweepText, throughputText, verdictLine } from './summary.js';
 
 function textTable(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -29,9 +29,10 @@ export function renderText(r: ConformReport): string {
     o.push('');
     o.push(r.shard ? 'semantic coverage: judged on the merged report (bitexact merge) — this is a shard' : 'semantic coverage:');
     for (const k of r.kernels) {
-      if (!coverageJudged(k)) o.push(`  ${k.name.padEnd(w)}  not judged: a property failed or was interrupted (the run stopped early)`);
-      else if (k.coverage.missing.length) o.push(`  ${k.name.padEnd(w)}  ${k.coverage.missing.length} cell(s) never exercised: ${k.coverage.missing.join(', ')}`);
-      else o.push(`  ${k.name.padEnd(w)}  all ${k.coverage.required.length} required cells exercised`);
+      const sweep = sweepText(k) ? ` (${sweepText(k)})` : '';
+      if (!coverageJudged(k)) o.push(`  ${k.name.padEnd(w)}  ${notJudgedText(k)}`);
+      else if (k.coverage.missing.length) o.push(`  ${k.name.padEnd(w)}  ${k.coverage.missing.length} cell(s) never exercised: ${k.coverage.missing.join(', ')}${sweep}`);
+      else o.push(`  ${k.name.padEnd(w)}  all ${k.coverage.required.length} required cells exercised${sweep}`);
     }
     o.push('');
   }
@@ -47,7 +48,8 @@ export function renderText(r: ConformReport): string {
   const gp = gateProblems(r);
   if (gp.length) { o.push('problems:', ...gp.map((p) => `  ${p}`), ''); }
   const cov = coverageProblems(r);
-  if (cov.length) { o.push('the gate also fails on coverage (raise --runs or --time-budget):', ...cov.map((p) => `  ${p}`), ''); }
+  if (cov.length) { o.push('the gate also fails on coverage:', ...cov.map((p) => `  ${p}`), ''); }
+  if (r.notes?.length) { o.push('notes (not failures):', ...r.notes.map((p) => `  ${p}`), ''); }
   o.push(verdictLine(r));
   return o.join('\n') + '\n';
 }

@@ -96,11 +96,13 @@ export const coverageProblems = (r: ConformReport): string[] =>
 export const verdictLine = (r: ConformReport): string => {
   const n = r.kernels.length;
   const failedK = r.kernels.filter((k) => k.properties.some((p) => p.status === 'failed')).length;
-  if (r.ok) return `PASS: ${n} kernel(s) conform (seed ${r.seed})`;
+  const notJudged = r.notes?.length ? `, coverage not judged for ${r.notes.length}` : '';
+  if (r.ok) return `PASS: ${n} kernel(s) conform${notJudged} (seed ${r.seed})`;
   const parts: string[] = [];
   if (failedK) parts.push(`${failedK} of ${n} kernel(s) failed`);
   const cov = coverageProblems(r).length;
   if (cov) parts.push(`semantic coverage incomplete for ${cov} kernel(s)`);
+  if (notJudged) parts.push(`coverage not judged for ${r.notes.length} kernel(s)`);
   const gp = gateProblems(r).length;
   if (gp || parts.length === 0) parts.push(`${gp || r.problems.length} problem(s)`);
   return `FAIL: ${parts.join(', ')} (seed ${r.seed})`;
@@ -169,5 +171,12 @@ export const emulationText = (e: Emulation): string => `CPU profile ${e.profile}
 export const emulationLines = (r: ConformReport): string[] =>
   [...new Set(r.kernels.flatMap((k) => (k.emulation ? [`${k.backend}: ${emulationText(k.emulation)}`] : [])))];
 
-/** A kernel with a failed property stopped early: its coverage is not judged. */
-export const coverageJudged = (k: KernelReport): boolean => !k.properties.some((p) => p.status === 'failed' || p.interrupted);
+/** Whether missing cells fail the gate (the engine decides; a report without the field: a
+ *  kernel with a failed or interrupted property stopped early, so its coverage is not judged). */
+export const coverageJudged = (k: KernelReport): boolean => k.coverage.judged ?? !k.properties.some((p) => p.status === 'failed' || p.interrupted);
+
+/** Why a kernel's coverage was not judged, as the reports print it. */
+export const notJudgedText = (k: KernelReport): string => k.coverage.note ?? 'not judged: a property failed or was interrupted (the run stopped early)';
+
+/** "sweep: 9 cases" (empty for a report without a sweep). */
+export const sweepText = (k: KernelReport): string => (k.coverage.sweep === undefined ? '' : `sweep: ${k.coverage.sweep} cases`);

@@ -6,6 +6,7 @@
 import type { Case, Op } from '../oracle/types.js';
 import { evalChainFast } from '../oracle/fast.js';
 import { I32_MIN, I32_MAX, OP_CELLS, OP_NAMES, OP_TAGS } from '../oracle/opset.js';
+import { seederOf } from './seed.js';
 
 export interface KernelShape { mr: number; nr: number; supported_ops: number[] }
 
@@ -89,12 +90,24 @@ const zeros = (m: number, n: number): number[][] => Array.from({ length: m }, ()
 /** Cells every run must reach whatever the kernel declares (shapes, depths, chain forms). */
 const SHAPE_CELLS = ['k.zero', 'k.mod4.1', 'k.mod4.2', 'k.mod4.3', 'k.mod4.0', 'tile.single', 'tile.border_both', 'tile.several', 'shape.m1', 'shape.n1', 'chain.matmul_2plus', 'chain.store_2plus'];
 
+/** The border a frame of this tile shape can have: both sides, one, or none (a 1 x 1 tile). */
+const borderCell = (k: { mr: number; nr: number }): string[] =>
+  k.mr > 1 && k.nr > 1 ? ['tile.border_both'] : k.nr > 1 ? ['tile.border_n'] : k.mr > 1 ? ['tile.border_m'] : [];
+
+/** Cells that need the accumulator at a chosen value before a rounding op (a tie, an extreme). */
+const needsSeed = (cell: string): boolean => /\.tie$|\.in\./.test(cell);
+
 /** The cells a kernel must see exercised: the shape cells, then the cells of every op it
- *  declares (a family: every bin), in tag order (oracle/opset.ts OP_CELLS). */
+ *  declares (a family: every bin), in tag order (oracle/opset.ts OP_CELLS). Only cells a chain
+ *  of its declared ops can reach: a border its tile shape allows; ties and extremes only when
+ *  it declares an op that seeds values (coverage/seed.ts). The coverage sweep
+ *  (coverage/sweep.ts) reaches every one of them. */
 export function requiredCells(k: KernelShape): string[] {
   const ok = new Set(k.supported_ops);
   const has = (op: Op['op']) => OP_TAGS[op].every((t) => ok.has(t));
-  return [...SHAPE_CELLS, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op])];
+  const seeds = seederOf(k) !== null;
+  const shape = SHAPE_CELLS.flatMap((c) => (c === 'tile.border_both' ? borderCell(k) : [c]));
+  return [...shape, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op]).filter((c) => seeds || !needsSeed(c))];
 }
 
 /** Hit counts per cell, accumulated over a run. */

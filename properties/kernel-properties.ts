@@ -14,6 +14,7 @@ import { packOperand } from './pack.js';
 import { KernelCrash } from '../native/process.js';
 import { callTimeout, packWork } from './timeout.js';
 import type { CaseCall } from './run.js';
+import { coverageSweep } from '../coverage/sweep.js';
 
 /** A property of the table. The conform engine reads what a property feeds from these fields,
  *  never from its name. */
@@ -38,6 +39,14 @@ export interface PropertyDef {
   cost: number;
   /** deterministic edge cases run first (XNNPACK-style sweep of the tile's edges) */
   examples?(k: KernelDesc): Case[];
+  /** runs the coverage sweep's cases of its level (coverage/sweep.ts) after its edge cases */
+  sweep?: true;
+}
+
+/** The deterministic cases a property runs before its random ones: its edge cases, then the
+ *  coverage sweep's cases of its level (a sweep property; coverage/sweep.ts). */
+export function deterministicCases(p: PropertyDef, k: KernelDesc): { edges: Case[]; sweep: Case[] } {
+  return { edges: p.examples?.(k) ?? [], sweep: p.sweep ? coverageSweep(k).filter((c) => c.level === p.level) : [] };
 }
 
 /** k values at every edge a kernel has: 0..9, around its k alignment's multiples and the
@@ -121,6 +130,7 @@ export const PROPERTIES: PropertyDef[] = [
     exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 1,
     examples: tileEdges,
+    sweep: true,
   },
   {
     name: 'frame',
@@ -131,6 +141,7 @@ export const PROPERTIES: PropertyDef[] = [
     exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 2,
     examples: frameEdges,
+    sweep: true,
   },
   {
     name: 'interleave',

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
 import { writeCase } from '../oracle/case.js';
 import { lastStore } from '../oracle/eval.js';
+import { checkCase } from '../oracle/validate.js';
 import { expectedOf, failureKind, isHang, type FailedVerdict, type Verdict } from './verdict.js';
 import type { TimeoutPolicy } from './timeout.js';
 import { verdictLine } from './verdict-format.js';
@@ -163,6 +164,12 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
       } else passesAgain = 'the shrunk case and the first failing case pass when run again under the full timeout: the machine stalled, the kernel did not hang';
     }
     v ??= threw(hangMode ? passesAgain : details.errorInstance ?? passesAgain);
+    // fast-check cannot shrink a deterministic case it did not generate: drop its ops here
+    if (!rerun.ok && !unshrunk && o.examples?.includes(c)) {
+      const before = c;
+      ({ case: c, verdict: v } = await shrinkChain(c, v, (x) => o.exec(x, full)));
+      shrinks += shrunkOps(before, c);
+    }
     const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
     const how = [
       unshrunk,
@@ -179,6 +186,30 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   }
   return out;
 }
+
+/** Drops chain ops, one at a time from the end, then the operands (k = 0), while the case stays
+ *  valid, still ends with a Store, and fails the same way (a hang is not shrunk here: every step
+ *  would wait for the timeout). */
+async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>): Promise<{ case: Case; verdict: FailedVerdict }> {
+  if (v.outcome === 'hang') return { case: c, verdict: v };
+  const kind = failureKind(v);
+  const attempt = async (cand: Case): Promise<boolean> => {
+    if (cand.chain[cand.chain.length - 1]?.op !== 'store' || checkCase(cand)) return false;
+    const r = await exec(cand);
+    if (r.ok || failureKind(r) !== kind) return false;
+    c = cand; v = r;
+    return true;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = c.chain.length - 1; i >= 0; i--) changed = (await attempt({ ...c, chain: [...c.chain.slice(0, i), ...c.chain.slice(i + 1)] })) || changed;
+  }
+  if (c.k > 0) await attempt({ ...c, k: 0, a: c.a.map(() => []), b: [] });
+  return { case: c, verdict: v };
+}
+
+/** Steps shrinkChain took: ops dropped, and the operands. */
+const shrunkOps = (from: Case, to: Case): number => from.chain.length - to.chain.length + (from.k !== to.k ? 1 : 0);
 
 const threw = (e: unknown): FailedVerdict => ({ ok: false, refused: false, outcome: 'exec_error', reason: 'threw', error: String(e) });
 

@@ -3,7 +3,7 @@
 // skip (ctx.skip with the reason, printed), never a silent pass.
 import { describe, it, expect, afterAll } from 'vitest';
 import type { Targets } from '../native/targets.js';
-import { PROPERTIES } from './kernel-properties.js';
+import { deterministicCases, PROPERTIES } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 import { timeoutFromEnv } from './timeout.js';
 
@@ -41,7 +41,8 @@ export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { r
               ctx.skip(why); // reason: property does not apply to this kernel (printed above)
               return;
             }
-            const examples = p.examples?.(target.kernel) ?? [];
+            const { edges, sweep } = deterministicCases(p, target.kernel);
+            const examples = [...edges, ...sweep];
             const out = await runCaseProperty({
               kernel: target.kernel.name, property: p.name, arb: p.arb(target.kernel),
               exec: (c, call) => p.exec(target, t.targets, c, call), examples, timeout: SUITE_TIMEOUT,
