@@ -22,6 +22,8 @@ export interface ConformOptions {
   kernels?: string[];
   /** external kernel libraries (x86-64 run in the host child, aarch64 in the runner under qemu) */
   kernelLibs?: string[];
+  /** bitexact-kernels/1 manifests (native/manifest.ts): raw kernels, linked into a library each */
+  manifests?: string[];
   /** property names (default: all) */
   properties?: string[];
   /** generated cases per property per kernel (divided by the property's cost) */
@@ -33,7 +35,7 @@ export interface ConformOptions {
   shard?: { index: number; count: number };
   /** where shrunk failures are saved (default fixtures/regressions; null = nowhere) */
   fixtureDir?: string | null;
-  /** include the built-in kernels (default true; false gates only --kernel-lib kernels) */
+  /** include the built-in kernels (default true; false gates only --kernel-lib / --manifest kernels) */
   builtins?: boolean;
   /** use the aarch64 backend when available (default true) */
   aarch64?: boolean;
@@ -100,7 +102,7 @@ export interface ConformReport {
 
 export const DEFAULT_CONFORM_RUNS = 200;
 
-interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[] }
+interface Unit { target: Target & { source: string; load?: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[] }
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
@@ -111,7 +113,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const problems: Problem[] = [];
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
-  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes });
+  const set = await openKernels({ libs: opts.kernelLibs, manifests: opts.manifests, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes });
   const backends: Backend[] = set.backends;
   const gated = (source: string) => opts.builtins !== false || source !== 'builtin';
   let targets = set.targets.filter((t) => gated(t.source));
@@ -180,7 +182,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       if (out.failure) {
         failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
         // an external kernel's replay / rerun hints need its library
-        if (u.target.source !== 'builtin') failure.text = failure.text.split(` --kernel ${name}`).join(` --kernel-lib ${u.target.source} --kernel ${name}`);
+        if (u.target.source !== 'builtin') failure.text = failure.text.split(` --kernel ${name}`).join(` ${u.target.load ?? `--kernel-lib ${u.target.source}`} --kernel ${name}`);
         // a standalone C reproducer next to the fixture, of the case the property maps the failure to
         const reproCase = out.failure.case && u.prop.repro ? u.prop.repro(out.failure.case) : undefined;
         if (failure.fixture && reproCase) {
