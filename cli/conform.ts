@@ -147,7 +147,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
 // ---- the verb ----------------------------------------------------------------------------
 
 export const conformVerb: Verb = {
-  summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
+  summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib / --manifest)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--property NAME]...\n'
     + '                  [--runs N] [--seed S]'
     + ' [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR]\n'

@@ -74,6 +74,7 @@ __attribute__((visibility("default"))) intptr_t (*keep)(const bx_fused_ker_spec 
     ['a static kernel function', { library: badLib, kernels: [kernel({ symbol: 'local_k' })] }, /kernels\[0\]\.symbol: local_k is in libbad\.so but not exported \(static, or hidden visibility\)/],
     ['a hidden kernel function', { library: badLib, kernels: [kernel({ symbol: 'hidden_k' })] }, /kernels\[0\]\.symbol: hidden_k is in libbad\.so but not exported/],
     ['a data symbol', { library: badLib, kernels: [kernel({ symbol: 'not_a_function' })] }, /kernels\[0\]\.symbol: not_a_function is not a function/],
+    ['ops of no known form', { ...lib, kernels: [kernel({ ops: 'most' })] }, /kernels\[0\]\.ops: expected "all", a list of op names \/ tags, or \{"except": \[\.\.\.\]\}, got "most"/],
     ['an unknown op', { ...lib, kernels: [kernel({ ops: ['clear', 'store', 'add_mat_mul', 'frobnicate'] })] }, /kernels\[0\]\.ops\[3\]: unknown op "frobnicate"/],
     ['a required op left out', { ...lib, kernels: [kernel({ ops: { except: ['store'] } })] }, /kernels\[0\]\.ops: every kernel implements store \(required ops\)/],
     ['a repeated packing index', { ...lib, kernels: [kernel({ packings: [{ index: 1, a: PF, b: PF }, { index: 1, a: PF, b: PF }] })] }, /kernels\[0\]\.packings\[1\]\.index: packing index 1 is declared twice/],

@@ -78,7 +78,7 @@ const jsonPath = (pointer: string): string =>
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(v: unknown): ErrorObject[] {
-  if (!validator) validator = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as object);
+  if (!validator) validator = new Ajv({ allErrors: true, verbose: true }).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as object);
   return validator(v) ? [] : [...(validator.errors ?? [])];
 }
 
@@ -92,6 +92,10 @@ function schemaMessage(errors: ErrorObject[]): string {
   if (e.keyword === 'enum') what = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(', ')}`;
   if (e.keyword === 'const') what = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
   if (e.keyword === 'oneOf' && at === '') what = 'needs exactly one of "library" or "objects"';
+  // a value matching none of the forms of ops: name the forms, not the first one's complaint
+  if (/^kernels\[[0-9]+\]\.ops$/.test(at) && errors.every((x) => x.instancePath === e.instancePath || !x.instancePath.startsWith(e.instancePath))) {
+    what = `expected "all", a list of op names / tags, or {"except": [...]}, got ${JSON.stringify(e.data ?? null)}`;
+  }
   return `${at || '(top level)'}: ${what}`;
 }
 
@@ -324,7 +328,9 @@ export function buildManifest(file: string): BuiltManifest {
   let user = r.inputs[0];
   if (r.kind === 'objects') {
     user = path.join(dir, 'libkernels.so');
-    run(['-shared', '-fPIC', ...r.inputs, '-o', user]);
+    const part = `${user}.${process.pid}.tmp`; // found by its soname through the shim's rpath
+    run(['-shared', '-fPIC', ...r.inputs, '-Wl,-soname,libkernels.so', '-o', part]);
+    renameSync(part, user);
   }
   const tmp = `${lib}.${process.pid}.tmp`;
   run(['-shared', '-fPIC', '-O1', '-std=gnu11', `-I${path.join(PKG_ROOT, 'native', 'include')}`, path.join(dir, 'shim.c'), user,
