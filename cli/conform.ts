@@ -20,6 +20,7 @@ import { intOption, parseOptions, processIo, type Io, type Verb } from './util.j
 export const CONFORM_OPTIONS = {
   kernel: { type: 'string', multiple: true },
   'kernel-lib': { type: 'string', multiple: true },
+  manifest: { type: 'string', multiple: true },
   property: { type: 'string', multiple: true },
   runs: { type: 'string' },
   seed: { type: 'string' },
@@ -150,15 +151,17 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
 // ---- the verb ----------------------------------------------------------------------------
 
 export const conformVerb: Verb = {
-  summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
-  usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--property NAME]... [--runs N] [--seed S]\n'
-    + '                  [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64] [--svl BYTES]\n'
-    + '                  [--cpu-profile NAME] [--fixture-dir DIR]\n'
+  summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib / --manifest)',
+  usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--property NAME]...\n'
+    + '                  [--runs N] [--seed S] [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64]\n'
+    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
     + '                      (x86-64: isolated child process; aarch64: the runner under qemu); repeatable.\n'
     + '                      With --kernel-lib and no --kernel, only the library\'s kernels are gated.\n'
+    + '  --manifest FILE     a bitexact-kernels/1 manifest: raw kernel functions in a library or object files,\n'
+    + '                      described in JSON (no descriptor code; see README); repeatable, like --kernel-lib.\n'
     + '  --property NAME     tile, frame, interleave, packing, gating (repeatable; default all)\n'
     + `  --runs N            random cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost),\n`
     + '                      after the deterministic ones (edge cases, the coverage sweep), which always run in full\n'
@@ -199,12 +202,14 @@ export const conformVerb: Verb = {
     let seed: number;
     try { seed = resolveSeed(v.seed as string | undefined); } catch (e) { return fail((e as Error).message); }
     const libs = many(v['kernel-lib']);
+    const manifests = many(v.manifest);
     const kernels = many(v.kernel);
     const opts: ConformOptions = {
       kernels: kernels.length ? kernels : undefined,
       kernelLibs: libs,
-      // --kernel-lib alone gates the library's kernels; with --kernel, the named ones wherever they are
-      builtins: libs.length > 0 && kernels.length === 0 ? false : true,
+      manifests,
+      // --kernel-lib / --manifest alone gates their kernels; with --kernel, the named ones wherever they are
+      builtins: libs.length + manifests.length > 0 && kernels.length === 0 ? false : true,
       properties: many(v.property),
       runs, seed, timeBudgetSeconds: budget === undefined ? undefined : Number(budget), shard,
       aarch64: v['no-aarch64'] ? false : undefined,

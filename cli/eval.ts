@@ -40,19 +40,21 @@ export function evalCaseText(text: string, fileName: string): EvalOutcome {
 
 export const evalVerb: Verb = {
   summary: 'print the oracle result of a bitexact-case/1 file as {"c": [[...]]}',
-  usage: 'bitexact eval CASE.json [--kernel NAME [--kernel-lib PATH.so]... [--timeout MS]]\n'
+  usage: 'bitexact eval CASE.json [--kernel NAME [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--timeout MS]]\n'
     + '  Prints {"c": [[...]]}: the values written by the chain\'s last store (signed), exit 0.\n'
     + '  Exit 2 when the file is malformed or outside the domain (the message names the JSON path).\n'
     + '  --kernel NAME: run the case on that native kernel instead (a tile-level case needs its tile shape;\n'
     + '  a frame-level case runs through the frame on any kernel) and print the kernel\'s last store.\n'
     + '  Exit 3 (naming the op) when the kernel refuses the case, 1 with the readable failure when it\n'
-    + '  disagrees with the oracle. --kernel-lib loads external kernels (see bitexact list).\n'
+    + '  disagrees with the oracle. --kernel-lib / --manifest load external kernels (see bitexact list).\n'
     + TIMEOUT_USAGE,
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string' }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, timeout: { type: 'string' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string' }, 'kernel-lib': { type: 'string', multiple: true }, manifest: { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, timeout: { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact eval: ${parsed.error}\n${this.usage}`); return 2; }
     if (parsed.positionals.length !== 1) { io.err(`bitexact eval: expected one CASE.json\n${this.usage}`); return 2; }
-    if (parsed.values.kernel === undefined && parsed.values['kernel-lib'] !== undefined) { io.err(`bitexact eval: --kernel-lib needs --kernel NAME\n${this.usage}`); return 2; }
+    for (const o of ['kernel-lib', 'manifest'] as const) {
+      if (parsed.values.kernel === undefined && parsed.values[o] !== undefined) { io.err(`bitexact eval: --${o} needs --kernel NAME\n${this.usage}`); return 2; }
+    }
     if (parsed.values.kernel === undefined && parsed.values.timeout !== undefined) { io.err(`bitexact eval: --timeout needs --kernel NAME (the oracle alone runs no kernel)\n${this.usage}`); return 2; }
     const timeoutMs = parseTimeoutMs(parsed.values.timeout);
     if (typeof timeoutMs === 'string') { io.err(`bitexact eval: ${timeoutMs}\n${this.usage}`); return 2; }
@@ -66,7 +68,7 @@ export const evalVerb: Verb = {
     }
     if (typeof parsed.values.kernel === 'string') {
       const timeout: TimeoutPolicy = timeoutMs === undefined ? {} : { fixedMs: timeoutMs };
-      return evalOnKernel(text, file, parsed.values.kernel, many(parsed.values['kernel-lib']), parsed.values['no-aarch64'] === true, timeout, io);
+      return evalOnKernel(text, file, parsed.values.kernel, { libs: many(parsed.values['kernel-lib']), manifests: many(parsed.values.manifest) }, parsed.values['no-aarch64'] === true, timeout, io);
     }
     const r = evalCaseText(text, file);
     io.out(r.out);
@@ -76,7 +78,7 @@ export const evalVerb: Verb = {
 };
 
 /** `eval --kernel NAME`: the case on a native kernel, judged against the oracle. */
-async function evalOnKernel(text: string, file: string, name: string, libs: string[], noAarch64: boolean, timeout: TimeoutPolicy, io: Io): Promise<number> {
+async function evalOnKernel(text: string, file: string, name: string, ext: { libs: string[]; manifests: string[] }, noAarch64: boolean, timeout: TimeoutPolicy, io: Io): Promise<number> {
   let c: Case;
   try {
     c = readCase(text, file);
@@ -84,13 +86,13 @@ async function evalOnKernel(text: string, file: string, name: string, libs: stri
     if (e instanceof ValidationError) { io.err(`bitexact eval: ${e.message}\n`); return 2; }
     throw e;
   }
-  const set = await openKernels({ libs, aarch64: noAarch64 ? false : undefined });
+  const set = await openKernels({ ...ext, aarch64: noAarch64 ? false : undefined });
   try {
     for (const p of set.problems) { io.err(`bitexact eval: ${p}\n`); return 2; }
     const t = set.targets.find((x) => x.kernel.name === name);
     if (!t) {
       const u = set.unavailable.find((x) => x.name === name || x.name.includes(name));
-      io.err(`bitexact eval: --kernel ${name}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list; external kernels need --kernel-lib)'}\n`);
+      io.err(`bitexact eval: --kernel ${name}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list; external kernels need --kernel-lib or --manifest)'}\n`);
       return 2;
     }
     if (c.level === 'tile' && (c.m !== t.kernel.mr || c.n !== t.kernel.nr)) {

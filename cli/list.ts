@@ -1,4 +1,4 @@
-// `bitexact list [--json] [--kernel-lib PATH]... [--no-aarch64]`: every kernel of every backend
+// `bitexact list [--json] [--kernel-lib PATH]... [--manifest FILE]... [--no-aarch64]`: every kernel of every backend
 // (host; aarch64 under qemu when installed; external libraries), its descriptor (isa, tile,
 // packings, the ops it declares by name) and whether it runs here — and why not. When the
 // aarch64 toolchain is missing the aarch64 block says so with the install command.
@@ -14,29 +14,29 @@ export const fmtPack = (f: PackFormatDesc): string =>
 
 interface ListedKernel {
   name: string; isa: string; mr: number; nr: number; source: string;
-  packings: { a: string; b: string; k_alignment: number }[];
+  packings: { index: number; a: string; b: string; k_alignment: number }[];
   ops: string[]; runs_here: boolean; why?: string;
 }
 interface ListedBackend { name: string; available: boolean; why?: string; install?: string; kernels: ListedKernel[] }
 
 const listed = (k: KernelDesc, source: string): ListedKernel => ({
   name: k.name, isa: k.isa, mr: k.mr, nr: k.nr, source,
-  packings: k.packings.map((p) => ({ a: fmtPack(p.a), b: fmtPack(p.b), k_alignment: p.k_alignment })),
+  packings: k.packings.map((p, i) => ({ index: k.packing_ids[i], a: fmtPack(p.a), b: fmtPack(p.b), k_alignment: p.k_alignment })),
   ops: k.supported_ops.map(opName), runs_here: k.runnable, why: k.runnable ? undefined : k.why,
 });
 
 export const listVerb: Verb = {
   summary: 'list the kernels of every backend, their descriptors and whether they run here (and why not)',
-  usage: 'bitexact list [--json] [--kernel-lib PATH.so]... [--no-aarch64]\n'
-    + '  Kernels of the host, of aarch64 under qemu (when installed) and of --kernel-lib libraries:\n'
-    + '  isa, tile, packings, declared ops, and whether each runs here (with the reason when not).\n',
+  usage: 'bitexact list [--json] [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--no-aarch64]\n'
+    + '  Kernels of the host, of aarch64 under qemu (when installed), of --kernel-lib libraries and of\n'
+    + '  --manifest manifests: isa, tile, packings, declared ops, and whether each runs here (with the reason when not).\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { json: { type: 'boolean' }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
+    const parsed = parseOptions(argv, { json: { type: 'boolean' }, 'kernel-lib': { type: 'string', multiple: true }, manifest: { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
     if ('error' in parsed) { io.err(`bitexact list: ${parsed.error}\n${this.usage}`); return 2; }
     if (parsed.positionals.length) { io.err(`bitexact list: unexpected ${parsed.positionals.join(' ')}\n${this.usage}`); return 2; }
     const v = parsed.values as Record<string, unknown>;
     const noArm = Boolean(v['no-aarch64']);
-    const set = await openKernels({ libs: many(v['kernel-lib']), aarch64: !noArm });
+    const set = await openKernels({ libs: many(v['kernel-lib']), manifests: many(v.manifest), aarch64: !noArm });
     try {
       const backends: ListedBackend[] = [];
       for (const b of set.backends) {
@@ -70,7 +70,7 @@ export const listVerb: Verb = {
         }
         for (const k of b.kernels) {
           out.push(`  ${k.name}  (${k.isa}, ${k.mr}x${k.nr} tile)  ${k.runs_here ? 'runs here' : `does NOT run here: ${k.why}`}`);
-          k.packings.forEach((p, i) => out.push(`      packing ${i}: A ${p.a}, B ${p.b}, k_alignment ${p.k_alignment}`));
+          k.packings.forEach((p) => out.push(`      packing ${p.index}: A ${p.a}, B ${p.b}, k_alignment ${p.k_alignment}`));
           const desc = set.all.find((x) => x.kernel.name === k.name)?.kernel;
           out.push(`      ops: ${desc ? opList(desc.supported_ops).join(', ') : k.ops.join(', ')}`);
         }

@@ -1,4 +1,4 @@
-// `bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--svl B] [--cpu-profile P]`:
+// `bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest FILE]... [--no-aarch64] [--svl B] [--cpu-profile P]`:
 // re-runs bitexact-case/1 fixtures against kernels and reports pass / fail per file x kernel.
 // Default kernels: every runnable one the case fits (a tile-level case needs the kernel's tile
 // shape; a frame-level case runs on any kernel through the frame). A kernel refusing an op it
@@ -17,13 +17,13 @@ import { parseTimeoutMs, TIMEOUT_USAGE, type TimeoutPolicy } from '../properties
 
 export const replayVerb: Verb = {
   summary: 're-run bitexact-case/1 fixtures against kernels (default: every runnable kernel the case fits)',
-  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--svl BYTES] [--cpu-profile NAME] [--timeout MS]\n'
+  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--no-aarch64] [--svl BYTES] [--cpu-profile NAME] [--timeout MS]\n'
     + '  --svl, --cpu-profile: the aarch64 runner\'s emulated CPU, as bitexact conform takes them (the rerun lines carry them)\n'
     + '  Prints PASS / FAIL per file x kernel (a failure in full: case, differing cells); exit 1 on any failure.\n'
     + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n'
     + TIMEOUT_USAGE,
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, svl: { type: 'string' }, 'cpu-profile': { type: 'string' }, timeout: { type: 'string' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, manifest: { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, svl: { type: 'string' }, 'cpu-profile': { type: 'string' }, timeout: { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact replay: ${parsed.error}\n${this.usage}`); return 2; }
     const pv = parsed.values as Record<string, unknown>;
     const svl = intOption('svl', pv.svl as string | undefined, 16);
@@ -48,13 +48,13 @@ export const replayVerb: Verb = {
         invalid.push(file);
       }
     }
-    const set = await openKernels({ libs: many(v['kernel-lib']), aarch64: v['no-aarch64'] ? false : undefined, svlBytes: svl, cpuProfile });
+    const set = await openKernels({ libs: many(v['kernel-lib']), manifests: many(v.manifest), aarch64: v['no-aarch64'] ? false : undefined, svlBytes: svl, cpuProfile });
     try {
       for (const p of set.problems) { io.err(`bitexact replay: ${p}\n`); return 2; }
       for (const n of names) {
         if (!set.targets.some((t) => t.kernel.name === n)) {
           const u = set.unavailable.find((x) => x.name === n);
-          io.err(`bitexact replay: --kernel ${n}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list; external kernels need --kernel-lib)'}\n`);
+          io.err(`bitexact replay: --kernel ${n}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list; external kernels need --kernel-lib or --manifest)'}\n`);
           return 2;
         }
       }
@@ -64,7 +64,7 @@ export const replayVerb: Verb = {
         const fits = pool.filter((t) => c.level === 'frame' || (t.kernel.mr === c.m && t.kernel.nr === c.n));
         if (fits.length === 0) {
           skipped++;
-          io.out(`SKIP ${file}: no ${names.length ? 'named ' : 'runnable '}kernel fits this ${c.m}x${c.n} tile-level case${c.kernel ? ` (it was saved for ${c.kernel}${set.all.some((x) => x.kernel.name === c.kernel) ? '' : '; an external kernel needs --kernel-lib'})` : ''}\n`);
+          io.out(`SKIP ${file}: no ${names.length ? 'named ' : 'runnable '}kernel fits this ${c.m}x${c.n} tile-level case${c.kernel ? ` (it was saved for ${c.kernel}${set.all.some((x) => x.kernel.name === c.kernel) ? '' : '; an external kernel needs --kernel-lib or --manifest'})` : ''}\n`);
           continue;
         }
         for (const t of fits) {

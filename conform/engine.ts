@@ -27,6 +27,8 @@ export interface ConformOptions {
   kernels?: string[];
   /** external kernel libraries (x86-64 run in the host child, aarch64 in the runner under qemu) */
   kernelLibs?: string[];
+  /** bitexact-kernels/1 manifests (native/manifest.ts): raw kernels, linked into a library each */
+  manifests?: string[];
   /** property names (default: all) */
   properties?: string[];
   /** generated cases per property per kernel (divided by the property's cost) */
@@ -38,7 +40,7 @@ export interface ConformOptions {
   shard?: { index: number; count: number };
   /** where shrunk failures are saved (default fixtures/regressions; null = nowhere) */
   fixtureDir?: string | null;
-  /** include the built-in kernels (default true; false gates only --kernel-lib kernels) */
+  /** include the built-in kernels (default true; false gates only --kernel-lib / --manifest kernels) */
   builtins?: boolean;
   /** use the aarch64 backend when available (default true) */
   aarch64?: boolean;
@@ -128,7 +130,7 @@ export interface ConformReport {
 
 export const DEFAULT_CONFORM_RUNS = 200;
 
-interface Unit { target: Target & { source: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[]; edges: number; sweep: number }
+interface Unit { target: Target & { source: string; load?: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[]; edges: number; sweep: number }
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
@@ -147,7 +149,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   // the kernel calls (EXEC, PACK) take the policy's timeout; the executors' own requests
   // (LIST, LOAD_LIB) keep the backends' generous default
   const timeout: TimeoutPolicy = opts.timeoutMs === undefined ? {} : { fixedMs: opts.timeoutMs, fixedBy: '--timeout' };
-  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, svlBytes: opts.aarch64SvlBytes, cpuProfile: opts.aarch64CpuProfile });
+  const set = await openKernels({ libs: opts.kernelLibs, manifests: opts.manifests, aarch64: opts.aarch64, builtins: true, svlBytes: opts.aarch64SvlBytes, cpuProfile: opts.aarch64CpuProfile });
   const backends: Backend[] = set.backends;
   const gated = (source: string) => opts.builtins !== false || source !== 'builtin';
   let targets = set.targets.filter((t) => gated(t.source));
@@ -230,7 +232,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
         // the replay / rerun hints need an external kernel's library and the emulated CPU
         const emu = u.target.backend.emulation;
-        const lib = u.target.source !== 'builtin' ? ` --kernel-lib ${u.target.source}` : '';
+        const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? `--kernel-lib ${u.target.source}`}` : '';
         if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
         // a standalone C reproducer next to the fixture, of the case the property maps the failure to
         const reproCase = out.failure.case && u.prop.repro ? u.prop.repro(out.failure.case) : undefined;

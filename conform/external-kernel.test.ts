@@ -39,6 +39,7 @@ const fixtureDir = join(tmp, 'fixtures');
 const goodDesc: KernelDesc = {
   name: 'ext_generic_i32_4x4', isa: 'generic', mr: 4, nr: 4, runnable: true, why: '',
   packings: [{ a: { kind: 'packed_format', r: 4, align: 1, end_padding_record: 1 }, b: { kind: 'packed_format', r: 4, align: 1, end_padding_record: 1 }, k_alignment: 1 }],
+  packing_ids: [1],
   supported_ops: abiTags(1),
 };
 

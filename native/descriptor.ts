@@ -9,9 +9,13 @@ export interface KernelDesc {
   mr: number;
   nr: number;
   packings: { a: PackFormatDesc; b: PackFormatDesc; k_alignment: number }[];
+  /** the kernel's own packing index of packings[i], which a chain's AddMatMul carries (distinct) */
+  packing_ids: number[];
   supported_ops: number[];
   runnable: boolean;
   why: string;
+  /** what the kernel promises (LIST's "contract" JSON, or a manifest's), when it declares one */
+  contract?: unknown;
   /** name of the backend that listed it */
   backend?: string;
 }
@@ -32,7 +36,8 @@ function obj(v: unknown, where: string): Obj {
 }
 function uint(o: Obj, key: string, where: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new DescError(`${where}.${key}`, `expected a u32, got ${JSON.stringify(v)}`);
+  const at = /^[0-9]+$/.test(key) ? `${where}[${key}]` : `${where}.${key}`;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new DescError(at, `expected a u32, got ${JSON.stringify(v)}`);
   return v;
 }
 function str(o: Obj, key: string, where: string): string {
@@ -63,20 +68,28 @@ function kernelDesc(v: unknown, where: string, backend: string): KernelDesc {
   });
   const runnable = o.runnable;
   if (typeof runnable !== 'boolean') throw new DescError(`${at}.runnable`, 'expected a boolean');
-  return {
+  const packings = arr(o, 'packings', at).map((p, i) => {
+    const po = obj(p, `${at}.packings[${i}]`);
+    return { a: packFormat(po.a, `${at}.packings[${i}].a`), b: packFormat(po.b, `${at}.packings[${i}].b`), k_alignment: uint(po, 'k_alignment', `${at}.packings[${i}]`) };
+  });
+  const ids = arr(o, 'packing_ids', at);
+  if (ids.length !== packings.length) throw new DescError(`${at}.packing_ids`, `expected ${packings.length} indices (one per packing), got ${ids.length}`);
+  const packing_ids = ids.map((v, i) => uint({ [i]: v }, String(i), `${at}.packing_ids`));
+  if (new Set(packing_ids).size !== packing_ids.length) throw new DescError(`${at}.packing_ids`, `expected distinct indices, got ${JSON.stringify(packing_ids)}`);
+  const d: KernelDesc = {
     name,
     isa: str(o, 'isa', at),
     mr: uint(o, 'mr', at),
     nr: uint(o, 'nr', at),
-    packings: arr(o, 'packings', at).map((p, i) => {
-      const po = obj(p, `${at}.packings[${i}]`);
-      return { a: packFormat(po.a, `${at}.packings[${i}].a`), b: packFormat(po.b, `${at}.packings[${i}].b`), k_alignment: uint(po, 'k_alignment', `${at}.packings[${i}]`) };
-    }),
+    packings,
+    packing_ids,
     supported_ops,
     runnable,
     why: str(o, 'why', at),
     backend,
   };
+  if (o.contract !== undefined) d.contract = o.contract;
+  return d;
 }
 
 /** The descriptor array of a LIST / LOAD_LIB response, each tagged with the backend that listed it. */

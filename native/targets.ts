@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { KernelDesc } from './descriptor.js';
 import { hostProvider } from './backends/host.js';
 import { elfMachine, PROVIDERS, providersFor } from './backends/index.js';
+import { buildManifest, ManifestError } from './manifest.js';
 import type { BackendProvider, Machine, ProvidedBackend, StartOptions } from './backends/provider.js';
 
 export interface Target { kernel: KernelDesc; backend: ProvidedBackend }
@@ -45,20 +46,21 @@ export async function discoverTargets(opts: ProviderChoice & StartOptions = {}):
 }
 
 export interface KernelSet {
-  /** runnable kernels with their backend and source ('builtin' or the library path) */
-  targets: (Target & { source: string })[];
+  /** runnable kernels with their backend and source ('builtin' or the library path); an
+   *  external kernel's `load` is the option that loads it (`--kernel-lib PATH`, `--manifest FILE`) */
+  targets: (Target & { source: string; load?: string })[];
   /** every kernel listed by a backend, runnable or not, with its source */
   all: { kernel: KernelDesc; backend: string; source: string }[];
   /** kernels or whole backends that cannot run here */
   unavailable: { name: string; why: string }[];
   backends: ProvidedBackend[];
-  /** --kernel-lib problems (missing file, wrong ELF, dlopen failure) */
+  /** --kernel-lib / --manifest problems (missing file, wrong ELF, bad manifest, dlopen failure) */
   problems: string[];
   close(): Promise<void>;
 }
 
 /** svlBytes, cpuProfile: what qemu gives the aarch64 runner (default 64 bytes = 512 bits, m4). */
-export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean } & StartOptions = {}): Promise<KernelSet> {
+export async function openKernels(o: { libs?: string[]; manifests?: string[]; aarch64?: boolean; builtins?: boolean } & StartOptions = {}): Promise<KernelSet> {
   const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs, svlBytes: o.svlBytes, cpuProfile: o.cpuProfile });
   const backends = [...d.backends];
   const builtins = o.builtins !== false;
@@ -67,30 +69,42 @@ export async function openKernels(o: { libs?: string[]; aarch64?: boolean; built
   if (builtins) for (const b of d.backends) for (const k of await b.list()) all.push({ kernel: k, backend: b.name, source: 'builtin' });
   const unavailable = builtins ? [...d.unavailable] : [];
   const problems: string[] = [];
-  for (const lib of o.libs ?? []) {
+  // a manifest becomes a library (native/manifest.ts) plus what its JSON adds to the descriptors
+  const libs: { lib: string; option: string; load?: string; contracts?: Map<string, unknown> }[] = (o.libs ?? []).map((lib) => ({ lib, option: `--kernel-lib ${lib}` }));
+  for (const file of o.manifests ?? []) {
+    try {
+      const m = buildManifest(file);
+      libs.push({ lib: m.lib, option: `--manifest ${file}`, load: `--manifest ${resolve(file)}`, contracts: m.contracts });
+    } catch (e) {
+      if (!(e instanceof ManifestError)) throw e;
+      problems.push(`--manifest ${file}: ${e.detail}`);
+    }
+  }
+  for (const { lib, option, load, contracts } of libs) {
     const path = resolve(lib);
-    if (!existsSync(path)) { problems.push(`--kernel-lib ${lib}: no such file`); continue; }
+    if (!existsSync(path)) { problems.push(`${option}: no such file`); continue; }
     const machine = elfMachine(path);
-    if (machine === 'unknown') { problems.push(`--kernel-lib ${lib}: not an x86-64 or aarch64 ELF shared library`); continue; }
+    if (machine === 'unknown') { problems.push(`${option}: not an x86-64 or aarch64 ELF shared library`); continue; }
     // the running backend of that machine, else the first provider of it that can run here
     const providers = providersFor(machine);
     let backend = backends.find((b) => providers.includes(b.provider));
     if (!backend) {
       const p = providers[0];
-      if (!p) { problems.push(`--kernel-lib ${lib}: no ${machine} backend here`); continue; }
+      if (!p) { problems.push(`${option}: no ${machine} backend here`); continue; }
       const why = p.unavailable();
-      if (why) { problems.push(`--kernel-lib ${lib}: an ${machine} library, but ${why}`); continue; }
+      if (why) { problems.push(`${option}: an ${machine} library, but ${why}`); continue; }
       backend = p.start({ timeoutMs: o.timeoutMs, svlBytes: o.svlBytes, cpuProfile: o.cpuProfile });
       backends.push(backend);
     }
     try {
       for (const k of await backend.loadLib(path)) {
+        if (contracts?.has(k.name)) k.contract = contracts.get(k.name);
         all.push({ kernel: k, backend: backend.name, source: path });
-        if (k.runnable) targets.push({ kernel: k, backend, source: path });
+        if (k.runnable) targets.push({ kernel: k, backend, source: path, ...(load ? { load } : {}) });
         else unavailable.push({ name: k.name, why: k.why });
       }
     } catch (e) {
-      problems.push(`--kernel-lib ${lib}: ${(e as Error).message}`);
+      problems.push(`${option}: ${(e as Error).message}`);
     }
   }
   return { targets, all, unavailable, backends, problems, close: async () => { await Promise.all(backends.map((b) => b.close())); } };

@@ -132,9 +132,12 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
           break;
         }
         case 'matmul': {
+          // the case names a position in the kernel's packings; the kernel sees its own index
           const packing = (f.packing as number | undefined) ?? 0;
           const [a, b] = matmulBuffers(packing);
-          words.push(imm(c.k), ptr(a), ptr(b), imm(packing));
+          const id = kernel.packing_ids[packing];
+          if (id === undefined) throw new Error(`${kernel.name} has no packing ${packing}`);
+          words.push(imm(c.k), ptr(a), ptr(b), imm(id));
           break;
         }
       }

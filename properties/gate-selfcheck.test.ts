@@ -33,9 +33,15 @@ describe('gate self-check on the test kernel library', async () => {
     return runCaseProperty({ kernel: t.kernel.name, property: prop, arb: p.arb(t.kernel), exec: (c, call) => p.exec(t, all(t), c, call), numRuns, seed, fixtureDir: null });
   };
 
-  for (const name of ['test_ref_i32_4x4', 'test_ref_i32_3x5']) {
+  const correct: [string, string][] = [
+    ['test_ref_i32_4x4', 'two packings'],
+    ['test_ref_i32_3x5', 'non-square tile, two packings'],
+    ['test_sparse_i32_4x4', 'its own packing indices 1 and 3'],
+    ['test_v1_i32_4x4', 'an ABI version-1 descriptor'],
+  ];
+  for (const [name, what] of correct) {
     for (const p of PROPERTIES.filter((x) => x.name !== 'gating')) {
-      it(`${name} (correct, ${name.endsWith('3x5') ? 'non-square tile, ' : ''}two packings) passes ${p.name}`, async () => {
+      it(`${name} (correct, ${what}) passes ${p.name}`, async () => {
         const out = await run(target(name), p.name, 60);
         if (out.failure) throw new Error(out.failure.text);
         expect(out.ran).toBe(60);

@@ -17,7 +17,7 @@ const desc = fc.record({
   runnable: fc.boolean(),
   dropLeaky: fc.boolean(),
 }).map(({ name, mr, nr, runnable, dropLeaky }): KernelDesc => ({
-  name, isa: 'x', mr, nr, packings: [], runnable, why: runnable ? '' : 'not here',
+  name, isa: 'x', mr, nr, packings: [], packing_ids: [], runnable, why: runnable ? '' : 'not here',
   supported_ops: ALL_TAGS.filter((t) => !(dropLeaky && t === 9)),
 }));
 const chain = fc.subarray<Op>([{ op: 'add_mat_mul' }, { op: 'leaky_relu', alpha: 2 }, { op: 'store', item_size: 4 }], { minLength: 1 });

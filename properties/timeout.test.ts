@@ -15,11 +15,13 @@ import { MAX_HANG_SHRINKS, runCaseProperty } from './run.js';
 import {
   callTimeout, caseWork, parseTimeoutMs, SHRINK_FLOOR_MS, timeoutFromEnv, TIMEOUT_BASE_MS, WORK_PER_MS, MAX_TIMEOUT_MS,
 } from './timeout.js';
+import { abiTags } from '../oracle/opset.js';
 
 const k4x4: KernelDesc = {
   name: 'k_hang', isa: 'generic', mr: 4, nr: 4, runnable: true, why: '',
   packings: [{ a: { kind: 'packed_format', r: 4, align: 1, end_padding_record: 1 }, b: { kind: 'packed_format', r: 4, align: 1, end_padding_record: 1 }, k_alignment: 1 }],
-  supported_ops: Array.from({ length: 29 }, (_, i) => i),
+  packing_ids: [0],
+  supported_ops: abiTags(1),
 };
 
 const timedOut = (o?: CallOptions) =>

@@ -14,6 +14,7 @@ import { callTimeout, TIMEOUT_BASE_MS, WORK_PER_MS } from './timeout.js';
 const all: KernelDesc = {
   name: 'k_all', isa: 'generic', mr: 2, nr: 2, runnable: true, why: '',
   packings: [{ a: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, b: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, k_alignment: 1 }],
+  packing_ids: [0],
   supported_ops: Array.from({ length: 29 }, (_, i) => i),
 };
 // the same kernel without scalar ops (tags 3..8)

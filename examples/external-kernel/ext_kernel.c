@@ -6,8 +6,12 @@
  * and gated with
  *     npx bitexact conform --kernel-lib examples/external-kernel/build/libext_kernel.so
  *
- * Tile: 4 x 4 i32. Packing 0: PackedFormat(r = 4, align = 1, end_padding_record = 1) for A
- * and B: k-record kk of a panel is the 4 bytes at kk * 4 (SPEC section 3).
+ * or, from the raw kernel function alone (no descriptor: kernels.json describes it), with
+ *     npx bitexact conform --manifest examples/external-kernel/kernels.json
+ *
+ * Tile: 4 x 4 i32. One packing, PackedFormat(r = 4, align = 1, end_padding_record = 1) for A
+ * and B: k-record kk of a panel is the 4 bytes at kk * 4 (SPEC section 3). Like tract's i8
+ * kernels, the kernel's own index for it is 1: a chain's AddMatMul carries packing = 1.
  * All arithmetic is on uint32_t / uint64_t: the ABI wraps, and C's signed overflow is UB.
  */
 #include <string.h>
@@ -16,6 +20,7 @@
 
 #define MR 4
 #define NR 4
+#define PACKING_ID 1
 
 static uint32_t bin_op(unsigned bin, uint32_t acc, uint32_t x) {
   switch (bin) {
@@ -60,12 +65,13 @@ static int in_domain(const bx_fused_ker_spec *op) {
   case BX_SHIFT_LEFT: return op->u.shift_left <= 31;
   case BX_ADD_UNICAST: return op->u.store.item_size == 1 || op->u.store.item_size == 4;
   case BX_STORE: return op->u.store.item_size == 1 || op->u.store.item_size == 2 || op->u.store.item_size == 4;
-  case BX_ADD_MAT_MUL: return op->u.add_mat_mul.packing == 0;
+  case BX_ADD_MAT_MUL: return op->u.add_mat_mul.packing == PACKING_ID;
   default: return op->tag < BX_OP_COUNT;
   }
 }
 
-static intptr_t ext_kernel(const bx_fused_ker_spec *op) {
+/* The raw kernel function: exported, so a manifest can name it without the descriptor below. */
+__attribute__((visibility("default"))) intptr_t ext_generic_i32_4x4_kernel(const bx_fused_ker_spec *op) {
   uint32_t acc[MR][NR];
   memset(acc, 0, sizeof acc);
   for (;; ++op) {
@@ -138,10 +144,11 @@ static intptr_t ext_kernel(const bx_fused_ker_spec *op) {
 static const bx_packing ext_packings[] = {
     {{BX_PACK_FORMAT, MR, 1, 1}, {BX_PACK_FORMAT, NR, 1, 1}, 1},
 };
+static const uint32_t ext_packing_ids[] = {PACKING_ID};
 
 static const bx_kernel_desc ext_desc = {
-    BX_ABI_VERSION, "ext_generic_i32_4x4", "generic", MR, NR, 1, ext_packings, BX_OPS_V1, ext_kernel,
-    NULL /* is_supported_here: NULL = runs everywhere */
+    BX_ABI_VERSION, "ext_generic_i32_4x4", "generic", MR, NR, 1, ext_packings, BX_OPS_V1, ext_generic_i32_4x4_kernel,
+    NULL /* is_supported_here: NULL = runs everywhere */, ext_packing_ids, NULL /* contract: none */
 };
 
 static const bx_kernel_desc *const ext_table[] = {&ext_desc};

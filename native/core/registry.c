@@ -55,7 +55,8 @@ static const char *format_problem(const bx_pack_format *f, uint32_t r, int is_a)
 
 const char *bx_desc_problem(const bx_kernel_desc *d) {
   if (!d) return "NULL descriptor";
-  if (d->abi_version != BX_ABI_VERSION) return "abi_version is not BX_ABI_VERSION (1)";
+  if (d->abi_version != 1 && d->abi_version != BX_ABI_VERSION)
+    return "abi_version is not 1 or BX_ABI_VERSION (2)";
   if (!name_ok(d->name)) return "name is missing, longer than 128 bytes, or not printable ASCII";
   if (!name_ok(d->isa)) return "isa is missing, longer than 128 bytes, or not printable ASCII";
   if (d->mr == 0 || d->mr > BX_MAX_TILE_DIM || d->nr == 0 || d->nr > BX_MAX_TILE_DIM)
@@ -69,6 +70,10 @@ const char *bx_desc_problem(const bx_kernel_desc *d) {
       e = "k_alignment must be 1 or 4";
     if (e) return e;
   }
+  if (d->abi_version >= 2 && d->packing_ids)
+    for (uint32_t p = 0; p < d->n_packings; p++)
+      for (uint32_t q = 0; q < p; q++)
+        if (d->packing_ids[p] == d->packing_ids[q]) return "packing_ids are not distinct";
   if ((d->supported_ops & BX_OPS_REQUIRED) != BX_OPS_REQUIRED)
     return "supported_ops lacks a required op (Done, Clear, AddMatMul, Store)";
   if (d->supported_ops & ~BX_OPS_KNOWN) return "supported_ops has bits beyond tag " BX_OP_LAST_TAG_STR;

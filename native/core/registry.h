@@ -7,6 +7,7 @@
 #define BX_CORE_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bitexact/kernel.h"
 
@@ -30,6 +31,19 @@ int bx_registry_load_lib(const char *path, size_t *first, size_t *count, char *e
 /* Checks a descriptor's structure (ABI version, name, geometry, packings, required ops).
  * Returns NULL if usable, else a static description of the first problem. */
 const char *bx_desc_problem(const bx_kernel_desc *d);
+
+/* The packing index a chain's AddMatMul carries for packings[i] (SPEC section 4): the
+ * descriptor's packing_ids (ABI v2) or i. */
+static inline uint32_t bx_desc_packing_id(const bx_kernel_desc *d, uint32_t i) {
+  return d->abi_version >= 2 && d->packing_ids ? d->packing_ids[i] : i;
+}
+
+/* The position in packings of the kernel's packing index id, or -1 if it declares none. */
+static inline int64_t bx_desc_packing_pos(const bx_kernel_desc *d, uint64_t id) {
+  for (uint32_t i = 0; i < d->n_packings; i++)
+    if (bx_desc_packing_id(d, i) == id) return i;
+  return -1;
+}
 
 /* Calls is_supported_here (a NULL predicate means "runs everywhere"). */
 int bx_desc_runnable(const bx_kernel_desc *d, char *why, size_t why_len);

@@ -3,6 +3,8 @@
  */
 #include "wire.h"
 
+#include "registry.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +183,9 @@ void bx_json_desc(bx_writer *w, const bx_kernel_desc *d, int packings_valid, int
     json_format(w, &d->packings[p].b);
     w_fmt(w, ",\"k_alignment\":%u}", d->packings[p].k_alignment);
   }
+  w_cstr(w, "],\"packing_ids\":[");
+  for (uint32_t p = 0; packings_valid && p < d->n_packings; p++)
+    w_fmt(w, p ? ",%u" : "%u", bx_desc_packing_id(d, p));
   w_cstr(w, "],\"supported_ops\":[");
   int first = 1;
   for (unsigned t = 0; t < 64; t++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pack.h"
+#include "registry.h"
 
 /* Strides beyond +-2^40 cannot address anything inside a <= 4 GiB buffer for m, n > 1, and the
  * bound keeps (m - 1) * stride (m <= 2^20) far inside int64. */
@@ -28,6 +29,7 @@ typedef struct fop {
   int64_t rs, cs;   /* AddUnicast / Store byte strides */
   size_t item;      /* AddUnicast / Store item size */
   uint64_t pa_panel, pb_panel; /* AddMatMul panel lengths */
+  uint32_t pk;      /* AddMatMul: position in packings of the kernel's packing index raw[3] */
   uint32_t s0, s1;  /* scratch ids: border vectors / tile, or packed A, B; NO_SCRATCH if none */
 } fop;
 
@@ -140,11 +142,14 @@ static int resolve(ctx *c, const bx_wire_op *ops, size_t nops, fop *f) {
       used[0] = used[1] = used[2] = used[3] = 1;
     } else if (t == BX_ADD_MAT_MUL) {
       if (want_imm(c, i, op, 0) || want_imm(c, i, op, 3)) return -1;
-      uint64_t k = o->raw[0], p = o->raw[3];
+      uint64_t k = o->raw[0];
       if (k > BX_MAX_K) return failop(c, i, t, "k = %llu is above 2^31", (unsigned long long)k);
-      if (p >= kd->n_packings)
-        return failop(c, i, t, "packing %llu: kernel %s declares %u packing(s)",
-                      (unsigned long long)p, kd->name, kd->n_packings);
+      /* the word is the kernel's own packing index; it reaches the kernel verbatim */
+      int64_t pos = bx_desc_packing_pos(kd, o->raw[3]);
+      if (pos < 0)
+        return failop(c, i, t, "packing %llu: kernel %s declares %u packing(s), none with this index",
+                      (unsigned long long)o->raw[3], kd->name, kd->n_packings);
+      const uint32_t p = o->pk = (uint32_t)pos;
       if (want_ptr(c, i, op, 1, (uint64_t)c->m * k, &o->p0) ||
           want_ptr(c, i, op, 2, k * c->n, &o->p1))
         return -1;
@@ -181,7 +186,7 @@ static int prepare(ctx *c, fop *f, size_t nops, bx_scratch_list *s) {
     } else if (t == BX_ADD_UNICAST || t == BX_STORE) {
       if (border && new_scratch(c, s, mr * nr * o->item, &o->s0)) return -1;
     } else if (t == BX_ADD_MAT_MUL) {
-      const bx_packing *pk = &kd->packings[o->raw[3]];
+      const bx_packing *pk = &kd->packings[o->pk];
       const uint64_t k = o->raw[0];
       const int8_t *a = (const int8_t *)o->p0, *b = (const int8_t *)o->p1;
       if (new_scratch(c, s, (size_t)bx_packed_size(&pk->a, c->m, k), &o->s0)) return -1;

@@ -118,7 +118,12 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
       }
       if (cfg->quirks & BX_REF_HANG_ON_MATMUL)
         for (;;) __asm__ volatile("" ::: "memory");
-      const uintptr_t pk = spec->u.add_mat_mul.packing;
+      uintptr_t pk = spec->u.add_mat_mul.packing;
+      if (cfg->packing_ids) {
+        uint32_t pos = 0;
+        while (pos < cfg->n_packings && cfg->packing_ids[pos] != pk) pos++;
+        pk = pos;
+      }
       if (pk >= cfg->n_packings) return BX_KERNEL_UNSUPPORTED;
       const bx_pack_format *fa = &cfg->packings[pk].a, *fb = &cfg->packings[pk].b;
       const int8_t *pa = spec->u.add_mat_mul.pa, *pb = spec->u.add_mat_mul.pb;

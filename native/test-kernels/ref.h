@@ -24,6 +24,7 @@ typedef struct bx_ref_cfg {
   uint32_t mr, nr; /* <= BX_REF_MAX_DIM */
   const bx_packing *packings;
   uint32_t n_packings;
+  const uint32_t *packing_ids; /* the chain's packing index of packings[i]; NULL = i */
   uint64_t supported_ops; /* ops outside this mask return 1 */
   unsigned quirks;
 } bx_ref_cfg;

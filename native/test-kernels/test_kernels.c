@@ -10,6 +10,9 @@
  *   test_chainwrite_i32_4x4             writes into its const chain
  *   test_unicast_tilestride_i32_4x4     AddUnicast assumes row stride nr * item (right on a
  *                                       row-major tile, wrong inside a wider frame)
+ *   test_sparse_i32_4x4                 test_ref_i32_4x4 with its own packing indices 1 and 3 (ABI v2)
+ *   test_v1_i32_4x4                     test_ref_i32_4x4 as an ABI version-1 descriptor (the
+ *                                       shorter struct, no packing_ids / contract)
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -36,9 +39,12 @@
 static const bx_packing pk_4x4[] = {{PF(4, 16), PF(4, 16), 1}, {K4(4), K4(4), 4}};
 static const bx_packing pk_3x5[] = {{PF(3, 8), PF(5, 8), 1}, {K4(3), K4(5), 4}};
 
-#define CFG(id, mr, nr, pk, ops, quirks)                                                        \
-  static const bx_ref_cfg cfg_##id = {mr, nr, pk, sizeof pk / sizeof pk[0], ops, quirks};       \
+static const uint32_t sparse_ids[] = {1, 3};
+
+#define CFG_IDS(id, mr, nr, pk, ids, ops, quirks)                                               \
+  static const bx_ref_cfg cfg_##id = {mr, nr, pk, sizeof pk / sizeof pk[0], ids, ops, quirks};  \
   static intptr_t kern_##id(const bx_fused_ker_spec *s) { return bx_ref_run(&cfg_##id, s); }
+#define CFG(id, mr, nr, pk, ops, quirks) CFG_IDS(id, mr, nr, pk, NULL, ops, quirks)
 
 CFG(ref44, 4, 4, pk_4x4, BX_OPS_V1, 0)
 CFG(ref35, 3, 5, pk_3x5, BX_OPS_V1, 0)
@@ -49,6 +55,8 @@ CFG(hang, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_HANG_ON_MATMUL)
 CFG(oob, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_EXTRA_ROW)
 CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_WRITE_CHAIN)
 CFG(tilestride, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_NR_STRIDE)
+CFG_IDS(sparse, 4, 4, pk_4x4, sparse_ids, BX_OPS_V1, 0)
+CFG(v1, 4, 4, pk_4x4, BX_OPS_V1, 0)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -70,9 +78,11 @@ static int never_here(char *why, size_t n) {
   return 0;
 }
 
-#define DESC(id, name, mr, nr, pk, ops, pred)                                                   \
+#define DESC_IDS(id, name, mr, nr, pk, ids, ops, pred)                                          \
   static const bx_kernel_desc desc_##id = {BX_ABI_VERSION, name, "test", mr, nr,               \
-                                           sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred};
+                                           sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred,  \
+                                           ids, NULL};
+#define DESC(id, name, mr, nr, pk, ops, pred) DESC_IDS(id, name, mr, nr, pk, NULL, ops, pred)
 
 DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_V1, NULL)
@@ -83,6 +93,20 @@ DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(tilestride, "test_unicast_tilestride_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC_IDS(sparse, "test_sparse_i32_4x4", 4, 4, pk_4x4, sparse_ids, BX_OPS_V1, NULL)
+
+/* A library built against the version-1 header: its descriptor ends at is_supported_here. */
+typedef struct {
+  uint32_t abi_version;
+  const char *name, *isa;
+  uint32_t mr, nr, n_packings;
+  const bx_packing *packings;
+  uint64_t supported_ops;
+  bx_kernel_fn kernel;
+  bx_is_supported_fn is_supported_here;
+} desc_v1_layout;
+static const desc_v1_layout desc_v1 = {1, "test_v1_i32_4x4", "test", 4, 4, 2, pk_4x4, BX_OPS_V1,
+                                       kern_v1, NULL};
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -108,6 +132,7 @@ ABI_DESC_SME(neon_streaming)
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
                                               &desc_oob,   &desc_chainwrite, &desc_tilestride,
+                                              &desc_sparse, (const bx_kernel_desc *)&desc_v1,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {

@@ -26,7 +26,9 @@
 extern "C" {
 #endif
 
-#define BX_ABI_VERSION 1u
+/* 2: bx_kernel_desc gains packing_ids and contract. A version-1 descriptor (the struct without
+ * those fields) still loads: the executor reads them only when abi_version >= 2. */
+#define BX_ABI_VERSION 2u
 
 /* Return codes of a kernel call. */
 #define BX_KERNEL_DONE 0
@@ -88,7 +90,7 @@ typedef struct bx_fused_ker_spec {
       uintptr_t k;     /* logical depth; K padding in the panels is zero */
       const void *pa;  /* packed A panel (mr rows) */
       const void *pb;  /* packed B panel (nr columns) */
-      uintptr_t packing; /* index into the kernel's packings */
+      uintptr_t packing; /* the kernel's own packing index: packing_ids[i] of packings[i] */
     } add_mat_mul;
     uintptr_t raw[4];
   } u;
@@ -166,6 +168,12 @@ typedef struct bx_kernel_desc {
   uint64_t supported_ops; /* BX_OP_BIT(tag) for every tag the kernel implements */
   bx_kernel_fn kernel;
   bx_is_supported_fn is_supported_here;
+  /* abi_version >= 2 only. The kernel's own packing index of packings[i], which a chain's
+   * AddMatMul carries (distinct; NULL = 0..n_packings-1). E.g. a kernel whose i8 packing is
+   * its index 1 declares n_packings = 1 and packing_ids = {1}. */
+  const uint32_t *packing_ids;
+  /* abi_version >= 2 only: what the kernel promises (NULL = SPEC's full domain). */
+  const void *contract;
 } bx_kernel_desc;
 
 /* Symbol exported by an external kernel library. */
