@@ -30,6 +30,7 @@ export const CONFORM_OPTIONS = {
   'fixture-dir': { type: 'string' },
   'no-aarch64': { type: 'boolean' },
   svl: { type: 'string' },
+  strict: { type: 'boolean' },
 } as const;
 
 /** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
@@ -148,13 +149,13 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
 export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--property NAME]... [--runs N] [--seed S]\n'
-    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR]\n'
+    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR] [--strict]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
     + '                      (x86-64: isolated child process; aarch64: the runner under qemu); repeatable.\n'
     + '                      With --kernel-lib and no --kernel, only the library\'s kernels are gated.\n'
-    + '  --property NAME     tile, frame, interleave, packing, gating (repeatable; default all)\n'
+    + '  --property NAME     tile, frame, interleave, packing, gating, beyond (repeatable; default all)\n'
     + `  --runs N            cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost)\n`
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
@@ -162,6 +163,7 @@ export const conformVerb: Verb = {
     + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
+    + '  --strict            a divergence outside a kernel\'s declared contract (property beyond) fails the gate\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
     + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
@@ -196,6 +198,7 @@ export const conformVerb: Verb = {
       aarch64: v['no-aarch64'] ? false : undefined,
       aarch64SvlBytes: svl,
       fixtureDir: v['fixture-dir'] as string | undefined,
+      strict: v.strict === true,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);
     const live = liveView(io);

@@ -6,8 +6,9 @@
 import type { Case, Op } from '../oracle/types.js';
 import { evalChainFast } from '../oracle/fast.js';
 import { I32_MIN, I32_MAX, OP_CELLS, OP_NAMES, OP_TAGS } from '../oracle/opset.js';
+import { cellInContract, type Contract } from '../oracle/contract.js';
 
-export interface KernelShape { mr: number; nr: number; supported_ops: number[] }
+export interface KernelShape { mr: number; nr: number; supported_ops: number[]; contract?: Contract }
 
 /** Is v (an exact integer, possibly beyond 2^53 for q_scale: given as bigint) a tie at shift s? */
 function isTie(v: bigint, s: number): boolean {
@@ -90,11 +91,13 @@ const zeros = (m: number, n: number): number[][] => Array.from({ length: m }, ()
 const SHAPE_CELLS = ['k.zero', 'k.mod4.1', 'k.mod4.2', 'k.mod4.3', 'k.mod4.0', 'tile.single', 'tile.border_both', 'tile.several', 'shape.m1', 'shape.n1', 'chain.matmul_2plus', 'chain.store_2plus'];
 
 /** The cells a kernel must see exercised: the shape cells, then the cells of every op it
- *  declares (a family: every bin), in tag order (oracle/opset.ts OP_CELLS). */
+ *  declares (a family: every bin), in tag order (oracle/opset.ts OP_CELLS), less those its
+ *  contract excludes. */
 export function requiredCells(k: KernelShape): string[] {
   const ok = new Set(k.supported_ops);
   const has = (op: Op['op']) => OP_TAGS[op].every((t) => ok.has(t));
-  return [...SHAPE_CELLS, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op])];
+  const cells = [...SHAPE_CELLS, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op])];
+  return k.contract ? cells.filter((c) => cellInContract(c, k.contract!)) : cells;
 }
 
 /** Hit counts per cell, accumulated over a run. */

@@ -1,6 +1,7 @@
 // Kernel descriptors as an executor lists them (LIST / LOAD_LIB, native/PROTOCOL.md
 // "Descriptor JSON"), parsed and checked field by field: a malformed descriptor is an error
 // naming the kernel and the field, never a half-typed object reaching the gate.
+import { ContractError, parseContract, type Contract } from '../oracle/contract.js';
 
 export interface PackFormatDesc { kind: 'packed_format' | 'packed_i8k4'; r: number; align: number; end_padding_record: number }
 export interface KernelDesc {
@@ -12,6 +13,8 @@ export interface KernelDesc {
   supported_ops: number[];
   runnable: boolean;
   why: string;
+  /** what the kernel promises (absent: SPEC's full domain) */
+  contract?: Contract;
   /** name of the backend that listed it */
   backend?: string;
 }
@@ -63,6 +66,15 @@ function kernelDesc(v: unknown, where: string, backend: string): KernelDesc {
   });
   const runnable = o.runnable;
   if (typeof runnable !== 'boolean') throw new DescError(`${at}.runnable`, 'expected a boolean');
+  let contract: Contract | undefined;
+  if (o.contract !== undefined) {
+    try {
+      contract = parseContract(o.contract, `${at}.contract`);
+    } catch (e) {
+      if (e instanceof ContractError) throw new DescError(e.path, e.message.slice(e.path.length + 2));
+      throw e;
+    }
+  }
   return {
     name,
     isa: str(o, 'isa', at),
@@ -75,6 +87,7 @@ function kernelDesc(v: unknown, where: string, backend: string): KernelDesc {
     supported_ops,
     runnable,
     why: str(o, 'why', at),
+    ...(contract ? { contract } : {}),
     backend,
   };
 }

@@ -141,7 +141,7 @@ static const bx_packing ext_packings[] = {
 
 static const bx_kernel_desc ext_desc = {
     BX_ABI_VERSION, "ext_generic_i32_4x4", "generic", MR, NR, 1, ext_packings, BX_OPS_V1, ext_kernel,
-    NULL /* is_supported_here: NULL = runs everywhere */
+    NULL /* is_supported_here: NULL = runs everywhere */, NULL /* packing_ids */, NULL /* contract */
 };
 
 static const bx_kernel_desc *const ext_table[] = {&ext_desc};

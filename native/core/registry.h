@@ -31,6 +31,12 @@ int bx_registry_load_lib(const char *path, size_t *first, size_t *count, char *e
  * Returns NULL if usable, else a static description of the first problem. */
 const char *bx_desc_problem(const bx_kernel_desc *d);
 
+/* The descriptor's contract (NULL for a v1 descriptor or none declared). */
+const bx_contract *bx_desc_contract(const bx_kernel_desc *d);
+/* The contract's JSON form (oracle/contract.ts) into buf (truncated to len, NUL-terminated);
+ * returns the length it needs. */
+size_t bx_contract_json(const bx_contract *c, char *buf, size_t len);
+
 /* Calls is_supported_here (a NULL predicate means "runs everywhere"). */
 int bx_desc_runnable(const bx_kernel_desc *d, char *why, size_t why_len);
 

@@ -164,5 +164,7 @@ const bx_kernel_desc bx_kernel_generic_i32_4x4 = {
     BX_OPS_V1,
     generic_i32_4x4_kernel,
     generic_is_supported_here,
+    NULL, /* packing_ids: 0..n_packings-1 */
+    NULL, /* contract: SPEC's full domain */
 };
 BX_REGISTER_KERNEL(bx_kernel_generic_i32_4x4);

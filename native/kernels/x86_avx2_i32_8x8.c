@@ -419,6 +419,8 @@ const bx_kernel_desc bx_kernel_x86_avx2_i32_8x8 = {
     BX_OPS_V1,
     avx2_i32_8x8_kernel,
     avx2_is_supported_here,
+    NULL, /* packing_ids: 0..n_packings-1 */
+    NULL, /* contract: SPEC's full domain */
 };
 BX_REGISTER_KERNEL(bx_kernel_x86_avx2_i32_8x8);
 

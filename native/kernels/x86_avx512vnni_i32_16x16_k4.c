@@ -421,6 +421,8 @@ const bx_kernel_desc bx_kernel_x86_avx512vnni_i32_16x16_k4 = {
     BX_OPS_V1,
     vnni_i32_16x16_k4_kernel,
     vnni_is_supported_here,
+    NULL, /* packing_ids: 0..n_packings-1 */
+    NULL, /* contract: SPEC's full domain */
 };
 BX_REGISTER_KERNEL(bx_kernel_x86_avx512vnni_i32_16x16_k4);
 

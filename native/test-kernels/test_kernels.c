@@ -8,6 +8,10 @@
  *   test_hang_i32_4x4                   infinite loop on AddMatMul
  *   test_oob_i32_4x4                    Store writes one row too many
  *   test_chainwrite_i32_4x4             writes into its const chain
+ *   test_tractlike_i32_4x4              written to a tract-like contract (item sizes {1, 4},
+ *                                       Scaler-range QScale, no ShiftLeft overflow): its ShiftLeft
+ *                                       saturates and its i16 Store writes one byte, both outside it
+ *   test_tractlike_nocontract_i32_4x4   the same kernel code with no contract (fails the gate)
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -44,6 +48,18 @@ CFG(crash, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_CRASH_ON_MATMUL)
 CFG(hang, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_HANG_ON_MATMUL)
 CFG(oob, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_EXTRA_ROW)
 CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_WRITE_CHAIN)
+CFG(tractlike, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_SATURATING_SHL | BX_REF_STORE16_ONE_BYTE)
+
+/* tract's i32 kernels: store(i8) (item sizes 1 and 4), QScale from Scaler (mult in
+ * [2^30, 2^31), shift >= -4), and a runtime that never shifts a value left out of i32. */
+static const bx_contract tract_contract = {
+    .store_item_sizes = BX_ITEM_BIT(1) | BX_ITEM_BIT(4),
+    .add_unicast_item_sizes = BX_ITEM_BIT(1) | BX_ITEM_BIT(4),
+    .ranges_declared = BX_RANGE_Q_SCALE_MULT | BX_RANGE_Q_SCALE_SHIFT,
+    .q_scale_mult = {INT64_C(1) << 30, INT32_MAX},
+    .q_scale_shift = {-4, 32},
+    .preconditions = BX_PRE_SHIFT_LEFT_NO_OVERFLOW,
+};
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -65,9 +81,11 @@ static int never_here(char *why, size_t n) {
   return 0;
 }
 
-#define DESC(id, name, mr, nr, pk, ops, pred)                                                   \
+#define DESC_C(id, name, mr, nr, pk, ops, pred, contract)                                       \
   static const bx_kernel_desc desc_##id = {BX_ABI_VERSION, name, "test", mr, nr,               \
-                                           sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred};
+                                           sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred,  \
+                                           NULL, contract};
+#define DESC(id, name, mr, nr, pk, ops, pred) DESC_C(id, name, mr, nr, pk, ops, pred, NULL)
 
 DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_V1, NULL)
@@ -77,6 +95,10 @@ DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC_C(tractlike, "test_tractlike_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL, &tract_contract)
+static const bx_kernel_desc desc_tractlike_nc = {BX_ABI_VERSION, "test_tractlike_nocontract_i32_4x4", "test", 4, 4,
+                                                 sizeof pk_4x4 / sizeof pk_4x4[0], pk_4x4, BX_OPS_V1, kern_tractlike,
+                                                 NULL, NULL, NULL};
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -94,7 +116,8 @@ ABI_BREAKERS_SME(ABI_DESC_SME)
 
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
-                                              &desc_oob,   &desc_chainwrite,
+                                              &desc_oob,   &desc_chainwrite, &desc_tractlike,
+                                              &desc_tractlike_nc,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY)};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
