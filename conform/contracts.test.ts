@@ -11,6 +11,32 @@ import { renderHtml } from './report-html.js';
 import { renderJunit } from './report-junit.js';
 import { testKernelsPath } from '../native/paths.js';
 import { hostBackend } from '../native/backends/host.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PKG_ROOT } from '../native/paths.js';
+
+/** A one-kernel library: `desc` is the body of its descriptor after the v1 fields. */
+function library(name: string, abi: 1 | 2, tail: string, pre = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bitexact-contract-'));
+  const src = join(dir, `${name}.c`);
+  // a v1 library is built against the v1 layout: the descriptor ends after is_supported_here
+  const decl = abi === 1
+    ? 'typedef struct { uint32_t abi_version; const char *name, *isa; uint32_t mr, nr, n_packings; const bx_packing *packings; uint64_t supported_ops; bx_kernel_fn kernel; bx_is_supported_fn is_supported_here; } v1_desc;\nstatic const v1_desc d'
+    : 'static const bx_kernel_desc d';
+  writeFileSync(src, `#include "bitexact/kernel.h"
+static intptr_t kern(const bx_fused_ker_spec *s) { (void)s; return 1; }
+static const bx_packing pk[] = {{{BX_PACK_FORMAT, 4, 16, 1}, {BX_PACK_FORMAT, 4, 16, 1}, 1}};
+${pre}
+${decl} = {${abi}, "${name}", "test", 4, 4, 1, pk, BX_OPS_REQUIRED, kern, 0${tail}};
+static const bx_kernel_desc *const table[] = {(const bx_kernel_desc *)&d};
+const bx_kernel_desc *const *bitexact_kernels(size_t *n) { *n = 1; return table; }
+`);
+  const out = join(dir, `${name}.so`);
+  execFileSync('cc', ['-shared', '-fPIC', `-I${join(PKG_ROOT, 'native', 'include')}`, src, '-o', out], { stdio: 'pipe' });
+  return out;
+}
 
 const TRACT = 'test_tractlike_i32_4x4';
 const NO_CONTRACT = 'test_tractlike_nocontract_i32_4x4';
@@ -29,6 +55,21 @@ describe('kernel contracts', () => {
       });
       expect(lib.find((k) => k.name === NO_CONTRACT)).not.toHaveProperty('contract');
       expect(lib.find((k) => k.name === 'test_ref_i32_4x4')).not.toHaveProperty('contract');
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('the registry validates a contract; a version-1 library still loads', async () => {
+    const b = hostBackend({});
+    try {
+      const bad = library('bad_contract_i32_4x4', 2, ', 0, &c', 'static const bx_contract c = {.ranges_declared = BX_RANGE_RSR_SHIFT, .rsr_shift = {0, 31}};');
+      await expect(b.loadLib(bad)).rejects.toThrow(/kernel #0 \(bad_contract_i32_4x4\): contract: a declared range has min > max or leaves SPEC's domain/);
+      const items = library('bad_items_i32_4x4', 2, ', 0, &c', 'static const bx_contract c = {.add_unicast_item_sizes = BX_ITEM_BIT(2)};');
+      await expect(b.loadLib(items)).rejects.toThrow(/contract: add_unicast_item_sizes has sizes other than 1, 4/);
+      const v1 = await b.loadLib(library('v1_i32_4x4', 1, ''));
+      expect(v1[0]).toMatchObject({ name: 'v1_i32_4x4', runnable: true });
+      expect(v1[0]).not.toHaveProperty('contract');
     } finally {
       await b.close();
     }
