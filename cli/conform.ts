@@ -134,7 +134,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
         if (io.isTTY) draw(true);
         else {
           const what = r.status === 'skipped' ? `skipped (${r.skipped})`
-            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
+            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : r.note ? ` — ${r.note}` : ''}`;
           io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
         }
         break;
