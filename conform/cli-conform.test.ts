@@ -28,7 +28,9 @@ describe('bitexact conform (CLI)', () => {
     for (const p of r.problems) expect(p).toMatch(/^generic_i32_4x4: semantic coverage incomplete/);
     const k = r.kernels[0];
     expect(r.kernels.map((x) => x.name)).toEqual(['generic_i32_4x4']);
-    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating']);
+    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'beyond']);
+    expect(k.properties.find((p) => p.property === 'beyond')).toMatchObject({ status: 'skipped', skipped: 'no contract: nothing is outside it' });
+    expect(k.outside_contract).toEqual([]);
     // 10 random cases after the deterministic edge sweep (25 depths)
     expect(k.properties.find((p) => p.property === 'tile')).toMatchObject({ status: 'passed', ran: 35, passed: 35, failed: 0 });
     expect(k.throughput.tile).toBeGreaterThan(0);
@@ -45,7 +47,7 @@ describe('bitexact conform (CLI)', () => {
     // the other formats
     const xml = readFileSync(out('r.xml'), 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
-    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="6"');
+    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="7"');
     expect(xml).toContain('<testcase classname="bitexact.generic_i32_4x4" name="tile"');
     expect(xml).toContain('<skipped message="the kernel declares every op: nothing to refuse"/>');
     const md = readFileSync(out('r.md'), 'utf8');
