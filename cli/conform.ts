@@ -35,6 +35,7 @@ export const CONFORM_OPTIONS = {
   'no-aarch64': { type: 'boolean' },
   svl: { type: 'string' },
   'cpu-profile': { type: 'string' },
+  strict: { type: 'boolean' },
 } as const;
 
 /** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
@@ -138,7 +139,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
         if (io.isTTY) draw(true);
         else {
           const what = r.status === 'skipped' ? `skipped (${r.skipped})`
-            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : ''}`;
+            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : r.note ? ` — ${r.note}` : ''}`;
           io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
         }
         break;
@@ -154,7 +155,7 @@ export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib / --manifest)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--property NAME]...\n'
     + '                  [--runs N] [--seed S] [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64]\n'
-    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR]\n'
+    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR] [--strict]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
@@ -162,7 +163,7 @@ export const conformVerb: Verb = {
     + '                      With --kernel-lib and no --kernel, only the library\'s kernels are gated.\n'
     + '  --manifest FILE     a bitexact-kernels/1 manifest: raw kernel functions in a library or object files,\n'
     + '                      described in JSON (no descriptor code; see README); repeatable, like --kernel-lib.\n'
-    + '  --property NAME     tile, frame, interleave, packing, gating (repeatable; default all)\n'
+    + '  --property NAME     tile, frame, interleave, packing, gating, beyond (repeatable; default all)\n'
     + `  --runs N            random cases per property per kernel (default ${DEFAULT_CONFORM_RUNS}; divided by a property's cost),\n`
     + '                      after the deterministic ones (edge cases, the coverage sweep), which always run in full\n'
     + '  --seed S            fast-check seed (default random; printed first)\n'
@@ -175,6 +176,7 @@ export const conformVerb: Verb = {
     + '                      qemu:STRING: that qemu -cpu string verbatim (what BX_QEMU_CPU selects)\n'
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
+    + '  --strict            a divergence outside a kernel\'s declared contract (property beyond) fails the gate\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
     + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n'
     + '  Coverage is judged once the whole coverage sweep ran (a correct kernel then reaches every required cell);\n'
@@ -217,6 +219,7 @@ export const conformVerb: Verb = {
       aarch64CpuProfile: v['cpu-profile'] as string | undefined,
       timeoutMs,
       fixtureDir: v['fixture-dir'] as string | undefined,
+      strict: v.strict === true,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);
     const live = liveView(io);

@@ -28,10 +28,12 @@ describe('bitexact conform (CLI)', () => {
     expect(code).toBe(0);
     const k = r.kernels[0];
     expect(r.kernels.map((x) => x.name)).toEqual(['generic_i32_4x4']);
-    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating']);
+    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'beyond']);
     // 10 random cases after the deterministic edge cases (25 depths) and the coverage sweep's 6 tile cases
     expect(k.properties.find((p) => p.property === 'tile')).toMatchObject({ status: 'passed', ran: 41, passed: 41, failed: 0, sweep: 6 });
     expect(k.coverage).toMatchObject({ sweep: 9, sweepRan: 9, judged: true, missing: [] });
+    expect(k.properties.find((p) => p.property === 'beyond')).toMatchObject({ status: 'skipped', skipped: 'no contract: nothing is outside it' });
+    expect(k.outside_contract).toEqual([]);
     expect(k.throughput.tile).toBeGreaterThan(0);
     // live view without a TTY: one plain line per finished kernel x property, on stderr
     expect(io.stderr).toContain('generic_i32_4x4 / tile: passed: 41 run, 41 passed, 0 failed, 0 refused');
@@ -46,7 +48,7 @@ describe('bitexact conform (CLI)', () => {
     // the other formats
     const xml = readFileSync(out('r.xml'), 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
-    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="6"');
+    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="7"');
     expect(xml).toContain('<testcase classname="bitexact.generic_i32_4x4" name="tile"');
     expect(xml).toContain('<skipped message="the kernel declares every op: nothing to refuse"/>');
     const md = readFileSync(out('r.md'), 'utf8');

@@ -9,7 +9,9 @@ import { openKernels, type Target } from '../native/targets.js';
 import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
 import type { Emulation } from '../native/backends/provider.js';
 export { elfMachine } from '../native/backends/index.js';
-import { deterministicCases, PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
+import { BEYOND, deterministicCases, PROPERTIES, PROPERTY_NAMES, type PropertyDef } from '../properties/kernel-properties.js';
+import type { Clause, Contract } from '../oracle/contract.js';
+import { PASS } from '../properties/verdict.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
 import { isHang } from '../properties/verdict.js';
@@ -54,6 +56,8 @@ export interface ConformOptions {
   /** the CPU qemu emulates for the aarch64 runner (CPU_PROFILES of native/backends/aarch64-qemu.ts;
    *  default m4, Apple-M4-like) */
   aarch64CpuProfile?: string;
+  /** a divergence outside a kernel's declared contract (the `beyond` property) fails the gate */
+  strict?: boolean;
 }
 
 export type ConformEvent =
@@ -79,6 +83,22 @@ export interface PropertyResult {
   sweep?: number;
   /** the verdict carries its typed fields plus `kind` and `message` (verdict-format.ts) */
   failure?: Omit<CaseFailure, 'case' | 'verdict'> & { case: unknown; verdict: VerdictRecord; repro?: string; reproBuild?: string; reproRun?: string };
+  /** what a run that passed found worth saying (the `beyond` property's divergences) */
+  note?: string;
+}
+
+/** A divergence from the oracle on a case outside the kernel's declared contract (the `beyond`
+ *  property), shrunk while staying outside it by `clause` alone. */
+export interface Divergence {
+  /** the contract clause the case is outside of (`store.item_size`, `shift_left_no_overflow`) */
+  clause: Clause;
+  case: unknown;
+  verdict: VerdictRecord;
+  /** the shrunk case, the differing cells, how to rerun */
+  text: string;
+  seed: number;
+  path?: string;
+  shrinks: number;
 }
 
 export interface KernelCoverage {
@@ -102,6 +122,11 @@ export interface KernelReport {
   mr: number;
   nr: number;
   supported_ops: number[];
+  /** what the kernel promises (absent: SPEC's full domain) */
+  contract?: Contract;
+  /** every divergence outside the declared contract (the `beyond` property): information,
+   *  failing the gate only under `strict` */
+  outside_contract: Divergence[];
   properties: PropertyResult[];
   coverage: KernelCoverage;
   /** generated cases per second by level (tile = tile + interleave, frame) */
@@ -130,7 +155,40 @@ export interface ConformReport {
 
 export const DEFAULT_CONFORM_RUNS = 200;
 
-interface Unit { target: Target & { source: string; load?: string }; prop: PropertyDef; runs: number; seed: number; examples: Case[]; edges: number; sweep: number }
+interface Unit { target: Target & { source: string; load?: string }; prop: PropertyDef | typeof BEYOND; runs: number; seed: number; examples: Case[]; edges: number; sweep: number }
+
+/** The `beyond` property on one kernel: a fast-check run per clause its contract excludes. */
+async function runBeyond(u: Unit, budgetMs: number | undefined, strict: boolean, onProgress: (ran: number) => void): Promise<{ result: PropertyResult; found: Divergence[] }> {
+  const k = u.target.kernel;
+  const clauses = BEYOND.clauses(k);
+  const found: Divergence[] = [];
+  let ran = 0, outside = 0, seconds = 0, interrupted = false;
+  for (const [i, clause] of clauses.entries()) {
+    const probed = new WeakSet<Case>();
+    const out = await runCaseProperty({
+      kernel: k.name, property: `${BEYOND.name} (${clause})`, arb: BEYOND.arb(k, clause),
+      // a case not outside by this clause alone is not probed: it passes, so shrinking stays outside
+      exec: async (c) => (BEYOND.outsideBy(k, clause, c) ? (probed.add(c), BEYOND.exec(u.target, c)) : PASS),
+      numRuns: Math.max(10, Math.ceil(u.runs / clauses.length)), seed: (u.seed + i) | 0,
+      timeBudgetMs: budgetMs === undefined ? undefined : budgetMs / clauses.length, fixtureDir: null,
+      onCase: (c) => { if (probed.has(c)) outside++; },
+      onProgress: (n) => onProgress(ran + n),
+    });
+    ran += out.ran; seconds += out.seconds; interrupted ||= out.interrupted;
+    if (out.failure?.case) {
+      const f = out.failure;
+      found.push({ clause, case: f.case, verdict: verdictRecord(f.verdict), text: `divergence outside the declared contract (${clause})\n${f.text}`, seed: f.seed, path: f.path, shrinks: f.shrinks });
+    }
+  }
+  const note = `${found.length} divergence(s) outside the declared contract${found.length ? ` (${found.map((d) => d.clause).join(', ')})` : ''}; ${clauses.length} clause(s) probed, ${outside} case(s) outside${found.length && !strict ? ' (information: --strict gates them)' : ''}`;
+  const failed = strict && found.length > 0;
+  const result: PropertyResult = {
+    property: BEYOND.name, status: failed ? 'failed' : 'passed', ran, passed: ran - (failed ? found.length : 0), failed: failed ? found.length : 0, refused: 0,
+    seed: u.seed, seconds, interrupted, note,
+    ...(failed ? { failure: { ...found[0], text: found[0].text, casesToFailure: 0 } } : {}),
+  };
+  return { result, found };
+}
 
 /** Runs the gate. Never throws for a kernel's misbehaviour: crashes, hangs and wrong results are
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
@@ -171,8 +229,8 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     problems.push({ kind: 'option', option: '--timeout', value: String(opts.timeoutMs), why: badTimeout.replace(/^--timeout \S+: /, '') });
     targets = [];
   }
-  const props = PROPERTIES.filter((p) => !opts.properties?.length || opts.properties.includes(p.name));
-  for (const p of opts.properties ?? []) if (!PROPERTIES.some((x) => x.name === p)) problems.push({ kind: 'option', option: '--property', value: p, why: `no such property (${PROPERTIES.map((x) => x.name).join(', ')})` });
+  const props = [...PROPERTIES, BEYOND].filter((p) => !opts.properties?.length || opts.properties.includes(p.name));
+  for (const p of opts.properties ?? []) if (!PROPERTY_NAMES.includes(p)) problems.push({ kind: 'option', option: '--property', value: p, why: `no such property (${PROPERTY_NAMES.join(', ')})` });
   if (targets.length === 0 && problems.length === 0) problems.push({ kind: 'nothing_to_gate' });
 
   // units: kernel x property x seed range; a shard takes its seed range of every unit, so the
@@ -183,7 +241,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     // --runs counts the random cases: the deterministic ones (edge cases, then the coverage
     // sweep) always run in full before them, once: unsharded, or in the first shard
     const total = Math.max(5, Math.round(runs / prop.cost));
-    const det = !shard || shard.index === 0 ? deterministicCases(prop, target.kernel) : { edges: [], sweep: [] };
+    const det = (!shard || shard.index === 0) && prop !== BEYOND ? deterministicCases(prop as PropertyDef, target.kernel) : { edges: [], sweep: [] };
     const examples = [...det.edges, ...det.sweep];
     const counts = { examples, edges: det.edges.length, sweep: det.sweep.length };
     if (shard) {
@@ -199,7 +257,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   for (const t of targets) {
     reports.set(t.kernel.name, {
       name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
-      supported_ops: t.kernel.supported_ops, properties: [], coverage: { hits: {}, required: [], missing: [], sweep: coverageSweep(t.kernel).length }, throughput: {},
+      supported_ops: t.kernel.supported_ops, ...(t.kernel.contract ? { contract: t.kernel.contract } : {}), outside_contract: [], properties: [], coverage: { hits: {}, required: [], missing: [], sweep: coverageSweep(t.kernel).length }, throughput: {},
       ...(t.backend.emulation ? { emulation: t.backend.emulation } : {}),
       cov: new CoverageMatrix(t.kernel), covRan: false, sweepRan: 0, rate: { tile: [0, 0], frame: [0, 0] },
     });
@@ -214,16 +272,21 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     let result: PropertyResult;
     if (why) {
       result = { property: u.prop.name, status: 'skipped', skipped: why, ran: 0, passed: 0, failed: 0, refused: 0, seed: u.seed, seconds: 0, interrupted: false };
+    } else if (u.prop === BEYOND) {
+      const b = await runBeyond(u, budgetPerUnit, opts.strict === true, (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }));
+      result = b.result;
+      kr.outside_contract.push(...b.found);
     } else {
+      const prop = u.prop as PropertyDef;
       const out = await runCaseProperty({
-        kernel: name, property: u.prop.name, arb: u.prop.arb(u.target.kernel),
-        exec: (c, call) => u.prop.exec(u.target, allTargets, c, call), numRuns: u.runs, seed: u.seed, examples: u.examples,
+        kernel: name, property: prop.name, arb: prop.arb(u.target.kernel),
+        exec: (c, call) => prop.exec(u.target, allTargets, c, call), numRuns: u.runs, seed: u.seed, examples: u.examples,
         timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir, timeout,
-        onCase: u.prop.coverage ? (c) => kr.cov.record(c) : undefined,
-        onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }),
+        onCase: prop.coverage ? (c) => kr.cov.record(c) : undefined,
+        onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: prop.name, ran, runs: u.runs }),
       });
       const failed = out.failed > 0 || Boolean(out.failure);
-      if (u.prop.coverage && out.ran > 0) kr.covRan = true;
+      if (prop.coverage && out.ran > 0) kr.covRan = true;
       // fast-check runs the examples first, in order: edge cases, then the sweep
       const sweepRan = Math.min(u.sweep, Math.max(0, out.ran - u.edges));
       kr.sweepRan += sweepRan;
@@ -235,7 +298,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? `--kernel-lib ${u.target.source}`}` : '';
         if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
         // a standalone C reproducer next to the fixture, of the case the property maps the failure to
-        const reproCase = out.failure.case && u.prop.repro ? u.prop.repro(out.failure.case) : undefined;
+        const reproCase = out.failure.case && prop.repro ? prop.repro(out.failure.case) : undefined;
         if (failure.fixture && reproCase) {
           try {
             // the tile search of a hang is a search like shrinking: the shortened timeout
@@ -249,13 +312,13 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         }
       }
       result = {
-        property: u.prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
+        property: prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
         seconds: out.seconds, interrupted: out.interrupted, ...(u.sweep ? { sweep: sweepRan } : {}), failure,
         // a property the kernel declares that ran zero cases proves nothing: a failure
         status: failed || out.ran === 0 ? 'failed' : 'passed',
       };
       if (out.ran === 0 && !failed) result.skipped = 'ran zero cases (time budget too small?)';
-      if (u.prop.throughput) { const acc = kr.rate[u.prop.level]; acc[0] += out.ran; acc[1] += out.seconds; }
+      if (prop.throughput) { const acc = kr.rate[prop.level]; acc[0] += out.ran; acc[1] += out.seconds; }
     }
     kr.properties.push(result);
     opts.onEvent?.({ type: 'unit-end', kernel: name, property: u.prop.name, result });
@@ -316,8 +379,10 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
     if (r.format !== REPORT_FORMAT) throw new Error(`not a ${REPORT_FORMAT} report (format ${JSON.stringify(r.format)})`);
     if (!Array.isArray(r.problemDetails)) throw new Error('a report without problemDetails (written by an older bitexact): rerun its shard');
     for (const k of r.kernels) {
-      const m = byKernel.get(k.name) ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [], sweep: k.coverage.sweep, sweepRan: 0 }, throughput: {} };
+      const seen = byKernel.get(k.name);
+      const m = seen ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [], sweep: k.coverage.sweep, sweepRan: 0 }, throughput: {} };
       if (m.coverage.sweepRan !== undefined) m.coverage.sweepRan += k.coverage.sweepRan ?? 0;
+      m.outside_contract = [...(seen ? seen.outside_contract : []), ...(k.outside_contract ?? [])];
       for (const p of k.properties) {
         const q = m.properties.find((x) => x.property === p.property);
         if (!q) m.properties.push({ ...p });
@@ -325,6 +390,7 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
           q.ran += p.ran; q.passed += p.passed; q.failed += p.failed; q.refused += p.refused; q.seconds += p.seconds;
           q.interrupted ||= p.interrupted;
           if (p.status === 'failed') { q.status = 'failed'; q.failure ??= p.failure; }
+          if (p.note && p.note !== q.note) q.note = q.note ? `${q.note}; ${p.note}` : p.note;
           else if (q.status === 'skipped' && p.status === 'passed') { q.status = 'passed'; q.skipped = undefined; }
         }
       }

@@ -2,7 +2,7 @@
 // no external resource): verdict, summary table, kernels with throughput, the semantic coverage
 // heat map as coloured table cells (missing required cells in red), and the shrunk failures.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, emulationLines, notJudgedText, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, emulationLines, notJudgedText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const esc = (s: string | number): string =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -123,6 +123,12 @@ export function renderHtml(r: ConformReport): string {
     o.push('</article>');
   }
   o.push('</section>');
+  const oc = outsideContract(r);
+  if (oc.length) {
+    o.push('<h2 id="outside-contract-title">Outside the declared contract</h2>', `<section id="outside-contract" data-count="${oc.length}"><p>Each ${esc(OUTSIDE_TITLE)} (property <code>beyond</code>): information, not a gate failure unless <code>--strict</code>.</p>`);
+    for (const d of oc) o.push(`<article class="divergence" data-kernel="${esc(d.kernel)}" data-clause="${esc(d.clause)}"><h3><code>${esc(d.kernel)}</code> / ${esc(d.clause)}: ${esc(d.kind)}</h3><pre><code>${esc(d.text)}</code></pre></article>`);
+    o.push('</section>');
+  }
   const kp = kernelProblems(r);
   if (kp.length) o.push('<h2>Why the gate failed</h2>', `<ul id="why">${kp.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`);
   o.push(`<script>${SCRIPT}</script>`, '</body>', '</html>');

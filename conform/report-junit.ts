@@ -2,7 +2,7 @@
 // per property (failure = the shrunk case text; skipped = the reason), plus a "semantic
 // coverage" testcase per kernel, and a "gate" suite for problems that belong to no kernel.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, gateProblems, notJudgedText } from './summary.js';
+import { coverageJudged, gateProblems, OUTSIDE_TITLE, notJudgedText } from './summary.js';
 
 // XML 1.0 forbids most control characters even escaped
 const xml = (s: string | number): string =>
@@ -30,7 +30,11 @@ export function renderJunit(r: ConformReport): string {
         ks++;
         cases.push(`${head}\n      <skipped message="${xml(p.skipped ?? 'skipped')}"/>\n    </testcase>`);
       } else {
-        cases.push(`${head}\n      <system-out>${text(`${p.ran} case(s): ${p.passed} passed, ${p.refused} refused as declared`)}</system-out>\n    </testcase>`);
+        // divergences outside the declared contract (property beyond): properties + system-out, not failures
+        const outside = p.property === 'beyond' ? k.outside_contract ?? [] : [];
+        const props = outside.length ? `\n      <properties>\n${outside.map((d) => `        <property name="${xml(OUTSIDE_TITLE)}" value="${xml(`${d.clause}: ${d.verdict.kind}: ${d.verdict.message}`)}"/>`).join('\n')}\n      </properties>` : '';
+        const out = [`${p.ran} case(s): ${p.passed} passed, ${p.refused} refused as declared${p.note ? `; ${p.note}` : ''}`, ...outside.map((d) => `${OUTSIDE_TITLE}: ${d.clause}\n${d.text}`)].join('\n\n');
+        cases.push(`${head}${props}\n      <system-out>${text(out)}</system-out>\n    </testcase>`);
       }
     }
     // coverage is judged on whole runs (a shard sees a slice: bitexact merge judges the union)

@@ -3,7 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, emulationLines, notJudgedText, sweepText, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, emulationLines, notJudgedText, sweepText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
 
@@ -86,6 +86,11 @@ export function renderMarkdown(r: ConformReport): string {
     if (f.fixture) out.push(`- fixture: \`${f.fixture}\` (replay: \`${replayCommand(f)}\`)`);
     if (f.repro) out.push(`- repro.c: \`${f.repro}\``, `  - build: \`${f.reproBuild ?? ''}\``, `  - run: \`${f.reproRun ?? ''}\``);
     out.push('');
+  }
+  const oc = outsideContract(r);
+  if (oc.length) {
+    out.push('## Outside the declared contract', '', `Each ${OUTSIDE_TITLE} (property \`beyond\`): information, not a gate failure unless \`--strict\`.`, '');
+    for (const d of oc) out.push(`### \`${d.kernel}\` / ${d.clause}: ${d.kind}`, '', codeBlock(d.text), '');
   }
   const kp = kernelProblems(r);
   if (kp.length) out.push('## Why the gate failed', '', ...kp.map((p) => `- ${p}`), '');

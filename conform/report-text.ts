@@ -2,7 +2,7 @@
 // kernel x property -> run / passed / failed / refused / skipped (reason), throughput, the
 // coverage cells never exercised, every shrunk failure in full, and a closing verdict line.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, coverageProblems, emulationLines, failures, gateProblems, notJudgedText, summaryRows, sweepText, throughputText, verdictLine } from './summary.js';
+import { coverageJudged, coverageProblems, emulationLines, failures, OUTSIDE_TITLE, outsideContract, gateProblems, notJudgedText, summaryRows, sweepText, throughputText, verdictLine } from './summary.js';
 
 function textTable(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -43,6 +43,10 @@ export function renderText(r: ConformReport): string {
   }
   for (const f of failures(r)) {
     o.push(`==== FAILED ${f.kernel} / ${f.property} ====`, f.text);
+    o.push('');
+  }
+  for (const d of outsideContract(r)) {
+    o.push(`==== ${OUTSIDE_TITLE}: ${d.kernel} / ${d.clause} (information; --strict gates it) ====`, d.text);
     o.push('');
   }
   const gp = gateProblems(r);

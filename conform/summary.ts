@@ -39,7 +39,7 @@ export interface Row {
 export function summaryRows(r: ConformReport): Row[] {
   return r.kernels.flatMap((k) => k.properties.map((p) => ({
     kernel: k.name, property: p.property, status: p.status, ran: p.ran, passed: p.passed, failed: p.failed, refused: p.refused,
-    note: p.skipped ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds,
+    note: p.skipped ?? p.note ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds,
   })));
 }
 
@@ -80,6 +80,12 @@ export function failures(r: ConformReport): Failure[] {
     emulation: k.emulation,
   })));
 }
+
+/** Every divergence outside a kernel's declared contract (the `beyond` property), as information. */
+export interface OutsideContract { kernel: string; clause: string; kind: string; message: string; text: string }
+export const outsideContract = (r: ConformReport): OutsideContract[] =>
+  r.kernels.flatMap((k) => (k.outside_contract ?? []).map((d) => ({ kernel: k.name, clause: d.clause, kind: d.verdict.kind, message: d.verdict.message, text: d.text })));
+export const OUTSIDE_TITLE = 'divergence outside the declared contract';
 
 /** Problems that belong to no kernel (bad options, unreadable libraries). */
 export const gateProblems = (r: ConformReport): string[] =>

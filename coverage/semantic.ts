@@ -7,8 +7,9 @@ import type { Case, Op } from '../oracle/types.js';
 import { evalChainFast } from '../oracle/fast.js';
 import { I32_MIN, I32_MAX, OP_CELLS, OP_NAMES, OP_TAGS } from '../oracle/opset.js';
 import { seederOf } from './seed.js';
+import { cellInContract, type Contract } from '../oracle/contract.js';
 
-export interface KernelShape { mr: number; nr: number; supported_ops: number[] }
+export interface KernelShape { mr: number; nr: number; supported_ops: number[]; contract?: Contract }
 
 /** Is v (an exact integer, possibly beyond 2^53 for q_scale: given as bigint) a tie at shift s? */
 function isTie(v: bigint, s: number): boolean {
@@ -101,13 +102,14 @@ const needsSeed = (cell: string): boolean => /\.tie$|\.in\./.test(cell);
  *  declares (a family: every bin), in tag order (oracle/opset.ts OP_CELLS). Only cells a chain
  *  of its declared ops can reach: a border its tile shape allows; ties and extremes only when
  *  it declares an op that seeds values (coverage/seed.ts). The coverage sweep
- *  (coverage/sweep.ts) reaches every one of them. */
+ *  (coverage/sweep.ts) reaches every one of them. Less the cells its contract excludes. */
 export function requiredCells(k: KernelShape): string[] {
   const ok = new Set(k.supported_ops);
   const has = (op: Op['op']) => OP_TAGS[op].every((t) => ok.has(t));
   const seeds = seederOf(k) !== null;
   const shape = SHAPE_CELLS.flatMap((c) => (c === 'tile.border_both' ? borderCell(k) : [c]));
-  return [...shape, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op]).filter((c) => seeds || !needsSeed(c))];
+  const cells = [...shape, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op]).filter((c) => seeds || !needsSeed(c))];
+  return k.contract ? cells.filter((c) => cellInContract(c, k.contract!)) : cells;
 }
 
 /** Hit counts per cell, accumulated over a run. */

@@ -10,12 +10,13 @@ describe('parseKernelDescs', () => {
     expect(parseKernelDescs(JSON.stringify([good]), 'host')).toEqual([{ ...good, backend: 'host' }]);
   });
 
-  it('passes a declared contract through unparsed', () => {
-    const contract = { store: { item_sizes: [1, 4] } };
+  it('keeps a contract in its JSON form', () => {
+    const contract = { store: { item_size: [1, 4] }, preconditions: ['shift_left_no_overflow'] };
     expect(parseKernelDescs(JSON.stringify([{ ...good, contract }]), 'host')[0].contract).toEqual(contract);
   });
 
   it.each([
+    ['a contract outside SPEC\'s domain', JSON.stringify([{ ...good, contract: { shift_left: { shift: { min: 0, max: 32 } } } }]), /descriptor 0 \(k\)\.contract\.shift_left\.shift\.max: expected an integer in 0\.\.31/],
     ['not JSON', '[', /descriptor json/],
     ['not an array', '{}', /descriptor json: expected an array/],
     ['a missing name', JSON.stringify([{ ...good, name: undefined }]), /descriptor 0\.name: expected a string/],

@@ -1,6 +1,7 @@
 // Kernel descriptors as an executor lists them (LIST / LOAD_LIB, native/PROTOCOL.md
 // "Descriptor JSON"), parsed and checked field by field: a malformed descriptor is an error
 // naming the kernel and the field, never a half-typed object reaching the gate.
+import { ContractError, parseContract, type Contract } from '../oracle/contract.js';
 
 export interface PackFormatDesc { kind: 'packed_format' | 'packed_i8k4'; r: number; align: number; end_padding_record: number }
 export interface KernelDesc {
@@ -14,8 +15,8 @@ export interface KernelDesc {
   supported_ops: number[];
   runnable: boolean;
   why: string;
-  /** what the kernel promises (LIST's "contract" JSON, or a manifest's), when it declares one */
-  contract?: unknown;
+  /** what the kernel promises (absent: SPEC's full domain) */
+  contract?: Contract;
   /** name of the backend that listed it */
   backend?: string;
 }
@@ -76,7 +77,16 @@ function kernelDesc(v: unknown, where: string, backend: string): KernelDesc {
   if (ids.length !== packings.length) throw new DescError(`${at}.packing_ids`, `expected ${packings.length} indices (one per packing), got ${ids.length}`);
   const packing_ids = ids.map((v, i) => uint({ [i]: v }, String(i), `${at}.packing_ids`));
   if (new Set(packing_ids).size !== packing_ids.length) throw new DescError(`${at}.packing_ids`, `expected distinct indices, got ${JSON.stringify(packing_ids)}`);
-  const d: KernelDesc = {
+  let contract: Contract | undefined;
+  if (o.contract !== undefined) {
+    try {
+      contract = parseContract(o.contract, `${at}.contract`);
+    } catch (e) {
+      if (e instanceof ContractError) throw new DescError(e.path, e.message.slice(e.path.length + 2));
+      throw e;
+    }
+  }
+  return {
     name,
     isa: str(o, 'isa', at),
     mr: uint(o, 'mr', at),
@@ -86,10 +96,9 @@ function kernelDesc(v: unknown, where: string, backend: string): KernelDesc {
     supported_ops,
     runnable,
     why: str(o, 'why', at),
+    ...(contract ? { contract } : {}),
     backend,
   };
-  if (o.contract !== undefined) d.contract = o.contract;
-  return d;
 }
 
 /** The descriptor array of a LIST / LOAD_LIB response, each tagged with the backend that listed it. */

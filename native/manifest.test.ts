@@ -175,8 +175,8 @@ describe('building the shim', () => {
     }
   });
 
-  it('ops lists, all-but and requirements become the descriptor; a contract passes through unparsed', async () => {
-    const contract = { store: { item_sizes: [1, 4] } };
+  it('ops lists, all-but and requirements become the descriptor; a contract is parsed (oracle/contract.ts)', async () => {
+    const contract = { store: { item_size: [1, 4] } };
     const avx2 = readFileSync('/proc/cpuinfo', 'utf8').includes(' avx2');
     const file = manifest({
       library: goodLib,

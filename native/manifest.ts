@@ -4,6 +4,7 @@
 // descriptors pointing at the raw symbols, is_supported_here() checking the requirements),
 // links it against the user's code with the toolchain of its ELF machine into a cache
 // directory keyed by content, and the result loads like any --kernel-lib library.
+import { ContractError, parseContract, type Contract } from '../oracle/contract.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -43,8 +44,8 @@ export interface BuiltManifest {
   /** the linked shim library (in the cache) */
   lib: string;
   machine: Machine;
-  /** kernel name -> the manifest's contract object, passed through unparsed */
-  contracts: Map<string, unknown>;
+  /** kernel name -> the manifest's contract */
+  contracts: Map<string, Contract>;
 }
 
 // ---- vocabularies --------------------------------------------------------------------------
@@ -313,7 +314,16 @@ export function buildManifest(file: string): BuiltManifest {
   for (const part of [src, tc.cc, r.kind, ...r.inputs, ...r.inputs.map((p) => readFileSync(p)), ...HEADERS.map((p) => readFileSync(p))]) h.update(part).update('\0');
   const dir = path.join(cacheDir(), 'manifest', h.digest('hex').slice(0, 24));
   const lib = path.join(dir, 'libbitexact-manifest.so');
-  const contracts = new Map(r.kernels.filter((k) => k.contract !== undefined).map((k) => [k.name, k.contract as unknown]));
+  const contracts = new Map<string, Contract>();
+  r.kernels.forEach((k, i) => {
+    if (k.contract === undefined) return;
+    try {
+      contracts.set(k.name, parseContract(k.contract, `kernels[${i}].contract`));
+    } catch (e) {
+      if (e instanceof ContractError) throw new ManifestError(file, e.message);
+      throw e;
+    }
+  });
   if (existsSync(lib)) return { lib, machine: r.machine, contracts };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'shim.c'), src);

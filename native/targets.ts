@@ -2,6 +2,7 @@
 // paired with the backend that runs it, plus external kernel libraries routed by their ELF
 // machine to the provider that loads that machine's code. A provider that cannot run here is
 // a reported skip with the command that fixes it, never a silent pass.
+import type { Contract } from '../oracle/contract.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KernelDesc } from './descriptor.js';
@@ -70,7 +71,7 @@ export async function openKernels(o: { libs?: string[]; manifests?: string[]; aa
   const unavailable = builtins ? [...d.unavailable] : [];
   const problems: string[] = [];
   // a manifest becomes a library (native/manifest.ts) plus what its JSON adds to the descriptors
-  const libs: { lib: string; option: string; load?: string; contracts?: Map<string, unknown> }[] = (o.libs ?? []).map((lib) => ({ lib, option: `--kernel-lib ${lib}` }));
+  const libs: { lib: string; option: string; load?: string; contracts?: Map<string, Contract> }[] = (o.libs ?? []).map((lib) => ({ lib, option: `--kernel-lib ${lib}` }));
   for (const file of o.manifests ?? []) {
     try {
       const m = buildManifest(file);

@@ -15,6 +15,7 @@ import { KernelCrash } from '../native/process.js';
 import { callTimeout, packWork } from './timeout.js';
 import type { CaseCall } from './run.js';
 import { coverageSweep } from '../coverage/sweep.js';
+import { clauseOps, contractViolations, excludedClauses, inContract, narrowContract, type Clause, type Contract } from '../oracle/contract.js';
 
 /** A property of the table. The conform engine reads what a property feeds from these fields,
  *  never from its name. */
@@ -46,7 +47,10 @@ export interface PropertyDef {
 /** The deterministic cases a property runs before its random ones: its edge cases, then the
  *  coverage sweep's cases of its level (a sweep property; coverage/sweep.ts). */
 export function deterministicCases(p: PropertyDef, k: KernelDesc): { edges: Case[]; sweep: Case[] } {
-  return { edges: p.examples?.(k) ?? [], sweep: p.sweep ? coverageSweep(k).filter((c) => c.level === p.level) : [] };
+  const sweep = p.sweep ? coverageSweep(k).filter((c) => c.level === p.level) : [];
+  // a contracted kernel's sweep stays inside its contract, as its random cases do
+  const ct = k.contract;
+  return { edges: p.examples?.(k) ?? [], sweep: ct ? sweep.map((c) => narrowContract(c, ct)).filter((c) => inContract(c, ct)) : sweep };
 }
 
 /** k values at every edge a kernel has: 0..9, around its k alignment's multiples and the
@@ -120,7 +124,7 @@ export interface GatingCase extends Case { [FRAME_SHAPE]: { m: number; n: number
 
 const declares = (k: KernelDesc, ops: Op['op'][]) => ops.every((op) => !undeclaredOps(k).includes(op));
 
-export const PROPERTIES: PropertyDef[] = [
+const GATING_PROPERTIES: PropertyDef[] = [
   {
     name: 'tile',
     summary: 'random chains of 1..12 declared ops on one mr x nr tile, bit-exact',
@@ -228,6 +232,59 @@ export const PROPERTIES: PropertyDef[] = [
   },
 ];
 
+/** Cases moved into the contract (narrowContract), those it cannot move dropped. */
+const insideContract = (arb: fc.Arbitrary<Case>, contract: Contract): fc.Arbitrary<Case> =>
+  arb.map((c) => narrowContract(c, contract)).filter((c) => inContract(c, contract));
+
+/** A property whose generated cases and edge sweep stay inside the kernel's contract; a kernel
+ *  without one gets the property unchanged (the same cases for the same seed). */
+const withinContract = (p: PropertyDef): PropertyDef => ({
+  ...p,
+  arb: (k) => (k.contract ? insideContract(p.arb(k), k.contract) : p.arb(k)),
+  examples: p.examples && ((k) => {
+    const ex = p.examples!(k);
+    const ct = k.contract;
+    return ct ? ex.map((c) => narrowContract(c, ct)).filter((c) => inContract(c, ct)) : ex;
+  }),
+});
+
+/** The gating properties, each inside the kernel's contract. */
+export const PROPERTIES: PropertyDef[] = GATING_PROPERTIES.map(withinContract);
+
+/** The `beyond` property: cases outside the kernel's declared contract, one run per clause the
+ *  contract excludes (the case is outside by that clause alone), judged against the oracle.
+ *  A divergence is information ("divergence outside the declared contract"), not a gate failure
+ *  unless the run is strict. */
+export interface BeyondDef {
+  name: 'beyond';
+  summary: string;
+  level: Case['level'];
+  cost: number;
+  skipReason(k: KernelDesc): string | null;
+  /** the excluded clauses a case can be outside of on this kernel (their ops declared) */
+  clauses(k: KernelDesc): Clause[];
+  arb(k: KernelDesc, clause: Clause): fc.Arbitrary<Case>;
+  /** is the case outside the contract by exactly this clause? (others pass as not probed) */
+  outsideBy(k: KernelDesc, clause: Clause, c: Case): boolean;
+  exec(t: Target, c: Case): Promise<Verdict>;
+}
+
+export const BEYOND: BeyondDef = {
+  name: 'beyond',
+  summary: 'cases outside the declared contract, one clause at a time: divergences from the oracle are reported, not gated (unless --strict)',
+  level: 'tile',
+  cost: 1,
+  clauses: (k) => (k.contract ? excludedClauses(k.contract).filter((cl) => clauseOps(cl).some((op) => declares(k, [op]))) : []),
+  skipReason(k) {
+    if (!k.contract) return 'no contract: nothing is outside it';
+    return this.clauses(k).length ? null : 'the contract excludes nothing of what the kernel declares';
+  },
+  // the other clauses narrowed away, so a divergence found is this clause's
+  arb: (k, clause) => caseFor(k, { level: 'tile' }).map((c) => narrowContract(c, k.contract!, clause)),
+  outsideBy: (k, clause, c) => { const v = contractViolations(c, k.contract!); return v.length === 1 && v[0] === clause; },
+  exec: (t, c) => runCase(t.backend, t.kernel, c),
+};
+
 /** A tile-level chain adapted to an m x n frame: vectors and matrices resized by cycling,
  *  load_tile (tile level only) replaced by clear + add_unicast of the same values. */
 function retarget(chain: Op[], m: number, n: number): Op[] {
@@ -250,3 +307,6 @@ const resize = (a: number[][], m: number, k: number): number[][] => Array.from({
 const resizeB = (b: number[][], k: number, n: number): number[][] => Array.from({ length: k }, (_, kk) => Array.from({ length: n }, (_x, j) => b[kk][j % b[kk].length]));
 
 export const propertyByName = (name: string): PropertyDef | undefined => PROPERTIES.find((p) => p.name === name);
+
+/** Every property name `--property` accepts. */
+export const PROPERTY_NAMES = [...PROPERTIES.map((p) => p.name), BEYOND.name];

@@ -1,6 +1,7 @@
 #include "registry.h"
 
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,130 @@ static const char *format_problem(const bx_pack_format *f, uint32_t r, int is_a)
   return NULL;
 }
 
+/* SPEC's domains of the contract fields (oracle/opset.ts). */
+#define ITEMS_STORE (BX_ITEM_BIT(1) | BX_ITEM_BIT(2) | BX_ITEM_BIT(4))
+#define ITEMS_UNICAST (BX_ITEM_BIT(1) | BX_ITEM_BIT(4))
+#define LAYOUTS_STORE 0x0fu
+#define LAYOUTS_UNICAST 0x7fu
+#define POLICIES_ALL 0x7eu /* ZERO..ODD; Native is never valid */
+
+static const struct {
+  uint32_t bit;
+  size_t off;
+  int64_t min, max;
+  const char *name;
+} contract_ranges[] = {
+    {BX_RANGE_Q_SCALE_MULT, offsetof(bx_contract, q_scale_mult), INT32_MIN, INT32_MAX, "q_scale.mult"},
+    {BX_RANGE_Q_SCALE_SHIFT, offsetof(bx_contract, q_scale_shift), -31, 32, "q_scale.shift"},
+    {BX_RANGE_RSR_SHIFT, offsetof(bx_contract, rsr_shift), 1, 31, "rounding_shift_right.shift"},
+    {BX_RANGE_SHIFT_LEFT_SHIFT, offsetof(bx_contract, shift_left_shift), 0, 31, "shift_left.shift"},
+};
+#define N_RANGES (sizeof contract_ranges / sizeof contract_ranges[0])
+#define PRECONDITIONS_ALL (UINT64_C(7))
+static const char *const precondition_names[] = {"shift_left_no_overflow", "no_i32_min_into_rounding",
+                                                 "row_col_products_i16"};
+static const char *const layout_names[] = {"row_major", "col_major", "strided", "reversed",
+                                           "broadcast_row", "broadcast_col", "broadcast"};
+static const char *const policy_names[] = {"native", "zero", "away", "minus_inf", "plus_inf", "even", "odd"};
+
+static const bx_range *contract_range(const bx_contract *c, size_t i) {
+  return (const bx_range *)(const void *)((const char *)c + contract_ranges[i].off);
+}
+
+static const char *contract_problem(const bx_contract *c) {
+  if (c->store_item_sizes & ~ITEMS_STORE) return "contract: store_item_sizes has sizes other than 1, 2, 4";
+  if (c->add_unicast_item_sizes & ~ITEMS_UNICAST) return "contract: add_unicast_item_sizes has sizes other than 1, 4";
+  if (c->store_layouts & ~LAYOUTS_STORE) return "contract: store_layouts has bits beyond BX_LAYOUT_REVERSED";
+  if (c->add_unicast_layouts & ~LAYOUTS_UNICAST) return "contract: add_unicast_layouts has bits beyond BX_LAYOUT_BROADCAST";
+  if ((c->q_scale_policies | c->rsr_policies) & ~POLICIES_ALL) return "contract: a policy set has bits other than ZERO..ODD";
+  if (c->ranges_declared & ~(uint32_t)((1u << N_RANGES) - 1)) return "contract: ranges_declared has unknown bits";
+  if (c->reserved) return "contract: reserved is not 0";
+  for (size_t i = 0; i < N_RANGES; i++) {
+    if (!(c->ranges_declared & contract_ranges[i].bit)) continue;
+    const bx_range *r = contract_range(c, i);
+    if (r->min > r->max || r->min < contract_ranges[i].min || r->max > contract_ranges[i].max) return "contract: a declared range has min > max or leaves SPEC's domain";
+  }
+  if (c->preconditions & ~PRECONDITIONS_ALL) return "contract: preconditions has unknown bits";
+  return NULL;
+}
+
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
+  va_end(ap);
+  if (n > 0) *at += (size_t)n;
+}
+
+/* {"name":[v,...]} lists of a bit set; names NULL: the bit numbers. */
+static void put_set(char *buf, size_t len, size_t *at, const char *key, uint32_t bits, const char *const *names, int *first) {
+  if (!bits) return;
+  put(buf, len, at, "%s\"%s\":[", *first ? "" : ",", key);
+  *first = 0;
+  int f = 1;
+  for (unsigned b = 0; b < 32; b++)
+    if (bits & (1u << b)) {
+      if (names) put(buf, len, at, f ? "\"%s\"" : ",\"%s\"", names[b]);
+      else put(buf, len, at, f ? "%u" : ",%u", b);
+      f = 0;
+    }
+  put(buf, len, at, "]");
+}
+
+size_t bx_contract_json(const bx_contract *c, char *buf, size_t len) {
+  size_t at = 0;
+  if (len) buf[0] = 0;
+  put(buf, len, &at, "{");
+  int first_op = 1;
+  const struct { const char *op; uint32_t items, layouts, policies; int ranges[3]; } ops[] = {
+      {"store", c->store_item_sizes, c->store_layouts, 0, {-1, -1, -1}},
+      {"add_unicast", c->add_unicast_item_sizes, c->add_unicast_layouts, 0, {-1, -1, -1}},
+      {"q_scale", 0, 0, c->q_scale_policies, {0, 1, -1}},
+      {"rounding_shift_right", 0, 0, c->rsr_policies, {2, -1, -1}},
+      {"shift_left", 0, 0, 0, {3, -1, -1}},
+  };
+  for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+    int any = ops[o].items || ops[o].layouts || ops[o].policies;
+    for (int r = 0; r < 3; r++) any |= ops[o].ranges[r] >= 0 && (c->ranges_declared & contract_ranges[ops[o].ranges[r]].bit);
+    if (!any) continue;
+    put(buf, len, &at, "%s\"%s\":{", first_op ? "" : ",", ops[o].op);
+    first_op = 0;
+    int first = 1;
+    put_set(buf, len, &at, "item_size", ops[o].items, NULL, &first);
+    put_set(buf, len, &at, "layout", ops[o].layouts, layout_names, &first);
+    for (int r = 0; r < 3; r++) {
+      int i = ops[o].ranges[r];
+      if (i < 0 || !(c->ranges_declared & contract_ranges[i].bit)) continue;
+      const bx_range *g = contract_range(c, (size_t)i);
+      const char *field = strchr(contract_ranges[i].name, '.') + 1;
+      put(buf, len, &at, "%s\"%s\":{\"min\":%lld,\"max\":%lld}", first ? "" : ",", field, (long long)g->min, (long long)g->max);
+      first = 0;
+    }
+    put_set(buf, len, &at, "policy", ops[o].policies, policy_names, &first);
+    put(buf, len, &at, "}");
+  }
+  if (c->preconditions) {
+    put(buf, len, &at, "%s\"preconditions\":[", first_op ? "" : ",");
+    int f = 1;
+    for (unsigned b = 0; b < sizeof precondition_names / sizeof precondition_names[0]; b++)
+      if (c->preconditions & (UINT64_C(1) << b)) {
+        put(buf, len, &at, f ? "\"%s\"" : ",\"%s\"", precondition_names[b]);
+        f = 0;
+      }
+    put(buf, len, &at, "]");
+  }
+  put(buf, len, &at, "}");
+  return at;
+}
+
+const bx_contract *bx_desc_contract(const bx_kernel_desc *d) {
+  return d->abi_version >= 2 ? d->contract : NULL;
+}
+
 const char *bx_desc_problem(const bx_kernel_desc *d) {
   if (!d) return "NULL descriptor";
-  if (d->abi_version != 1 && d->abi_version != BX_ABI_VERSION)
-    return "abi_version is not 1 or BX_ABI_VERSION (2)";
+  if (d->abi_version < 1 || d->abi_version > BX_ABI_VERSION) return "abi_version is not 1 or BX_ABI_VERSION (2)";
   if (!name_ok(d->name)) return "name is missing, longer than 128 bytes, or not printable ASCII";
   if (!name_ok(d->isa)) return "isa is missing, longer than 128 bytes, or not printable ASCII";
   if (d->mr == 0 || d->mr > BX_MAX_TILE_DIM || d->nr == 0 || d->nr > BX_MAX_TILE_DIM)
@@ -78,6 +199,7 @@ const char *bx_desc_problem(const bx_kernel_desc *d) {
     return "supported_ops lacks a required op (Done, Clear, AddMatMul, Store)";
   if (d->supported_ops & ~BX_OPS_KNOWN) return "supported_ops has bits beyond tag " BX_OP_LAST_TAG_STR;
   if (!d->kernel) return "kernel function is NULL";
+  if (bx_desc_contract(d)) return contract_problem(bx_desc_contract(d));
   return NULL;
 }
 

@@ -45,6 +45,12 @@ static inline int64_t bx_desc_packing_pos(const bx_kernel_desc *d, uint64_t id) 
   return -1;
 }
 
+/* The descriptor's contract (NULL for a v1 descriptor or none declared). */
+const bx_contract *bx_desc_contract(const bx_kernel_desc *d);
+/* The contract's JSON form (oracle/contract.ts) into buf (truncated to len, NUL-terminated);
+ * returns the length it needs. */
+size_t bx_contract_json(const bx_contract *c, char *buf, size_t len);
+
 /* Calls is_supported_here (a NULL predicate means "runs everywhere"). */
 int bx_desc_runnable(const bx_kernel_desc *d, char *why, size_t why_len);
 

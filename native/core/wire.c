@@ -193,7 +193,16 @@ void bx_json_desc(bx_writer *w, const bx_kernel_desc *d, int packings_valid, int
       w_fmt(w, first ? "%u" : ",%u", t);
       first = 0;
     }
-  w_fmt(w, "],\"runnable\":%s,\"why\":", runnable ? "true" : "false");
+  w_cstr(w, "]");
+  const bx_contract *c = packings_valid ? bx_desc_contract(d) : NULL;
+  if (c) {
+    char buf[2048];
+    if (bx_contract_json(c, buf, sizeof buf) < sizeof buf) {
+      w_cstr(w, ",\"contract\":");
+      w_cstr(w, buf);
+    }
+  }
+  w_fmt(w, ",\"runnable\":%s,\"why\":", runnable ? "true" : "false");
   w_json_str(w, why);
   w_cstr(w, "}");
 }

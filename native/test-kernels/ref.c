@@ -85,7 +85,14 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
       for (size_t i = 0; i < mr * nr; i++) acc[i] = wrap32(ref_round((int32_t)acc[i], (unsigned)s, pol));
     } else if (t == BX_SHIFT_LEFT) {
       if (spec->u.shift_left > 31) return BX_KERNEL_UNSUPPORTED;
-      for (size_t i = 0; i < mr * nr; i++) acc[i] <<= spec->u.shift_left;
+      const unsigned sh = (unsigned)spec->u.shift_left;
+      for (size_t i = 0; i < mr * nr; i++) {
+        const int64_t wide = (int64_t)(int32_t)acc[i] * ((int64_t)1 << sh);
+        if ((cfg->quirks & BX_REF_SATURATING_SHL) && (wide > INT32_MAX || wide < INT32_MIN))
+          acc[i] = wide > 0 ? (uint32_t)INT32_MAX : (uint32_t)INT32_MIN;
+        else
+          acc[i] <<= sh;
+      }
     } else if (t == BX_ADD_UNICAST) {
       const bx_output_store *o = &spec->u.store;
       if (o->item_size != 1 && o->item_size != 4) return BX_KERNEL_UNSUPPORTED;
@@ -109,7 +116,8 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
           char *p = (char *)o->ptr + (intptr_t)i * o->row_byte_stride + (intptr_t)j * o->col_byte_stride;
           uint32_t v = ACC(i < mr ? i : 0, j); /* the extra row repeats row 0 */
           uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-          memcpy(p, b, o->item_size); /* little-endian truncation */
+          const int one_byte = o->item_size == 2 && (cfg->quirks & BX_REF_STORE16_ONE_BYTE);
+          memcpy(p, b, one_byte ? 1 : o->item_size); /* little-endian truncation */
         }
     } else if (t == BX_ADD_MAT_MUL) {
       if (cfg->quirks & BX_REF_CRASH_ON_MATMUL) {

@@ -17,7 +17,9 @@ enum bx_ref_quirk {
   BX_REF_HANG_ON_MATMUL = 1u << 1,  /* never returns from AddMatMul */
   BX_REF_STORE_EXTRA_ROW = 1u << 2, /* Store writes row mr too (one row past the tile) */
   BX_REF_WRITE_CHAIN = 1u << 3,     /* scribbles into its (const) chain entry at Clear */
-  BX_REF_UNICAST_NR_STRIDE = 1u << 4 /* AddUnicast rows read nr items apart (row_byte_stride ignored) */
+  BX_REF_UNICAST_NR_STRIDE = 1u << 4, /* AddUnicast rows read nr items apart (row_byte_stride ignored) */
+  BX_REF_SATURATING_SHL = 1u << 6,  /* ShiftLeft saturates on overflow (tract's NEON sqrshl) */
+  BX_REF_STORE16_ONE_BYTE = 1u << 7 /* Store item_size 2 writes only the low byte (tract's NEON) */
 };
 
 typedef struct bx_ref_cfg {

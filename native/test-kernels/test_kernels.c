@@ -13,6 +13,10 @@
  *   test_sparse_i32_4x4                 test_ref_i32_4x4 with its own packing indices 1 and 3 (ABI v2)
  *   test_v1_i32_4x4                     test_ref_i32_4x4 as an ABI version-1 descriptor (the
  *                                       shorter struct, no packing_ids / contract)
+ *   test_tractlike_i32_4x4              written to a tract-like contract (item sizes {1, 4},
+ *                                       Scaler-range QScale, no ShiftLeft overflow): its ShiftLeft
+ *                                       saturates and its i16 Store writes one byte, both outside it
+ *   test_tractlike_nocontract_i32_4x4   the same kernel code with no contract (fails the gate)
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -57,6 +61,18 @@ CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_WRITE_CHAIN)
 CFG(tilestride, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_NR_STRIDE)
 CFG_IDS(sparse, 4, 4, pk_4x4, sparse_ids, BX_OPS_V1, 0)
 CFG(v1, 4, 4, pk_4x4, BX_OPS_V1, 0)
+CFG(tractlike, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_SATURATING_SHL | BX_REF_STORE16_ONE_BYTE)
+
+/* tract's i32 kernels: store(i8) (item sizes 1 and 4), QScale from Scaler (mult in
+ * [2^30, 2^31), shift >= -4), and a runtime that never shifts a value left out of i32. */
+static const bx_contract tract_contract = {
+    .store_item_sizes = BX_ITEM_BIT(1) | BX_ITEM_BIT(4),
+    .add_unicast_item_sizes = BX_ITEM_BIT(1) | BX_ITEM_BIT(4),
+    .ranges_declared = BX_RANGE_Q_SCALE_MULT | BX_RANGE_Q_SCALE_SHIFT,
+    .q_scale_mult = {INT64_C(1) << 30, INT32_MAX},
+    .q_scale_shift = {-4, 32},
+    .preconditions = BX_PRE_SHIFT_LEFT_NO_OVERFLOW,
+};
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -78,11 +94,12 @@ static int never_here(char *why, size_t n) {
   return 0;
 }
 
-#define DESC_IDS(id, name, mr, nr, pk, ids, ops, pred)                                          \
+#define DESC_C(id, name, mr, nr, pk, ids, ops, pred, contract)                                  \
   static const bx_kernel_desc desc_##id = {BX_ABI_VERSION, name, "test", mr, nr,               \
                                            sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred,  \
-                                           ids, NULL};
-#define DESC(id, name, mr, nr, pk, ops, pred) DESC_IDS(id, name, mr, nr, pk, NULL, ops, pred)
+                                           ids, contract};
+#define DESC_IDS(id, name, mr, nr, pk, ids, ops, pred) DESC_C(id, name, mr, nr, pk, ids, ops, pred, NULL)
+#define DESC(id, name, mr, nr, pk, ops, pred) DESC_C(id, name, mr, nr, pk, NULL, ops, pred, NULL)
 
 DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_V1, NULL)
@@ -107,6 +124,10 @@ typedef struct {
 } desc_v1_layout;
 static const desc_v1_layout desc_v1 = {1, "test_v1_i32_4x4", "test", 4, 4, 2, pk_4x4, BX_OPS_V1,
                                        kern_v1, NULL};
+DESC_C(tractlike, "test_tractlike_i32_4x4", 4, 4, pk_4x4, NULL, BX_OPS_V1, NULL, &tract_contract)
+static const bx_kernel_desc desc_tractlike_nc = {BX_ABI_VERSION, "test_tractlike_nocontract_i32_4x4", "test", 4, 4,
+                                                 sizeof pk_4x4 / sizeof pk_4x4[0], pk_4x4, BX_OPS_V1, kern_tractlike,
+                                                 NULL, NULL, NULL};
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -133,6 +154,7 @@ static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_mi
                                               &desc_unsup, &desc_crash, &desc_hang,
                                               &desc_oob,   &desc_chainwrite, &desc_tilestride,
                                               &desc_sparse, (const bx_kernel_desc *)&desc_v1,
+                                              &desc_tractlike, &desc_tractlike_nc,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {

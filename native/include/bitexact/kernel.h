@@ -157,6 +157,55 @@ typedef intptr_t (*bx_kernel_fn)(const bx_fused_ker_spec *chain);
 /* Writes a short human reason into why[0..why_len) when it returns 0. */
 typedef int (*bx_is_supported_fn)(char *why, size_t why_len);
 
+/* ---- kernel contracts (ABI v2) ----------------------------------------------------------
+ * What a kernel promises: a narrowing of SPEC's domain of definition, per op, plus named value
+ * preconditions (values its runtime never produces). The gate generates cases inside it, and
+ * reports divergences outside it as information (oracle/contract.ts is the TS side; LIST
+ * emits it as the descriptor's "contract" JSON). A zero bit set and a range whose bit is not
+ * in ranges_declared keep SPEC's full domain, so a zero-initialised contract promises it all. */
+typedef struct bx_range {
+  int64_t min, max; /* inclusive, within SPEC's domain of the field */
+} bx_range;
+
+#define BX_ITEM_BIT(size) (1u << (size))        /* item sizes 1, 2, 4 */
+#define BX_POLICY_BIT(policy) (1u << (policy))  /* enum bx_rounding_policy, ZERO..ODD */
+/* Store layouts (bit i: oracle/types.ts LAYOUTS[i]); AddUnicast adds the broadcasts. */
+enum bx_layout {
+  BX_LAYOUT_ROW_MAJOR = 0,
+  BX_LAYOUT_COL_MAJOR = 1,
+  BX_LAYOUT_STRIDED = 2,
+  BX_LAYOUT_REVERSED = 3,
+  BX_LAYOUT_BROADCAST_ROW = 4, /* AddUnicast only */
+  BX_LAYOUT_BROADCAST_COL = 5,
+  BX_LAYOUT_BROADCAST = 6
+};
+#define BX_LAYOUT_BIT(l) (1u << (l))
+/* ranges_declared bits */
+#define BX_RANGE_Q_SCALE_MULT (1u << 0)
+#define BX_RANGE_Q_SCALE_SHIFT (1u << 1)
+#define BX_RANGE_RSR_SHIFT (1u << 2)
+#define BX_RANGE_SHIFT_LEFT_SHIFT (1u << 3)
+/* preconditions bits (oracle/contract.ts PRECONDITIONS, in order) */
+#define BX_PRE_SHIFT_LEFT_NO_OVERFLOW (UINT64_C(1) << 0)   /* acc * 2^shift fits in i32 */
+#define BX_PRE_NO_I32_MIN_INTO_ROUNDING (UINT64_C(1) << 1) /* no i32::MIN into QScale / RSR */
+#define BX_PRE_ROW_COL_PRODUCTS_I16 (UINT64_C(1) << 2)     /* rows, cols within i16 */
+
+typedef struct bx_contract {
+  uint32_t store_item_sizes;       /* BX_ITEM_BIT set (0: 1, 2, 4) */
+  uint32_t store_layouts;          /* BX_LAYOUT_BIT set, ROW_MAJOR..REVERSED (0: all) */
+  uint32_t add_unicast_item_sizes; /* BX_ITEM_BIT set (0: 1, 4) */
+  uint32_t add_unicast_layouts;    /* BX_LAYOUT_BIT set (0: all seven) */
+  uint32_t q_scale_policies;       /* BX_POLICY_BIT set (0: all six) */
+  uint32_t rsr_policies;           /* BX_POLICY_BIT set (0: all six) */
+  uint32_t ranges_declared;        /* BX_RANGE_* bits: which ranges below are declared */
+  uint32_t reserved;               /* 0 */
+  bx_range q_scale_mult;           /* within i32 */
+  bx_range q_scale_shift;          /* within -31..32 */
+  bx_range rsr_shift;              /* within 1..31 */
+  bx_range shift_left_shift;       /* within 0..31 */
+  uint64_t preconditions;          /* BX_PRE_* bits */
+} bx_contract;
+
 typedef struct bx_kernel_desc {
   uint32_t abi_version; /* BX_ABI_VERSION */
   const char *name;     /* <isa>_i32_<mr>x<nr>[_k4], e.g. x86_avx512vnni_i32_16x16_k4 */
@@ -173,7 +222,7 @@ typedef struct bx_kernel_desc {
    * its index 1 declares n_packings = 1 and packing_ids = {1}. */
   const uint32_t *packing_ids;
   /* abi_version >= 2 only: what the kernel promises (NULL = SPEC's full domain). */
-  const void *contract;
+  const bx_contract *contract;
 } bx_kernel_desc;
 
 /* Symbol exported by an external kernel library. */
