@@ -2,7 +2,7 @@
 // case (SPEC section 6). A case outside it is rejected, before anything runs, with an error
 // that names the op, the field and the allowed range.
 import type { Op } from './types.js';
-import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, opSpec, type OpName } from './opset.js';
+import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, RAW_TAG_MAX, TAG_COUNT, opSpec, rawTagProblem, type OpName } from './opset.js';
 
 export { I32_MIN, I32_MAX, U32_MAX } from './opset.js';
 
@@ -144,6 +144,11 @@ function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: numbe
       case 'vec':
         ck.vector(at(f), lab(f), v, fs.len === 'm' ? m : n, fs.len, I32_MIN, I32_MAX, 'i32');
         break;
+      case 'tag': {
+        const why = typeof v === 'string' ? rawTagProblem(v) : 'not exact as a JSON number: write it as a decimal string';
+        if (why !== null) throw new ValidationError(at(f), `${lab(f)} = ${ck.show(at(f), v)}: allowed ${TAG_COUNT}..${RAW_TAG_MAX}, no tag of the ABI (${why})`);
+        break;
+      }
       case 'mat': {
         const item = fs.elem === 'item_size' ? op.item_size as number : 4;
         const [lo, hi] = itemRange(item);

@@ -24,7 +24,8 @@ static int parse_exec(bx_reader *r, const char *what, bx_exec_req *q) {
   if (bx_rd_bytes(r, &q->name, &q->name_len, "kernel_name") || bx_rd_u32(r, &q->flags, "flags") ||
       bx_rd_u32(r, &q->m, "m") || bx_rd_u32(r, &q->n, "n") || bx_rd_u32(r, &q->nbuf, "nbuf"))
     return -1;
-  if (q->flags & ~BX_FLAG_FORCE) return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
+  if (q->flags & ~(BX_FLAG_FORCE | BX_FLAG_TAG64))
+    return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
   if (q->nbuf > BX_MAX_BUFFERS)
     return bx_rd_fail(r, "%s: %u buffers (at most %u)", what, q->nbuf, BX_MAX_BUFFERS);
   q->bufs = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->bufs);
@@ -47,7 +48,15 @@ static int parse_exec(bx_reader *r, const char *what, bx_exec_req *q) {
   if (!q->ops) return bx_rd_fail(r, "%s: out of memory", what);
   for (uint32_t i = 0; i < q->nops; i++) {
     bx_wire_op *op = &q->ops[i];
-    if (bx_rd_u32(r, &op->tag, "op tag")) return -1;
+    if (q->flags & BX_FLAG_TAG64) {
+      int64_t t;
+      if (bx_rd_i64(r, &t, "op tag")) return -1;
+      op->tag = (uint64_t)t;
+    } else {
+      uint32_t t;
+      if (bx_rd_u32(r, &t, "op tag")) return -1;
+      op->tag = t;
+    }
     for (int k = 0; k < 4; k++) {
       bx_word *wd = &op->w[k];
       if (bx_rd_u32(r, &wd->kind, "word kind") || bx_rd_u32(r, &wd->buf, "word buf") ||

@@ -16,7 +16,8 @@ enum bx_ref_quirk {
   BX_REF_CRASH_ON_MATMUL = 1u << 0, /* SIGSEGV (a real invalid write) at AddMatMul */
   BX_REF_HANG_ON_MATMUL = 1u << 1,  /* never returns from AddMatMul */
   BX_REF_STORE_EXTRA_ROW = 1u << 2, /* Store writes row mr too (one row past the tile) */
-  BX_REF_WRITE_CHAIN = 1u << 3      /* scribbles into its (const) chain entry at Clear */
+  BX_REF_WRITE_CHAIN = 1u << 3,     /* scribbles into its (const) chain entry at Clear */
+  BX_REF_SKIP_UNKNOWN_TAGS = 1u << 4 /* an entry whose tag is no op is skipped, not refused */
 };
 
 typedef struct bx_ref_cfg {

@@ -8,6 +8,7 @@
  *   test_hang_i32_4x4                   infinite loop on AddMatMul
  *   test_oob_i32_4x4                    Store writes one row too many
  *   test_chainwrite_i32_4x4             writes into its const chain
+ *   test_skiptag_i32_4x4                skips an entry whose tag is no op (runs what follows)
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -44,6 +45,7 @@ CFG(crash, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_CRASH_ON_MATMUL)
 CFG(hang, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_HANG_ON_MATMUL)
 CFG(oob, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_EXTRA_ROW)
 CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_WRITE_CHAIN)
+CFG(skiptag, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_SKIP_UNKNOWN_TAGS)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -77,6 +79,7 @@ DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(skiptag, "test_skiptag_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -94,7 +97,7 @@ ABI_BREAKERS_SME(ABI_DESC_SME)
 
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
-                                              &desc_oob,   &desc_chainwrite,
+                                              &desc_oob,   &desc_chainwrite, &desc_skiptag,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY)};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
