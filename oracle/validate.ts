@@ -48,6 +48,11 @@ class Checker {
     return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
   }
 
+  /** A decimal held as a string (a raw tag): the file's text, else the decimal. */
+  decimal(path: string, v: string): string {
+    return this.raw?.get(path) ?? v;
+  }
+
   /** v must be an integer in lo..hi; label names the field in the message. */
   int(path: string, label: string, v: unknown, lo: number, hi: number, note?: string): number {
     if (!isInt(v) || v < lo || v > hi) {
@@ -146,7 +151,8 @@ function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: numbe
         break;
       case 'tag': {
         const why = typeof v === 'string' ? rawTagProblem(v) : 'not exact as a JSON number: write it as a decimal string';
-        if (why !== null) throw new ValidationError(at(f), `${lab(f)} = ${ck.show(at(f), v)}: allowed ${TAG_COUNT}..${RAW_TAG_MAX}, no tag of the ABI (${why})`);
+        const shown = typeof v === 'string' ? ck.decimal(at(f), v) : ck.show(at(f), v);
+        if (why !== null) throw new ValidationError(at(f), `${lab(f)} = ${shown}: allowed ${TAG_COUNT}..${RAW_TAG_MAX}, no tag of the ABI (${why})`);
         break;
       }
       case 'mat': {
