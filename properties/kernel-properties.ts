@@ -9,7 +9,7 @@ import { selectKernel } from '../native/select.js';
 import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TEMPLATE_OPS, type OpTemplate } from './arbitraries.js';
 import { OP_TAGS } from './encode.js';
 import { OP_NAMES, declaresOpName, isRawTag } from '../oracle/opset.js';
-import { rawTagArb } from '../oracle/arbitraries.js';
+import { RAW_TAG_PROBES, rawTagArb } from '../oracle/arbitraries.js';
 import { runCase } from './check.js';
 import { PASS, type FailedVerdict, type Verdict } from './verdict.js';
 import { packOperand } from './pack.js';
@@ -194,9 +194,9 @@ export const PROPERTIES: PropertyDef[] = [
       const v = await runCase(t.backend, t.kernel, c);
       if (!v.ok) return v;
       const shape = (c as Partial<GatingCase>)[FRAME_SHAPE];
-      if (!v.refused || !shape) return { ok: false, refused: false, outcome: 'refusal', reason: 'nothing_to_refuse' };
       // a raw tag exists at tile level only: no frame variant
-      if (isRawTag(c.chain[v.at])) return v;
+      if (v.refused && isRawTag(c.chain[v.at])) return v;
+      if (!v.refused || !shape) return { ok: false, refused: false, outcome: 'refusal', reason: 'nothing_to_refuse' };
       const { m: fm, n: fn } = shape;
       const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: retarget(c.chain, fm, fn) };
       // the frame refuses a chain with an undeclared op before running anything (judged by runCase)
@@ -212,8 +212,18 @@ export const PROPERTIES: PropertyDef[] = [
       return v;
     },
     cost: 2,
+    examples: rawTagEdges,
   },
 ];
+
+/** Every raw-tag probe once, in the chain the random cases shrink to (a failure reads the
+ *  same whichever found it); the random cases put the probes anywhere before a store. */
+function rawTagEdges(k: KernelDesc): Case[] {
+  return RAW_TAG_PROBES.map((tag): Case => ({
+    format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: 0, a: Array.from({ length: k.mr }, () => []), b: [],
+    chain: [{ op: 'clear' }, { op: 'raw_tag', tag }, { op: 'store', item_size: 4 }],
+  }));
+}
 
 /** A tile-level chain adapted to an m x n frame: vectors and matrices resized by cycling,
  *  load_tile (tile level only) replaced by clear + add_unicast of the same values. */
