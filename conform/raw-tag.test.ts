@@ -13,6 +13,9 @@ import type { Case } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import { PKG_ROOT, testKernelsPath } from '../native/paths.js';
 import { hostBackend } from '../native/backends/host.js';
+import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
+import { propertyByName } from '../properties/kernel-properties.js';
+import { runCaseProperty } from '../properties/run.js';
 import { main } from '../cli/main.js';
 import { bufferIo } from '../cli/util.js';
 
@@ -45,6 +48,28 @@ describe('raw tags through the gate', () => {
       expect(saved.chain).toEqual([{ op: 'clear' }, { op: 'raw_tag', tag: '29' }, { op: 'store', item_size: 4 }]);
     });
   }
+
+  test('aarch64 (qemu): the skipping test kernel is caught, the reference test kernel refuses every probe', async (ctx) => {
+    const why = aarch64Unavailable();
+    if (why) { console.warn(`[bitexact] SKIP aarch64 raw tags: ${why}`); ctx.skip(why); return; } // reason: runner not built (printed)
+    const b = aarch64Backend();
+    try {
+      const kernels = await b.loadLib(join(PKG_ROOT, 'build', 'aarch64', 'bitexact_test_kernels.so')); // make -C native/runner
+      const gating = propertyByName('gating')!;
+      const run = (name: string) => {
+        const t = { kernel: kernels.find((k) => k.name === name)!, backend: b };
+        return runCaseProperty({ kernel: name, property: 'gating', arb: gating.arb(t.kernel), exec: (c) => gating.exec(t, [t], c), examples: gating.examples!(t.kernel), numRuns: 60, seed: 4, fixtureDir: null });
+      };
+      const ok = await run('test_ref_i32_4x4');
+      expect(ok.failure?.text).toBeUndefined();
+      expect(ok.refused).toBe(60);
+      const bad = await run('test_skiptag_i32_4x4');
+      expect(bad.failure?.verdict.outcome).toBe('refusal');
+      expect(bad.failure!.text).toContain('(raw tag 29) is not a tag of the ABI, yet the kernel returned 0');
+    } finally {
+      await b.close();
+    }
+  });
 
   test('replay and repro.c: fail on the skipping kernel, pass on one that refuses, for 32- and 64-bit tags', async () => {
     const backend = hostBackend({ timeoutMs: 20_000 });
