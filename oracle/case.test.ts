@@ -197,6 +197,6 @@ describe('raw_tag', () => {
     expect(errorOf(tile({ op: 'raw_tag', tag: 2 ** 60 })).message).toContain('not exact as a JSON number: write it as a decimal string');
     expect(errorOf(tile({ op: 'raw_tag', tag: '-30' })).message).toContain('not a canonical non-negative decimal');
     expect(errorOf(tile({ op: 'raw_tag' })).message).toBe('$.chain[1].tag: missing (raw_tag needs tag)');
-    expect(errorOf(withOp({ op: 'raw_tag', tag: 64 })).message).toContain('raw_tag exists only at tile level');
+    expect(errorOf(withOp({ op: 'raw_tag', tag: 64 })).message).toBe('chain[1] (raw_tag): raw_tag exists only at tile level (the frame rejects a tag of no op before anything runs)');
   });
 });

@@ -133,7 +133,8 @@ function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: numbe
   const at = (f: string): string => `${base}.${f}`;
   const lab = (f: string): string => `chain[${idx}] (${name}).${f}`;
   if (spec.level === 'tile' && level !== 'tile') {
-    throw new ValidationError(at('op'), `chain[${idx}] (${name}): ${name} exists only at tile level (the frame starts from a cleared accumulator)`);
+    const why = spec.tag === 'field' ? 'the frame rejects a tag of no op before anything runs' : 'the frame starts from a cleared accumulator';
+    throw new ValidationError(at('op'), `chain[${idx}] (${name}): ${name} exists only at tile level (${why})`);
   }
   for (const [f, fs] of Object.entries(spec.fields)) {
     const v = op[f];
