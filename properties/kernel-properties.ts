@@ -182,9 +182,7 @@ export const PROPERTIES: PropertyDef[] = [
       return fc.record({ c: caseFor(k, { level: 'tile', maxOps: 6 }), bad, at: fc.nat(), fm: fc.integer({ min: 1, max: 2 * k.mr + 1 }), fn: fc.integer({ min: 1, max: 2 * k.nr + 1 }) })
         .map(({ c, bad: b, at, fm, fn }) => {
           const [op] = 'op' in b ? [b] : expandChain([b], 'tile', c.m, c.n, () => true);
-          // after the head op, before or at the final store; counted from the end so that `at`
-          // shrinks toward running the whole chain before the refused op
-          const pos = c.chain.length - (at % c.chain.length);
+          const pos = 1 + (at % c.chain.length); // after the head op, before or at the final store
           const chain = [...c.chain.slice(0, pos), op, ...c.chain.slice(pos)];
           if (chain[chain.length - 1].op !== 'store') chain.push({ op: 'store', item_size: 4 });
           // the frame variant of the same chain (load_tile is tile-level only), on its own shape
@@ -218,8 +216,8 @@ export const PROPERTIES: PropertyDef[] = [
   },
 ];
 
-/** Every raw-tag probe once, in the shortest chain that shows a skipped tag; the random cases
- *  put the probes anywhere before a store. */
+/** Every raw-tag probe once, in the chain the random cases shrink to; the random cases put the
+ *  probes anywhere before a store. */
 function rawTagEdges(k: KernelDesc): Case[] {
   return RAW_TAG_PROBES.map((tag): Case => ({
     format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: 0, a: Array.from({ length: k.mr }, () => []), b: [],
