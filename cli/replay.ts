@@ -71,7 +71,9 @@ export const replayVerb: Verb = {
           const verdict = await runCase(t.backend, t.kernel, c, { timeout });
           if (verdict.ok) {
             pass++;
-            io.out(`PASS ${file} on ${t.kernel.name}${verdict.refused ? ` (refused chain[${verdict.at}] ${c.chain[verdict.at]?.op}, as declared)` : ''}\n`);
+            const r = verdict.outcome === 'refused' ? c.chain[verdict.at] : undefined;
+            const why = r?.op === 'raw_tag' ? `raw tag ${r.tag}, no tag of the ABI` : `${r?.op}, as declared`;
+            io.out(`PASS ${file} on ${t.kernel.name}${verdict.outcome === 'refused' ? ` (refused chain[${verdict.at}] ${why})` : ''}\n`);
           } else {
             fail++;
             io.out(`FAIL ${file} on ${t.kernel.name}: ${verdictLine(verdict)}\n${fmtFailure(t.kernel.name, c, verdict)}\n\n`);

@@ -9,6 +9,7 @@ import { main } from '../cli/main.js';
 import { bufferIo } from '../cli/util.js';
 import { parseShard } from '../cli/conform.js';
 import { REPORT_FORMAT, type ConformReport } from './engine.js';
+import { testKernelsPath } from '../native/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-conform-cli-'));
 const out = (f: string) => join(tmp, f);
@@ -37,10 +38,14 @@ describe('bitexact conform (CLI)', () => {
     expect(k.throughput.tile).toBeGreaterThan(0);
     // live view without a TTY: one plain line per finished kernel x property, on stderr
     expect(io.stderr).toContain('generic_i32_4x4 / tile: passed: 41 run, 41 passed, 0 failed, 0 refused');
-    expect(io.stderr).toContain('generic_i32_4x4 / gating: skipped (the kernel declares every op: nothing to refuse)');
+    // gating: a kernel declaring every op still meets every raw-tag probe, and refuses them all
+    const gating = k.properties.find((p) => p.property === 'gating')!;
+    expect(gating).toMatchObject({ status: 'passed', passed: 0, failed: 0 });
+    expect(gating.refused).toBe(gating.ran);
+    expect(gating.ran).toBeGreaterThanOrEqual(40);
+    expect(io.stderr).toMatch(/generic_i32_4x4 \/ gating: passed: \d+ run, 0 passed, 0 failed, \d+ refused/);
     // the summary table, throughput, coverage, the closing verdict line
     expect(io.stdout).toMatch(/generic_i32_4x4 +tile +passed +41 +41 +0 +0/);
-    expect(io.stdout).toMatch(/generic_i32_4x4 +gating +skipped .*nothing to refuse/);
     expect(io.stdout).toContain('throughput (generated cases per second):');
     expect(io.stdout).toMatch(/semantic coverage:\n {2}generic_i32_4x4 {2}all \d+ required cells exercised \(sweep: 9 cases\)/);
     expect(io.stdout).toMatch(/PASS: 1 kernel\(s\) conform \(seed 77\)\n/);
@@ -50,11 +55,19 @@ describe('bitexact conform (CLI)', () => {
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
     expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="7"');
     expect(xml).toContain('<testcase classname="bitexact.generic_i32_4x4" name="tile"');
-    expect(xml).toContain('<skipped message="the kernel declares every op: nothing to refuse"/>');
     const md = readFileSync(out('r.md'), 'utf8');
     expect(md).toContain('| `generic_i32_4x4` | tile | passed | 41 | 41 | 0 | 0 |');
     expect(md).toContain('## Semantic coverage');
     expect(readFileSync(out('sub/r.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+  });
+
+  test('a property that does not apply is a skip with its reason, in every report', async () => {
+    const io = bufferIo();
+    await main(['conform', '--kernel-lib', testKernelsPath(), '--kernel', 'test_minimal_i32_4x4', '--runs', '5', '--seed', '77', '--no-aarch64', '--fixture-dir', out('fixtures'), '--junit', out('skip.xml')], io);
+    const why = 'the kernel does not declare the quant ops this property interleaves';
+    expect(io.stderr).toContain(`test_minimal_i32_4x4 / interleave: skipped (${why})`);
+    expect(io.stdout).toMatch(new RegExp(`test_minimal_i32_4x4 +interleave +skipped .*${why}`));
+    expect(readFileSync(out('skip.xml'), 'utf8')).toContain(`<skipped message="${why}"/>`);
   });
 
   test('two shards merge into the unsharded counts', async () => {

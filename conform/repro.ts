@@ -151,7 +151,10 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   lines.push(`#define DEFAULT_LIB ${o.source === 'builtin' ? 'NULL' : cstr(o.source)}`);
   lines.push(`#define MR ${k.mr}`, `#define NR ${k.nr}`);
   lines.push(`#define NBUF ${B}`, `#define NOPS ${enc.req.ops.length}`, `#define NSTORES ${enc.stores.length}`);
-  lines.push(`#define EXPECTED_RC ${refusedAt < 0 ? 0 : 1} /* ${refusedAt < 0 ? 'every op is declared: Done' : `chain[${refusedAt}] is not declared: the kernel must return 1 there`} */`);
+  const refused = refusedAt < 0 ? undefined : tileCase.chain[refusedAt];
+  const why = refused === undefined ? 'every op is declared: Done'
+    : `chain[${refusedAt}] ${refused.op === 'raw_tag' ? `is raw tag ${refused.tag}, no tag of the ABI` : 'is not declared'}: the kernel must return 1 there`;
+  lines.push(`#define EXPECTED_RC ${refusedAt < 0 ? 0 : 1} /* ${why} */`);
   lines.push(`#define VALID_H ${h} /* rows of the tile compared (the frame crops the rest) */`, `#define VALID_W ${w}`);
   lines.push(`#define ROW0 ${r0} /* cells are printed in the coordinates of the case */`, `#define COL0 ${c0}`);
   lines.push('#define GUARD 64', '');
@@ -182,7 +185,8 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   const word = (wd: Word): string => (wd.kind === 'imm' ? u64(wd.value) : `(uintptr_t)(DATA(${wd.buf}) + ${wd.offset})`);
   enc.req.ops.forEach((op, i) => {
     lines.push(`  /* ${comment(fmtOp(tileCase.chain[i], i).trim().split('\n')[0])} */`);
-    lines.push(`  chain[${i}].tag = ${op.tag};`);
+    const tag = BigInt(op.tag); // a raw tag may need all 64 bits
+    lines.push(`  chain[${i}].tag = ${tag > 0xffff_ffffn ? u64(tag) : String(tag)};`);
     op.words.forEach((wd, n) => {
       if (wd.kind === 'imm' && wd.value === 0n) return;
       lines.push(`  chain[${i}].u.raw[${n}] = ${word(wd)};`);

@@ -75,6 +75,24 @@ describe('protocol encoding', () => {
     expect(p).toBe(bytes.length);
   });
 
+  it('writes u64 tags (flag TAG64) only when a tag needs more than 32 bits', () => {
+    const base: ExecRequest = { type: 'tile', kernel: 'ab', buffers: [], ops: [] };
+    const narrow = encodeRequest({ ...base, ops: [op(TAG.clear), op(0xffff_ffffn)] });
+    const wide = encodeRequest({ ...base, ops: [op(TAG.clear), op(1n << 40n)] });
+    const dv = (b: Uint8Array): DataView => new DataView(b.buffer);
+    const flagsAt = 4 + 4 + 2;
+    const opsAt = flagsAt + 4 + 8 + 4 + 4; // flags, m, n, nbuf, nops
+    expect(dv(narrow).getUint32(flagsAt, true)).toBe(0);
+    expect(dv(narrow).getUint32(opsAt, true)).toBe(TAG.clear);
+    expect(narrow.length).toBe(opsAt + 2 * (4 + 4 * 16));
+    expect(dv(wide).getUint32(flagsAt, true)).toBe(2);
+    expect(dv(wide).getBigUint64(opsAt, true)).toBe(BigInt(TAG.clear));
+    expect(dv(wide).getBigUint64(opsAt + 8 + 4 * 16, true)).toBe(1n << 40n);
+    expect(wide.length).toBe(opsAt + 2 * (8 + 4 * 16));
+    expect(() => encodeRequest({ ...base, ops: [op(1n << 64n)] })).toThrow(/op 0 tag: 18446744073709551616 is not a u64/);
+    expect(() => encodeRequest({ ...base, ops: [op(-1n)] })).toThrow(RangeError);
+  });
+
   it('rejects values that do not fit on the TS side', () => {
     const base: ExecRequest = { type: 'tile', kernel: 'x', buffers: [], ops: [] };
     expect(() => encodeRequest({ ...base, ops: [op(1, imm(1n << 64n))] })).toThrow(RangeError);
@@ -265,6 +283,20 @@ describe('TILE', () => {
     expect(res.buffers[0]).toEqual(new Uint8Array(64)); // stopped before Store
   });
 
+  it('passes a tag of no op through to the kernel, all 64 bits of it (TILE)', async () => {
+    const chain = (tag: bigint) => [op(TAG.clear), op(TAG.scalar_add, imm(3)), op(tag), op(TAG.store, ptr(0), imm(16), imm(4), imm(4))];
+    // 2^32 + 27: store in the low half, so a tag narrowed to 32 bits would run as a Store
+    for (const tag of [29n, 63n, 64n, 255n, (1n << 32n) + 27n, 1n << 40n, (1n << 63n) - 1n, (1n << 64n) - 1n]) {
+      const res = await backend.exec({ type: 'tile', kernel: 'test_ref_i32_4x4', buffers: [{ data: new Uint8Array(64), ret: true }], ops: chain(tag) });
+      expect(res.rc, `tag ${tag}`).toBe(1);
+      expect(res.buffers[0], `tag ${tag}`).toEqual(new Uint8Array(64));
+      // the kernel that skips unknown tags runs the Store after it
+      const skip = await backend.exec({ type: 'tile', kernel: 'test_skiptag_i32_4x4', buffers: [{ data: new Uint8Array(64), ret: true }], ops: chain(tag) });
+      expect(skip.rc, `tag ${tag}`).toBe(0);
+      expect(readI32(skip.buffers[0]!, 0)).toBe(3);
+    }
+  });
+
   it('refuses a kernel not supported here unless FORCE', async () => {
     const req: ExecRequest = {
       type: 'tile',
@@ -416,6 +448,7 @@ describe('malformed requests', () => {
     await expect(frame([op(TAG.add_mat_mul, imm(5), ptr(0), ptr(0), imm(2))])).rejects.toThrow(/packing 2: kernel test_ref_i32_4x4 declares 2 packing/);
     await expect(frame([op(TAG.add_mat_mul, imm(8), ptr(0), ptr(0), imm(0))])).rejects.toThrow(/word 1 needs 40 bytes/);
     await expect(frame([op(99)])).rejects.toThrow(/unknown tag 99/);
+    await expect(frame([op((1n << 32n) + BigInt(TAG.clear))])).rejects.toThrow(/op 0 \(unknown\): unknown tag 4294967297/);
     await expect(frame([op(TAG.done)])).rejects.toThrow(/Done is appended by the executor/);
     await expect(frame([], 0, 7)).rejects.toThrow(/m = 0, n = 7: both must be in 1\.\./);
   });
@@ -446,8 +479,8 @@ describe('malformed requests', () => {
     expect(errorOf(Uint8Array.from([1, 0, 0, 0, 0]))).toMatch(/LIST request has 1 trailing/);
     expect(errorOf(Uint8Array.from([42, 0, 0, 0]))).toMatch(/unknown request type 42/);
     const flags = frame.slice();
-    flags[8 + 'test_ref_i32_4x4'.length] = 4; // flags word: unknown bit
-    expect(errorOf(flags)).toMatch(/FRAME: unknown flag bits 0x4/);
+    flags[8 + 'test_ref_i32_4x4'.length] = 0x80; // flags word: unknown bit
+    expect(errorOf(flags)).toMatch(/FRAME: unknown flag bits 0x80/);
     const tileTrace = encodeRequest({ type: 'tile', kernel: 'test_ref_i32_4x4', buffers: [], ops: [] });
     tileTrace[8 + 'test_ref_i32_4x4'.length] = 2; // TRACE is a FRAME flag
     expect(errorOf(tileTrace)).toMatch(/TILE: unknown flag bits 0x2/);

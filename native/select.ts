@@ -5,11 +5,11 @@
 // tract PR #2277.
 import type { Op } from '../oracle/types.js';
 import type { KernelDesc } from './descriptor.js';
-import { opTag } from '../properties/encode.js';
+import { declaresOp } from '../oracle/opset.js';
 
 export function declaresChain(k: KernelDesc, chain: readonly Op[]): boolean {
   const ok = new Set(k.supported_ops);
-  return chain.every((op) => ok.has(opTag(op)));
+  return chain.every((op) => declaresOp(ok, op));
 }
 
 export function selectKernel<K extends KernelDesc>(kernels: readonly K[], chain: readonly Op[], m: number, n: number): K | undefined {

@@ -16,7 +16,7 @@ export const POLICY_EVEN = 5;
 
 export const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 export const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
-export const op = (tag: number, ...words: Word[]): WireOp => ({ tag, words });
+export const op = (tag: number | bigint, ...words: Word[]): WireOp => ({ tag, words });
 
 export const canary = (i: number): number => (0xa5 ^ ((i * 29) & 0xff)) & 0xff;
 

@@ -9,8 +9,8 @@ export type Word = { kind: 'imm'; value: bigint } | { kind: 'ptr'; buf: number; 
 export type ChainWord = Word | { kind: 'scratch'; id: number; offset: number } | { kind: 'addr'; value: bigint };
 /** FRAME with trace: one tile's chain as the frame handed it to the kernel (Done not listed). */
 export interface TraceTile { ti: number; tj: number; chain: { tag: number; words: ChainWord[] }[] }
-/** A chain entry: tag and up to 4 payload words (missing words are IMM 0). */
-export interface WireOp { tag: number; words: Word[] }
+/** A chain entry: its u64 tag and up to 4 payload words (missing words are IMM 0). */
+export interface WireOp { tag: number | bigint; words: Word[] }
 /** ret: send the buffer's contents back after the call. */
 export interface WireBuffer { data: Uint8Array; ret: boolean }
 export interface ExecRequest {
@@ -58,6 +58,8 @@ const STATUS_OK = 0;
 const STATUS_ERROR = 1;
 const FLAG_FORCE = 1;
 const FLAG_TRACE = 2;
+/** op tags are u64 on the wire (set only when a tag needs it, so other requests stay as they were) */
+const FLAG_TAG64 = 4;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
 
@@ -125,8 +127,14 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   const w = new Writer();
   w.u32(req.type === 'tile' ? REQ.TILE : REQ.FRAME, 'type');
   w.str(req.kernel);
+  const tags = req.ops.map((op, i) => {
+    const t = BigInt(op.tag);
+    if (t < 0n || t >= 1n << 64n) throw new RangeError(`op ${i} tag: ${t} is not a u64`);
+    return t;
+  });
+  const tag64 = tags.some((t) => t > 0xffff_ffffn);
   if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
-  w.u32((req.force ? FLAG_FORCE : 0) | (req.trace ? FLAG_TRACE : 0), 'flags');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0), 'flags');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');
@@ -134,7 +142,8 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   w.u32(req.ops.length, 'nops');
   req.ops.forEach((op, i) => {
     if (op.words.length > 4) throw new RangeError(`op ${i}: ${op.words.length} words (at most 4)`);
-    w.u32(op.tag, `op ${i} tag`);
+    if (tag64) w.u64(tags[i], `op ${i} tag`);
+    else w.u32(Number(tags[i]), `op ${i} tag`);
     for (let k = 0; k < 4; k++) encodeWord(w, op.words[k] ?? { kind: 'imm', value: 0n }, `op ${i} word ${k}`);
   });
   return w.done();

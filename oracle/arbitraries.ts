@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { BINS, POLICIES, LAYOUTS, UNICAST_LAYOUTS } from './types.js';
 import type { Case, Op, Policy, UnicastLayout } from './types.js';
-import { I32_MIN, I32_MAX, U32_MAX, OP_NAMES, opSpec, type OpName } from './opset.js';
+import { I32_MIN, I32_MAX, U32_MAX, OP_NAMES, TAG_COUNT, opSpec, type OpName } from './opset.js';
 
 const wrap = (x: bigint): number => Number(BigInt.asIntN(32, x));
 
@@ -25,6 +25,15 @@ export const int8Biased: fc.Arbitrary<number> = fc.oneof(
 );
 
 export const policyArb: fc.Arbitrary<Policy> = fc.constantFrom(...POLICIES);
+
+/** Raw tags where a kernel's tag decoding breaks: every tag past the table up to 63 (the range
+ *  of a u64 op bit set), 64, 255 (a byte), 2^40 (0 as a u32), 2^63 - 1 and 2^64 - 1 (the ends
+ *  of a signed and an unsigned usize). Shrinks toward the first unknown tag. */
+export const RAW_TAG_PROBES: readonly string[] = [
+  ...Array.from({ length: 64 - TAG_COUNT }, (_, i) => BigInt(TAG_COUNT + i)),
+  64n, 255n, 1n << 40n, (1n << 63n) - 1n, (1n << 64n) - 1n,
+].map(String);
+export const rawTagArb: fc.Arbitrary<string> = fc.constantFrom(...RAW_TAG_PROBES);
 
 /** rows x cols int8 matrix; sometimes all -128 (the int16 pair-sum trap), sometimes runs of -128. */
 export const int8Matrix = (rows: number, cols: number): fc.Arbitrary<number[][]> =>
@@ -50,7 +59,7 @@ function unicastValues(m: number, n: number, item: 1 | 4, layout: UnicastLayout)
 }
 
 /** One op valid for an m x n accumulator at the given level. */
-export function opArb(m: number, n: number, level: 'frame' | 'tile'): fc.Arbitrary<Op> {
+export function opArb(m: number, n: number, level: 'frame' | 'tile', rawTags = false): fc.Arbitrary<Op> {
   const garbage = fc.option(fc.oneof(fc.constant(U32_MAX), fc.integer({ min: 0, max: U32_MAX })), { nil: undefined });
   const withGarbage = <T extends { garbage?: number }>(o: T, g: number | undefined): T => (g === undefined ? o : { ...o, garbage: g });
   const arbs: { [N in OpName]: fc.Arbitrary<Extract<Op, { op: N }>> } = {
@@ -73,8 +82,10 @@ export function opArb(m: number, n: number, level: 'frame' | 'tile'): fc.Arbitra
       .map(([item, layout]) => (layout === undefined ? { op: 'store', item_size: item } : { op: 'store', item_size: item, layout })),
     add_mat_mul: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined })
       .map((packing) => (packing === undefined ? { op: 'add_mat_mul' } : { op: 'add_mat_mul', packing })),
+    raw_tag: rawTagArb.map((tag) => ({ op: 'raw_tag', tag })),
   };
-  return fc.oneof(...OP_NAMES.filter((o) => level === 'tile' || opSpec(o).level === 'both').map((o) => arbs[o] as fc.Arbitrary<Op>));
+  // a raw tag ends what the oracle evaluates: drawn only where asked for (rawTags)
+  return fc.oneof(...OP_NAMES.filter((o) => (level === 'tile' || opSpec(o).level === 'both') && (o !== 'raw_tag' || rawTags)).map((o) => arbs[o] as fc.Arbitrary<Op>));
 }
 
 export interface CaseArbOptions {

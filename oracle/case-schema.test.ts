@@ -43,7 +43,7 @@ describe('reading order of schema errors', () => {
   });
 
   test('messages of a missing op name and a missing top-level field', () => {
-    expect(errorOf({ ...base(), chain: [{}] }).message).toBe('$.chain[0].op: expected one of clear|load_tile|scalar|leaky_relu|per_row|per_col|q_scale|rounding_shift_right|shift_left|add_unicast|add_row_col_products|store|add_mat_mul, got nothing');
+    expect(errorOf({ ...base(), chain: [{}] }).message).toBe('$.chain[0].op: expected one of clear|load_tile|scalar|leaky_relu|per_row|per_col|q_scale|rounding_shift_right|shift_left|add_unicast|add_row_col_products|store|add_mat_mul|raw_tag, got nothing');
     const { chain: _chain, ...noChain } = base();
     expect(errorOf(noChain).message).toBe('$.chain: expected an array of ops, got nothing');
     expect(errorOf({ ...base(), chain: [{ op: 'add_unicast', values: [[0, 0, 0], [0, 0, 0]] }] }).message)

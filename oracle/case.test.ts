@@ -175,3 +175,28 @@ describe('readCase / parseCase', () => {
     expect(() => checkCase(undefined as unknown as Case)).not.toThrow();
   });
 });
+
+describe('raw_tag', () => {
+  const tile = (op: unknown): Record<string, unknown> => ({
+    format: 'bitexact-case/1', level: 'tile', m: 1, n: 1, k: 0, a: [[]], b: [],
+    chain: [{ op: 'clear' }, op, { op: 'store', item_size: 4 }],
+  });
+  test('a u64 tag: a JSON number while exact, a decimal string past 2^53, both read to the canonical decimal', () => {
+    expect(parseCase(tile({ op: 'raw_tag', tag: 64 })).chain[1]).toEqual({ op: 'raw_tag', tag: '64' });
+    const big = parseCase(tile({ op: 'raw_tag', tag: '18446744073709551615' }));
+    expect(big.chain[1]).toEqual({ op: 'raw_tag', tag: '18446744073709551615' });
+    expect(writeCase(big)).toContain('{"op": "raw_tag", "tag": "18446744073709551615"}');
+    expect(writeCase(parseCase(tile({ op: 'raw_tag', tag: '1099511627776' })))).toContain('{"op": "raw_tag", "tag": 1099511627776}');
+    expect(readCase(writeCase(big))).toEqual(big);
+  });
+  test('the domain: past every ABI tag, at most 2^64 - 1, exact, tile level only', () => {
+    expect(errorOf(tile({ op: 'raw_tag', tag: 27 })).message)
+      .toBe("chain[1] (raw_tag).tag = 27: allowed 29..18446744073709551615, no tag of the ABI (tag 27 is the ABI's store)");
+    expect(errorOf(tile({ op: 'raw_tag', tag: '18446744073709551616' })).message)
+      .toBe('chain[1] (raw_tag).tag = 18446744073709551616: allowed 29..18446744073709551615, no tag of the ABI (beyond 2^64 - 1)');
+    expect(errorOf(tile({ op: 'raw_tag', tag: 2 ** 60 })).message).toContain('not exact as a JSON number: write it as a decimal string');
+    expect(errorOf(tile({ op: 'raw_tag', tag: '-30' })).message).toContain('not a canonical non-negative decimal');
+    expect(errorOf(tile({ op: 'raw_tag' })).message).toBe('$.chain[1].tag: missing (raw_tag needs tag)');
+    expect(errorOf(withOp({ op: 'raw_tag', tag: 64 })).message).toBe('chain[1] (raw_tag): raw_tag exists only at tile level (the frame rejects a tag of no op before anything runs)');
+  });
+});

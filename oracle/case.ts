@@ -5,7 +5,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Case, Op } from './types.js';
 import { ValidationError, validateCase } from './validate.js';
-import { OPSET, fieldNames, opSpec, requiredFields, type OpName } from './opset.js';
+import { OPSET, fieldNames, opSpec, requiredFields, type FieldSpec, type OpName } from './opset.js';
 import { caseSchema, FORMAT, TOP_KEYS } from './schema.js';
 
 export { FORMAT } from './schema.js';
@@ -120,6 +120,12 @@ function toCase(o: Json, raw: Map<string, string>): Case {
     return Number(big);
   };
   const vec = (path: string, v: unknown): number[] => (v as unknown[]).map((x, i) => int(`${path}[${i}]`, x));
+  // a u64 tag: its canonical decimal; a JSON number past 2^53 is inexact and left for the domain check
+  const tag = (path: string, v: unknown): unknown => {
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) return v;
+    if (typeof v === 'string') raw.set(path, v);
+    return String(BigInt(v as string | number));
+  };
   const mat = (path: string, v: unknown): number[][] => (v as unknown[]).map((r, i) => vec(`${path}[${i}]`, r));
   const chain = (o.chain as Json[]).map((op, i): Op => {
     const name = op.op as OpName;
@@ -128,7 +134,7 @@ function toCase(o: Json, raw: Map<string, string>): Case {
       const v = op[f];
       if (v === undefined) continue;
       const p = `$.chain[${i}].${f}`;
-      out[f] = spec.kind === 'int' ? int(p, v) : spec.kind === 'vec' ? vec(p, v) : spec.kind === 'mat' ? mat(p, v) : v;
+      out[f] = spec.kind === 'int' ? int(p, v) : spec.kind === 'vec' ? vec(p, v) : spec.kind === 'mat' ? mat(p, v) : spec.kind === 'tag' ? tag(p, v) : v;
     }
     return out as Op;
   });
@@ -186,6 +192,9 @@ function opJson(op: Op, indent: string): string {
     const v = o[key];
     if (Array.isArray(v) && Array.isArray(v[0])) return `"${key}": ${matJson(v as number[][], indent)}`;
     if (Array.isArray(v)) return `"${key}": ${rowJson(v as number[])}`;
+    // a tag (a decimal string in memory) is a JSON number while exact, a string past 2^53
+    const kind = (opSpec(op.op).fields as Record<string, FieldSpec | undefined>)[key]?.kind;
+    if (kind === 'tag' && BigInt(v as string) <= BigInt(Number.MAX_SAFE_INTEGER)) return `"${key}": ${String(v)}`;
     return `"${key}": ${JSON.stringify(v)}`;
   });
   return `{${parts.join(', ')}}`;

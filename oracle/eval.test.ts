@@ -63,6 +63,17 @@ describe('evalChain', () => {
     expect(tile.b).toEqual([[5, 6, 0], [7, 8, 0]]);
   });
 
+  test('raw_tag: the kernel refuses there, so nothing after it runs (both oracles)', () => {
+    const c: Case = {
+      format: 'bitexact-case/1', level: 'tile', m: 1, n: 2, k: 0, a: [[]], b: [],
+      chain: [{ op: 'load_tile', values: [[5, -6]] }, { op: 'store', item_size: 4 }, { op: 'raw_tag', tag: '64' }, { op: 'scalar', bin: 'add', value: 1 }, { op: 'store', item_size: 4 }],
+    };
+    const want = { stores: [[[5, -6]]], acc: [[5, -6]] };
+    expect(evalChain(c)).toEqual(want);
+    const fast = evalChainFast(c);
+    expect({ stores: fast.stores, acc: fast.acc }).toEqual(want);
+  });
+
   test('ops.binop and ops.* reject unknown names', () => {
     expect(() => ops.binop('div' as 'add', 1n, 1n)).toThrow(RangeError);
     expect(ops.truncate(0x12345678n, 1)).toBe(0x78n);

@@ -215,6 +215,7 @@ export function evalChainFast(c: ChainInput, opts: EvalOptions = {}): EvalResult
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) acc[i * n + j] = f(acc[i * n + j], i, j);
   };
   for (const op of c.chain as readonly Op[]) {
+    if (op.op === 'raw_tag') break; // the kernel refuses here: nothing after it runs
     switch (op.op) {
       case 'clear': acc.fill(0); break;
       case 'load_tile': map((_v, i, j) => op.values[i][j] | 0); break;

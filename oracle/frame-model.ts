@@ -80,7 +80,7 @@ export function frameScratch(req: FrameRequest, k: FrameKernel): FrameScratch[] 
   const out: FrameScratch[] = [{ id: 0, op: -1, role: 'chain', bytes: (req.ops.length + 2) * ENTRY_BYTES }];
   const add = (op: number, role: FrameScratch['role'], bytes: number): void => { out.push({ id: out.length, op, role, bytes }); };
   req.ops.forEach((op, i) => {
-    switch (handlingOf(op.tag)) {
+    switch (handlingOf(Number(op.tag))) {
       case 'pad_row_vector': if (border) add(i, 'vector', k.mr * 4); break;
       case 'pad_col_vector': if (border) add(i, 'vector', k.nr * 4); break;
       case 'pad_row_col': if (border) { add(i, 'rows', k.mr * 4); add(i, 'cols', k.nr * 4); } break;
@@ -114,7 +114,7 @@ export function tileEntries(req: FrameRequest, k: FrameKernel, t: FrameTile, sc:
   req.ops.forEach((op, i) => {
     // words the frame does not interpret reach the kernel verbatim
     const words: ChainWord[] = [0, 1, 2, 3].map((w) => { const x = op.words[w]; return x?.kind === 'ptr' ? imm(BigInt(x.offset)) : imm(x?.value ?? 0n); });
-    const h = handlingOf(op.tag);
+    const h = handlingOf(Number(op.tag));
     const border = viaScratch(h, t);
     switch (h) {
       case 'pad_row_vector': words[0] = border ? scratch(idOf(i, 'vector')) : at(ptrOf(op, 0), t.row0 * 4); break;
@@ -142,7 +142,7 @@ export function tileEntries(req: FrameRequest, k: FrameKernel, t: FrameTile, sc:
       }
       default: break;
     }
-    entries.push({ tag: op.tag, words });
+    entries.push({ tag: Number(op.tag), words }); // frame requests carry no raw tag (tile level only)
   });
   return entries;
 }

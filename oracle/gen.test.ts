@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GEN_COMMAND, HEADER_FILE, cName, generated, opsHeader, packageRoot, staleFiles, tractName, writeGenerated } from './gen.js';
 import { SCHEMA_FILE, caseSchema } from './schema.js';
-import { OPSET, OP_NAMES, OP_TAGS, OPS_V1_MASK, TAGS, TAG, abiTags, opTag, tagName } from './opset.js';
+import { OPSET, OP_NAMES, OP_TAGS, OPS_V1_MASK, TAGS, TAG, abiTags, declaresOp, declaresOpName, entryTag, opTag, rawTagProblem, tagName } from './opset.js';
 import { BINS } from './types.js';
 
 describe('generated files', () => {
@@ -52,7 +52,7 @@ describe('op table', () => {
   test('tags are contiguous from 0, families take one tag per bin in BINS order', () => {
     expect(TAGS.map((t) => t.tag)).toEqual([...TAGS.keys()]);
     expect(TAGS.length).toBe(29);
-    for (const op of OP_NAMES) expect(OP_TAGS[op]).toHaveLength('family' in OPSET[op] ? BINS.length : 1);
+    for (const op of OP_NAMES) expect(OP_TAGS[op]).toHaveLength(OPSET[op].tag === 'field' ? 0 : 'family' in OPSET[op] ? BINS.length : 1);
     expect(opTag({ op: 'per_col', bin: 'sub_f', values: [] })).toBe(21);
     expect(opTag({ op: 'store', item_size: 4 })).toBe(27);
     expect(tagName(7)).toBe('scalar_sub');
@@ -62,6 +62,23 @@ describe('op table', () => {
   test('ABI v1 is exactly the frozen set', () => {
     const mask = abiTags(1).reduce((m, t) => m | (1n << BigInt(t)), 0n);
     expect(mask).toBe(OPS_V1_MASK);
+  });
+
+  test('raw_tag has no ABI tag: in no tag set, never declared, its entry tag is its field', () => {
+    expect(OPSET.raw_tag.abi).toBeNull();
+    expect(TAGS.some((t) => t.op === 'raw_tag')).toBe(false);
+    expect(OP_TAGS.raw_tag).toEqual([]);
+    const all = new Set(TAGS.map((t) => t.tag));
+    expect(declaresOp(all, { op: 'raw_tag', tag: '29' })).toBe(false);
+    expect(declaresOpName(all, 'raw_tag')).toBe(false);
+    expect(declaresOpName(all, 'scalar')).toBe(true);
+    expect(entryTag({ op: 'raw_tag', tag: '18446744073709551615' })).toBe((1n << 64n) - 1n);
+    expect(entryTag({ op: 'store', item_size: 4 })).toBe(27n);
+    expect(rawTagProblem('29')).toBeNull();
+    expect(rawTagProblem('28')).toBe("tag 28 is the ABI's add_mat_mul");
+    expect(rawTagProblem('18446744073709551616')).toBe('beyond 2^64 - 1');
+    expect(rawTagProblem('029')).toBe('not a canonical non-negative decimal');
+    expect(opsHeader()).toContain('Tags BX_OP_COUNT..UINTPTR_MAX are no op');
   });
 
   test('every payload layout fits in the four words of an entry', () => {

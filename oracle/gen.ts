@@ -55,6 +55,9 @@ ${TAGS.map((t) => `${`  ${cName(t)} = ${t.tag},`.padEnd(w + 2)} /* ${tagComment(
   BX_OP_COUNT = ${TAGS.length}
 };
 
+/* Tags BX_OP_COUNT..UINTPTR_MAX are no op of any ABI version: a kernel returns 1 at such an
+ * entry, nothing after it runs (the gate probes them with the case op raw_tag). */
+
 /* The highest tag this header knows, and every tag it knows as a bit set. */
 #define BX_OP_LAST_TAG ${last}
 #define BX_OP_LAST_TAG_STR "${last}"

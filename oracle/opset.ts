@@ -24,7 +24,9 @@ export type FieldSpec =
   /** len: the case dimension the vector spans */
   | { kind: 'vec'; required: true; len: 'm' | 'n'; doc: string }
   /** m x n; elements i32, or in the signed range of the op's item_size */
-  | { kind: 'mat'; required: true; elem: 'i32' | 'item_size'; doc: string };
+  | { kind: 'mat'; required: true; elem: 'i32' | 'item_size'; doc: string }
+  /** a u64 entry tag that is no op of the ABI: TAG_COUNT..RAW_TAG_MAX (decimal string in memory) */
+  | { kind: 'tag'; required: true; doc: string };
 
 /** One payload word (8 bytes at entry offset 8 + 8 * index). */
 export type WordSpec =
@@ -58,8 +60,9 @@ export type FrameHandling =
   | 'tile_only';         // not a frame-level op
 
 export interface OpSpec {
-  /** first ABI tag; families take one tag per bin, in BINS order */
-  tag: number;
+  /** first ABI tag; families take one tag per bin, in BINS order. 'field': the op has no ABI
+   *  tag, the entry's tag is its `tag` field (raw tags: no kernel can declare them) */
+  tag: number | 'field';
   family?: true;
   /** the one-line meaning, for generated headers and the schema */
   doc: string;
@@ -70,8 +73,9 @@ export interface OpSpec {
   fields: Readonly<Record<string, FieldSpec>>;
   words: readonly WordSpec[];
   frame: FrameHandling;
-  /** ABI version that introduced it (BX_OPS_V1 = the tags of version 1, frozen) */
-  abi: 1;
+  /** ABI version that introduced it (BX_OPS_V1 = the tags of version 1, frozen); null: no op
+   *  of any ABI version (in no tag set, never declared) */
+  abi: 1 | null;
 }
 
 const i32 = (doc: string) =>
@@ -162,6 +166,13 @@ export const OPSET = {
     },
     words: [{ w: 'matmul' }], frame: 'pack_panels',
   },
+  // The probe of refusal: an entry a kernel cannot know, whatever it declares. Its payload
+  // words are all garbage (the kernel must not read them before refusing).
+  raw_tag: {
+    tag: 'field', abi: null, level: 'tile', doc: 'no op: the kernel must return 1 here, nothing after it runs',
+    fields: { tag: { kind: 'tag', required: true, doc: 'the entry\'s u64 tag, beyond every ABI tag (decimal string past 2^53)' } },
+    words: [], frame: 'tile_only',
+  },
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof OPSET;
@@ -189,41 +200,72 @@ export const TAGS: readonly TagInfo[] = (() => {
   const out: TagInfo[] = [{ tag: DONE_TAG, name: 'done', op: 'done' }];
   for (const name of OP_NAMES) {
     const s = opSpec(name);
+    const first = s.tag;
+    if (first === 'field') continue;
     const names = s.family ? BINS.map((b) => ({ name: `${name}_${b}`, bin: b as Bin })) : [{ name, bin: undefined }];
     names.forEach((x, i) => {
-      if (s.tag + i !== out.length) throw new Error(`opset: ${x.name} has tag ${s.tag + i}, expected ${out.length} (tags must be contiguous)`);
-      out.push(x.bin === undefined ? { tag: s.tag + i, name: x.name, op: name } : { tag: s.tag + i, name: x.name, op: name, bin: x.bin });
+      if (first + i !== out.length) throw new Error(`opset: ${x.name} has tag ${first + i}, expected ${out.length} (tags must be contiguous)`);
+      out.push(x.bin === undefined ? { tag: first + i, name: x.name, op: name } : { tag: first + i, name: x.name, op: name, bin: x.bin });
     });
   }
   return out;
 })();
 
 export const TAG_COUNT = TAGS.length;
+/** The largest raw tag: the ABI's tag is a 64-bit usize. */
+export const RAW_TAG_MAX = (1n << 64n) - 1n;
 /** Name of a tag ("scalar_sub_f"); unknown tags: "tag<N>". */
 export const tagName = (tag: number): string => TAGS[tag]?.name ?? `tag${tag}`;
 
 /** Every tag name: the op name, or <op>_<bin> in a family. */
-export type TagName = 'done' | { [N in OpName]: (typeof OPSET)[N] extends { family: true } ? `${N}_${Bin}` : N }[OpName];
+export type TagName = 'done' | { [N in OpName]: (typeof OPSET)[N] extends { tag: 'field' } ? never : (typeof OPSET)[N] extends { family: true } ? `${N}_${Bin}` : N }[OpName];
 
 /** Tag by name (`TAG.scalar_add`, `TAG.store`). */
 export const TAG = Object.fromEntries(TAGS.map((t) => [t.name, t.tag])) as Readonly<Record<TagName, number>>;
 
-/** Every ABI tag an op name can take (a family: one per bin). */
+/** Every ABI tag an op name can take (a family: one per bin; raw_tag: none). */
 export const OP_TAGS: Record<OpName, number[]> = Object.fromEntries(
-  OP_NAMES.map((n) => [n, opSpec(n).family ? BINS.map((_, i) => opSpec(n).tag + i) : [opSpec(n).tag]]),
+  OP_NAMES.map((n) => {
+    const t = opSpec(n).tag;
+    return [n, t === 'field' ? [] : opSpec(n).family ? BINS.map((_, i) => t + i) : [t]];
+  }),
 ) as Record<OpName, number[]>;
 
+export type RawTagOp = Extract<Op, { op: 'raw_tag' }>;
+/** An op of the ABI (one with a tag of TAGS). */
+export type AbiOp = Exclude<Op, RawTagOp>;
+export const isRawTag = (op: Op): op is RawTagOp => opSpec(op.op).tag === 'field';
+
 /** The kernel ABI tag of an op (SPEC section 2 table). */
-export function opTag(op: Op): number {
-  const s = opSpec(op.op);
-  return s.family ? s.tag + BINS.indexOf((op as { bin: Bin }).bin) : s.tag;
+export function opTag(op: AbiOp): number {
+  const t = opSpec(op.op).tag as number;
+  return opSpec(op.op).family ? t + BINS.indexOf((op as { bin: Bin }).bin) : t;
 }
+
+/** The u64 an entry carries as its tag: the op's ABI tag, or a raw tag's value. */
+export const entryTag = (op: Op): bigint => (isRawTag(op) ? BigInt(op.tag) : BigInt(opTag(op)));
+
+/** A kernel declaring `tags` implements this op (a raw tag: never, whatever it declares). */
+export const declaresOp = (tags: ReadonlySet<number>, op: Op): boolean => !isRawTag(op) && tags.has(opTag(op));
+/** ... every tag of this op name (a family: every bin; raw_tag: never). */
+export const declaresOpName = (tags: ReadonlySet<number>, name: OpName): boolean =>
+  OP_TAGS[name].length > 0 && OP_TAGS[name].every((t) => tags.has(t));
 
 /** The tags of ABI version 1, frozen: descriptors written for v1 claim exactly these
  *  (a later op is never claimed by a kernel that has not heard of it). */
 export const OPS_V1_MASK = 0x1fffffffn;
 export const abiTags = (abi: number): number[] =>
   TAGS.filter((t) => t.op === 'done' || opSpec(t.op).abi === abi).map((t) => t.tag);
+
+/** Why a raw tag's value is outside its domain, or null (the one rule the validator and
+ *  the generators share). */
+export function rawTagProblem(v: string): string | null {
+  if (!/^(0|[1-9][0-9]*)$/.test(v)) return 'not a canonical non-negative decimal';
+  const t = BigInt(v);
+  if (t < BigInt(TAG_COUNT)) return `tag ${v} is the ABI's ${tagName(Number(t))}`;
+  if (t > RAW_TAG_MAX) return 'beyond 2^64 - 1';
+  return null;
+}
 
 /** Fields of an op in writer order, and the required ones. */
 export const fieldNames = (name: OpName): string[] => Object.keys(opSpec(name).fields);
@@ -254,6 +296,7 @@ export const OP_CELLS: Record<OpName, readonly string[]> = {
   add_row_col_products: ['op.add_row_col_products'],
   store: ['op.store', ...LAYOUTS.flatMap((l) => [1, 2, 4].map((s) => `store.${l}.i${s * 8}`))],
   add_mat_mul: ['op.add_mat_mul'],
+  raw_tag: [],
 };
 
 // ---- report formatting -----------------------------------------------------------------------
@@ -273,6 +316,7 @@ export const OP_FORMAT: { [N in OpName]: (op: Extract<Op, { op: N }>, vec: (v: r
   add_row_col_products: (o, vec) => ` rows=${vec(o.rows)} cols=${vec(o.cols)}`,
   store: (o) => ` item_size=${o.item_size} ${o.layout ?? 'row_major'}`,
   add_mat_mul: () => '',
+  raw_tag: (o) => ` ${o.tag}${BigInt(o.tag) >= 1n << 32n ? ` (0x${BigInt(o.tag).toString(16)})` : ''}`,
 };
 
 // ---- the table agrees with oracle/types.ts's Op ----------------------------------------------
@@ -286,6 +330,7 @@ type KindType<F> =
   : F extends { kind: 'ulayout' } ? UnicastLayout
   : F extends { kind: 'vec' } ? number[]
   : F extends { kind: 'mat' } ? number[][]
+  : F extends { kind: 'tag' } ? string
   : never;
 type Simplify<T> = T extends unknown ? { -readonly [K in keyof T]: T[K] } : never;
 type OpOf<N extends OpName, Fs = (typeof OPSET)[N]['fields']> = Simplify<

@@ -3,7 +3,7 @@
 // oracle/validate.ts's step, whose messages name the op and the allowed range. Each node the
 // reader can report on carries `x-expected`: the words of its error message ("expected ...").
 // Published as schema/bitexact-case-1.schema.json (`npm run gen`).
-import { ENUM_VALUES, OP_NAMES, opSpec, type FieldSpec, type OpName } from './opset.js';
+import { ENUM_VALUES, OP_NAMES, RAW_TAG_MAX, TAG_COUNT, opSpec, type FieldSpec, type OpName } from './opset.js';
 
 export const FORMAT = 'bitexact-case/1';
 export const SCHEMA_FILE = 'schema/bitexact-case-1.schema.json';
@@ -17,11 +17,12 @@ const ref = (name: string, description?: string): Json => (description ? { $ref:
 const oneOfText = (xs: readonly (string | number)[]): string => `one of ${xs.join('|')}`;
 
 const KIND_DEF: Record<FieldSpec['kind'], string> = {
-  int: 'int', bin: 'bin', policy: 'policy', layout: 'layout', ulayout: 'ulayout', vec: 'vec', mat: 'mat',
+  int: 'int', bin: 'bin', policy: 'policy', layout: 'layout', ulayout: 'ulayout', vec: 'vec', mat: 'mat', tag: 'int',
 };
 
 /** A field's description: its doc and, for integers, the domain the validator enforces. */
 function fieldDoc(f: FieldSpec): string {
+  if (f.kind === 'tag') return `${f.doc}; allowed ${TAG_COUNT}..${RAW_TAG_MAX} (no tag of the ABI)`;
   if (f.kind !== 'int') return f.doc;
   const d = f.domain;
   const allowed = 'oneOf' in d ? d.oneOf.join(', ')

@@ -1,7 +1,8 @@
 // The in-memory form of a chain and a case (SPEC sections 2 and 6). Shared by the oracle,
 // the case reader/writer, the generators and the native encoders: one vocabulary everywhere.
-// Every integer is a JS number holding an exact i32 (or a small shift / size): no valid field
-// needs more than 53 bits, so bigint is used only inside the oracle's arithmetic.
+// Every integer is a JS number holding an exact i32 (or a small shift / size), except a raw
+// tag: a u64 kept as its canonical decimal string (JSON- and structuredClone-safe, exact past
+// 2^53), so bigint is used only inside the oracle's arithmetic and the encoder.
 
 export const BINS = ['min', 'max', 'add', 'mul', 'sub', 'sub_f'] as const;
 export type Bin = (typeof BINS)[number];
@@ -35,7 +36,10 @@ export type Op =
   | { op: 'add_row_col_products'; rows: number[]; cols: number[] }
   | { op: 'store'; item_size: 1 | 2 | 4; layout?: Layout }
   /** uses the case's a (m x k) and b (k x n); packing: index in the kernel's packings (default 0) */
-  | { op: 'add_mat_mul'; packing?: number };
+  | { op: 'add_mat_mul'; packing?: number }
+  /** tile level only: an entry whose tag is no op of the ABI (tag: canonical decimal u64,
+   *  >= the tag count); the kernel must return 1 there, nothing after it runs */
+  | { op: 'raw_tag'; tag: string };
 
 export type OpName = Op['op'];
 

@@ -2,7 +2,7 @@
 // case (SPEC section 6). A case outside it is rejected, before anything runs, with an error
 // that names the op, the field and the allowed range.
 import type { Op } from './types.js';
-import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, opSpec, type OpName } from './opset.js';
+import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, RAW_TAG_MAX, TAG_COUNT, opSpec, rawTagProblem, type OpName } from './opset.js';
 
 export { I32_MIN, I32_MAX, U32_MAX } from './opset.js';
 
@@ -46,6 +46,11 @@ class Checker {
     const r = this.raw?.get(path);
     if (r !== undefined) return r;
     return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
+  }
+
+  /** A decimal held as a string (a raw tag): the file's text, else the decimal. */
+  decimal(path: string, v: string): string {
+    return this.raw?.get(path) ?? v;
   }
 
   /** v must be an integer in lo..hi; label names the field in the message. */
@@ -128,7 +133,8 @@ function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: numbe
   const at = (f: string): string => `${base}.${f}`;
   const lab = (f: string): string => `chain[${idx}] (${name}).${f}`;
   if (spec.level === 'tile' && level !== 'tile') {
-    throw new ValidationError(at('op'), `chain[${idx}] (${name}): ${name} exists only at tile level (the frame starts from a cleared accumulator)`);
+    const why = spec.tag === 'field' ? 'the frame rejects a tag of no op before anything runs' : 'the frame starts from a cleared accumulator';
+    throw new ValidationError(at('op'), `chain[${idx}] (${name}): ${name} exists only at tile level (${why})`);
   }
   for (const [f, fs] of Object.entries(spec.fields)) {
     const v = op[f];
@@ -144,6 +150,12 @@ function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: numbe
       case 'vec':
         ck.vector(at(f), lab(f), v, fs.len === 'm' ? m : n, fs.len, I32_MIN, I32_MAX, 'i32');
         break;
+      case 'tag': {
+        const why = typeof v === 'string' ? rawTagProblem(v) : 'not exact as a JSON number: write it as a decimal string';
+        const shown = typeof v === 'string' ? ck.decimal(at(f), v) : ck.show(at(f), v);
+        if (why !== null) throw new ValidationError(at(f), `${lab(f)} = ${shown}: allowed ${TAG_COUNT}..${RAW_TAG_MAX}, no tag of the ABI (${why})`);
+        break;
+      }
       case 'mat': {
         const item = fs.elem === 'item_size' ? op.item_size as number : 4;
         const [lo, hi] = itemRange(item);

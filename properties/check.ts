@@ -8,6 +8,7 @@ import type { KernelDesc } from '../native/descriptor.js';
 import { ExecError, type ExecResult } from '../native/wire.js';
 import { KernelCrash, type Backend } from '../native/process.js';
 import { encodeCase, opTag, type Encoded } from './encode.js';
+import { isRawTag } from '../oracle/opset.js';
 import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';
 import { callTimeout, caseWork, type CallTimeout, type TimeoutPolicy } from './timeout.js';
@@ -37,9 +38,11 @@ function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult,
   if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
   if (refusedAt < 0 && res.rc === 1) {
     const op = res.refusedOp >= 0 ? c.chain[res.refusedOp] : undefined;
-    return { ...F, outcome: 'refusal', reason: 'refused_declared', at: res.refusedOp, op: op?.op, tag: op ? opTag(op) : undefined };
+    return { ...F, outcome: 'refusal', reason: 'refused_declared', at: res.refusedOp, op: op?.op, tag: op && !isRawTag(op) ? opTag(op) : undefined };
   }
-  if (refusedAt >= 0 && res.rc === 0) return { ...F, outcome: 'refusal', reason: 'computed_undeclared', at: refusedAt, op: c.chain[refusedAt].op, kernel: kernel.name };
+  const refusedOp = refusedAt >= 0 ? c.chain[refusedAt] : undefined;
+  const raw = refusedOp && isRawTag(refusedOp) ? { rawTag: refusedOp.tag } : {};
+  if (refusedOp && res.rc === 0) return { ...F, outcome: 'refusal', reason: 'computed_undeclared', at: refusedAt, op: refusedOp.op, kernel: kernel.name, ...raw };
   const expected = exp.result;
 
   if (res.violations.length > 0) {
@@ -62,7 +65,7 @@ function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult,
       if (es !== gs) cells.push({ store: k, i, j, expected: es, got: gs });
     }
   });
-  if (cells.length > 0) return { ...F, outcome: 'mismatch', cells, expected, storesRun, refusedAt };
+  if (cells.length > 0) return { ...F, outcome: 'mismatch', cells, expected, storesRun, refusedAt, ...raw };
   for (let b = 0; b < exp.buffers.length; b++) {
     const got = res.buffers[b];
     const want = exp.buffers[b];

@@ -4,7 +4,7 @@
 // checker can tell a wrong value from a write outside the tile from a modified input.
 import type { Case, Op, Policy } from '../oracle/types.js';
 import { policyCode } from '../oracle/types.js';
-import { opSpec, opTag, type WordSpec } from '../oracle/opset.js';
+import { declaresOp, entryTag, opSpec, type WordSpec } from '../oracle/opset.js';
 import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import type { ExecRequest, WireBuffer, WireOp, Word } from '../native/wire.js';
 import { packOperand } from './pack.js';
@@ -13,10 +13,10 @@ import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layo
 /** Re-exported for the callers that meet tags through the encoder. */
 export { OP_TAGS, opTag } from '../oracle/opset.js';
 
-/** Index of the first op the kernel does not declare, or -1. */
+/** Index of the first op the kernel does not declare (a raw tag is never declared), or -1. */
 export function firstUnsupported(chain: Op[], kernel: KernelDesc): number {
   const ok = new Set(kernel.supported_ops);
-  return chain.findIndex((op) => !ok.has(opTag(op)));
+  return chain.findIndex((op) => !declaresOp(ok, op));
 }
 
 export interface StoreSlot { opIndex: number; buf: number; placement: Placement }
@@ -143,7 +143,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
       }
     };
     opSpec(op.op).words.forEach(word);
-    ops.push({ tag: opTag(op), words });
+    ops.push({ tag: entryTag(op), words });
     unusedHiWords.set(idx, unusedHi);
   });
 

@@ -55,6 +55,25 @@ describe('gate self-check on the test kernel library', async () => {
     expect(out.refused).toBe(60);
   });
 
+  it('test_ref_i32_4x4 (declares every op) refuses every raw tag, the stores after it untouched', async () => {
+    const out = await run(target('test_ref_i32_4x4'), 'gating', 60);
+    if (out.failure) throw new Error(out.failure.text);
+    expect(out.refused).toBe(60);
+  });
+
+  it('test_skiptag_i32_4x4 (skips a tag of no op) is caught by gating on every seed, shrunk to clear, raw tag, store', async () => {
+    for (const s of [seed, 1, 2, 3, 20240611]) {
+      const p = propertyByName('gating')!;
+      const t = target('test_skiptag_i32_4x4');
+      const out = await runCaseProperty({ kernel: t.kernel.name, property: 'gating', arb: p.arb(t.kernel), exec: (c) => p.exec(t, all(t), c), numRuns: 30, seed: s, fixtureDir: null });
+      expect(out.failure, `seed ${s}`).toBeDefined();
+      const v = out.failure!.verdict;
+      expect(v.outcome === 'refusal' && v.reason === 'computed_undeclared' && v.rawTag, `seed ${s}`).toBe(String(29));
+      expect(out.failure!.text).toContain('chain[1] (raw tag 29) is not a tag of the ABI, yet the kernel returned 0');
+      expect(out.failure!.case.chain.map((o) => o.op)).toEqual(['clear', 'raw_tag', 'store']);
+    }
+  });
+
   // [kernel, family (the JSON's kind), label (the text reports' word), words of the message]
   const broken: [string, string, string, string][] = [
     ['test_crash_i32_4x4', 'crash', 'crash', 'crashed'],

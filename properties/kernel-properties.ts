@@ -8,6 +8,8 @@ import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
 import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TEMPLATE_OPS, type OpTemplate } from './arbitraries.js';
 import { OP_TAGS } from './encode.js';
+import { OP_NAMES, declaresOpName, isRawTag } from '../oracle/opset.js';
+import { RAW_TAG_PROBES, rawTagArb } from '../oracle/arbitraries.js';
 import { crashVerdict, runCase } from './check.js';
 import { PASS, type FailedVerdict, type Verdict } from './verdict.js';
 import { packOperand } from './pack.js';
@@ -85,10 +87,10 @@ function frameEdges(k: KernelDesc): Case[] {
   return out;
 }
 
-/** Ops (by name) the kernel does not declare (a Scalar/PerRow/PerCol family counts only if every bin is declared). */
+/** ABI ops (by name) the kernel does not declare (a Scalar/PerRow/PerCol family counts only if every bin is declared). */
 export function undeclaredOps(k: KernelDesc): Op['op'][] {
   const ok = new Set(k.supported_ops);
-  return (Object.keys(OP_TAGS) as Op['op'][]).filter((op) => !OP_TAGS[op].every((t) => ok.has(t)));
+  return OP_NAMES.filter((op) => OP_TAGS[op].length > 0 && !declaresOpName(ok, op));
 }
 
 /** ZA spill/reload and register-pressure stress: quant ops interleaved with ZA-resident ops,
@@ -192,15 +194,20 @@ const GATING_PROPERTIES: PropertyDef[] = [
   },
   {
     name: 'gating',
-    summary: 'a chain with an undeclared op returns 1 at that op (later ops, Store included, do not run); the frame falls back to a kernel that declares it, bit-exact',
+    summary: 'a chain with an undeclared op or a raw tag no ABI has (tags 29..63, 64, 255, 2^40, 2^63-1, 2^64-1) returns 1 at that op (later ops, Store included, do not run); the frame falls back to a kernel that declares the undeclared op, bit-exact',
     level: 'tile', coverage: true, throughput: false, repro: (c) => c,
-    skipReason: (k) => (undeclaredOps(k).length ? null : 'the kernel declares every op: nothing to refuse'),
+    // every kernel can be handed a raw tag: the property always applies
+    skipReason: () => null,
     arb: (k) => {
       const missing = undeclaredOps(k);
-      const bad = opTemplate('tile', (t) => t !== 'rounding_block' && TEMPLATE_OPS[t].some((op) => missing.includes(op)));
+      const raw = rawTagArb.map((tag): Op => ({ op: 'raw_tag', tag }));
+      // an undeclared ABI op (when the kernel lacks one) or a raw tag
+      const bad: fc.Arbitrary<Op | OpTemplate> = missing.length
+        ? fc.oneof(raw, opTemplate('tile', (t) => t !== 'rounding_block' && TEMPLATE_OPS[t].some((op) => missing.includes(op))))
+        : raw;
       return fc.record({ c: caseFor(k, { level: 'tile', maxOps: 6 }), bad, at: fc.nat(), fm: fc.integer({ min: 1, max: 2 * k.mr + 1 }), fn: fc.integer({ min: 1, max: 2 * k.nr + 1 }) })
         .map(({ c, bad: b, at, fm, fn }) => {
-          const [op] = expandChain([b], 'tile', c.m, c.n, () => true);
+          const [op] = 'op' in b ? [b] : expandChain([b], 'tile', c.m, c.n, () => true);
           const pos = 1 + (at % c.chain.length); // after the head op, before or at the final store
           const chain = [...c.chain.slice(0, pos), op, ...c.chain.slice(pos)];
           if (chain[chain.length - 1].op !== 'store') chain.push({ op: 'store', item_size: 4 });
@@ -213,6 +220,8 @@ const GATING_PROPERTIES: PropertyDef[] = [
       const v = await runCase(t.backend, t.kernel, c, call);
       if (!v.ok) return v;
       const shape = (c as Partial<GatingCase>)[FRAME_SHAPE];
+      // a raw tag exists at tile level only: no frame variant
+      if (v.refused && isRawTag(c.chain[v.at])) return v;
       if (!v.refused || !shape) return { ok: false, refused: false, outcome: 'refusal', reason: 'nothing_to_refuse' };
       const { m: fm, n: fn } = shape;
       const fc0: Case = { format: 'bitexact-case/1', level: 'frame', m: fm, n: fn, k: c.k, a: resize(c.a, fm, c.k), b: resizeB(c.b, c.k, fn), chain: retarget(c.chain, fm, fn) };
@@ -229,6 +238,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
       return v;
     },
     cost: 2,
+    examples: rawTagEdges,
   },
 ];
 
@@ -284,6 +294,15 @@ export const BEYOND: BeyondDef = {
   outsideBy: (k, clause, c) => { const v = contractViolations(c, k.contract!); return v.length === 1 && v[0] === clause; },
   exec: (t, c) => runCase(t.backend, t.kernel, c),
 };
+
+/** Every raw-tag probe once, in the chain the random cases shrink to; the random cases put the
+ *  probes anywhere before a store. */
+function rawTagEdges(k: KernelDesc): Case[] {
+  return RAW_TAG_PROBES.map((tag): Case => ({
+    format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: 0, a: Array.from({ length: k.mr }, () => []), b: [],
+    chain: [{ op: 'clear' }, { op: 'raw_tag', tag }, { op: 'store', item_size: 4 }],
+  }));
+}
 
 /** A tile-level chain adapted to an m x n frame: vectors and matrices resized by cycling,
  *  load_tile (tile level only) replaced by clear + add_unicast of the same values. */

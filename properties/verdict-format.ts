@@ -40,7 +40,9 @@ export function failureMessage(v: FailedVerdict): string {
     case 'mismatch': {
       const notRun = v.cells.find((d) => d.store >= v.storesRun);
       return notRun
-        ? `store #${notRun.store} (after the refused op chain[${v.refusedAt}]) must not run, but wrote [${notRun.i}][${notRun.j}]`
+        ? v.rawTag !== undefined
+          ? `chain[${v.refusedAt}] (raw tag ${v.rawTag}) is not a tag of the ABI: the kernel returned 1 but ran store #${notRun.store} after it (wrote [${notRun.i}][${notRun.j}])`
+          : `store #${notRun.store} (after the refused op chain[${v.refusedAt}]) must not run, but wrote [${notRun.i}][${notRun.j}]`
         : `${v.cells.length} cell(s) differ; first: ${describeCell(v.cells[0])}`;
     }
     case 'pack_mismatch': {
@@ -59,7 +61,9 @@ export function failureMessage(v: FailedVerdict): string {
       switch (v.reason) {
         case 'bad_rc': return `kernel returned ${v.rc} (only 0 = Done and 1 = unsupported op are defined)`;
         case 'refused_declared': return `kernel returned 1${v.at >= 0 ? ` at chain[${v.at}] (${v.op}, tag ${v.tag})` : ''} but declares every op of the chain`;
-        case 'computed_undeclared': return `chain[${v.at}] (${v.op}) is not declared by ${v.kernel}, yet the kernel returned 0 (computed an op it does not implement)`;
+        case 'computed_undeclared': return v.rawTag !== undefined
+          ? `chain[${v.at}] (raw tag ${v.rawTag}) is not a tag of the ABI, yet the kernel returned 0 (skipped it and ran the ops after it)`
+          : `chain[${v.at}] (${v.op}) is not declared by ${v.kernel}, yet the kernel returned 0 (computed an op it does not implement)`;
         case 'nothing_to_refuse': return 'gating case did not contain an undeclared op (generator bug)';
         case 'no_fallback': return `no runnable kernel declares every op of the chain (${v.ops.join(', ')})`;
       }

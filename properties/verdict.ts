@@ -37,6 +37,8 @@ export interface Mismatch extends Failed {
   storesRun: number;
   /** the op the kernel had to refuse, or -1 */
   refusedAt: number;
+  /** the refused op is a raw tag: its value */
+  rawTag?: string;
 }
 
 /** The native packer's bytes differ from the oracle's packer. */
@@ -89,8 +91,8 @@ export type WrongRefusal = Failed & { outcome: 'refusal'; cells?: undefined } & 
   | { reason: 'bad_rc'; rc: number }
   /** returned 1 although every op is declared; at = the op it named (-1: none) */
   | { reason: 'refused_declared'; at: number; op?: string; tag?: number }
-  /** returned 0 on a chain with an op it does not declare */
-  | { reason: 'computed_undeclared'; at: number; op: string; kernel: string }
+  /** returned 0 on a chain with an op it does not declare (rawTag: a tag of no op, its value) */
+  | { reason: 'computed_undeclared'; at: number; op: string; kernel: string; rawTag?: string }
   /** a gating case without an undeclared op: the generator's fault */
   | { reason: 'nothing_to_refuse' }
   /** a refused chain no runnable kernel declares entirely */

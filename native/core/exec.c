@@ -112,7 +112,7 @@ static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_li
     return -1;
   }
   for (uint32_t i = 0; i < q->nops; i++) {
-    expect[i].tag = q->ops[i].tag;
+    expect[i].tag = (uintptr_t)q->ops[i].tag;
     for (int k = 0; k < 4; k++) {
       const bx_word *wd = &q->ops[i].w[k];
       expect[i].u.raw[k] = wd->kind == BX_WORD_PTR ? (uintptr_t)(q->bufs[wd->buf].data + wd->value)

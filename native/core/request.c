@@ -47,7 +47,15 @@ static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_e
   if (!q->ops) return bx_rd_fail(r, "%s: out of memory", what);
   for (uint32_t i = 0; i < q->nops; i++) {
     bx_wire_op *op = &q->ops[i];
-    if (bx_rd_u32(r, &op->tag, "op tag")) return -1;
+    if (q->flags & BX_FLAG_TAG64) {
+      int64_t t;
+      if (bx_rd_i64(r, &t, "op tag")) return -1;
+      op->tag = (uint64_t)t;
+    } else {
+      uint32_t t;
+      if (bx_rd_u32(r, &t, "op tag")) return -1;
+      op->tag = t;
+    }
     for (int k = 0; k < 4; k++) {
       bx_word *wd = &op->w[k];
       if (bx_rd_u32(r, &wd->kind, "word kind") || bx_rd_u32(r, &wd->buf, "word buf") ||
@@ -107,7 +115,7 @@ int bx_request_parse(const uint8_t *req, size_t len, bx_request *q, char *err) {
   case BX_REQ_TILE:
   case BX_REQ_FRAME:
     if (parse_exec(&r, q->type == BX_REQ_FRAME ? "FRAME" : "TILE",
-                   q->type == BX_REQ_FRAME ? BX_FLAG_FORCE | BX_FLAG_TRACE : BX_FLAG_FORCE,
+                   q->type == BX_REQ_FRAME ? BX_FLAG_FORCE | BX_FLAG_TAG64 | BX_FLAG_TRACE : BX_FLAG_FORCE | BX_FLAG_TAG64,
                    &q->exec) == 0)
       return 0;
     exec_req_free(&q->exec);

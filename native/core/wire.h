@@ -28,6 +28,7 @@ enum bx_status { BX_STATUS_OK = 0, BX_STATUS_ERROR = 1 };
 
 #define BX_FLAG_FORCE 1u  /* TILE / FRAME flags */
 #define BX_FLAG_TRACE 2u  /* FRAME only: append the trace record (PROTOCOL.md) */
+#define BX_FLAG_TAG64 4u  /* every op tag is a u64 (else a u32) */
 #define BX_BUF_RETURN 1u  /* per-buffer flags */
 
 /* Size of every error message buffer (messages are truncated to it). */
@@ -42,7 +43,7 @@ typedef struct bx_word {
 } bx_word;
 
 typedef struct bx_wire_op {
-  uint32_t tag;
+  uint64_t tag; /* the entry's usize tag (a u32 on the wire unless BX_FLAG_TAG64) */
   bx_word w[4];
 } bx_wire_op;
 

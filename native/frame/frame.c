@@ -114,7 +114,10 @@ static int resolve(ctx *c, const bx_wire_op *ops, size_t nops, fop *f) {
   const bx_kernel_desc *kd = c->kd;
   for (size_t i = 0; i < nops; i++) {
     const bx_wire_op *op = &ops[i];
-    uint32_t t = op->tag;
+    /* the wire tag is a u64: an unknown one is refused before it is narrowed */
+    if (op->tag >= BX_OP_COUNT)
+      return failop(c, i, UINT32_MAX, "unknown tag %llu", (unsigned long long)op->tag);
+    const uint32_t t = (uint32_t)op->tag;
     fop *o = &f[i];
     memset(o, 0, sizeof *o);
     o->tag = t;
@@ -125,7 +128,6 @@ static int resolve(ctx *c, const bx_wire_op *ops, size_t nops, fop *f) {
     int used[4] = {0, 0, 0, 0};
     if (t == BX_DONE) return failop(c, i, t, "Done is appended by the executor, do not send it");
     if (t == BX_LOAD_TILE) return failop(c, i, t, "load_tile is a tile-level op only");
-    if (t >= BX_OP_COUNT) return failop(c, i, t, "unknown tag %u", t);
     if (t >= BX_PER_ROW_MIN && t <= BX_PER_ROW_SUBF) {
       if (want_ptr(c, i, op, 0, (uint64_t)c->m * 4, &o->p0)) return -1;
       used[0] = 1;

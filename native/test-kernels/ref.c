@@ -52,6 +52,7 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
   memset(acc, 0x5a, sizeof acc); /* the accumulator is undefined at entry: not zero */
   for (;; spec++) {
     const uintptr_t t = spec->tag;
+    if (t >= BX_OP_COUNT && (cfg->quirks & BX_REF_SKIP_UNKNOWN_TAGS)) continue;
     if (t >= BX_OP_COUNT || !(cfg->supported_ops & BX_OP_BIT(t))) return BX_KERNEL_UNSUPPORTED;
     if (t == BX_DONE) return BX_KERNEL_DONE;
     if (t == BX_CLEAR) {

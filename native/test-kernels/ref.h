@@ -19,7 +19,8 @@ enum bx_ref_quirk {
   BX_REF_WRITE_CHAIN = 1u << 3,     /* scribbles into its (const) chain entry at Clear */
   BX_REF_UNICAST_NR_STRIDE = 1u << 4, /* AddUnicast rows read nr items apart (row_byte_stride ignored) */
   BX_REF_SATURATING_SHL = 1u << 6,  /* ShiftLeft saturates on overflow (tract's NEON sqrshl) */
-  BX_REF_STORE16_ONE_BYTE = 1u << 7 /* Store item_size 2 writes only the low byte (tract's NEON) */
+  BX_REF_STORE16_ONE_BYTE = 1u << 7, /* Store item_size 2 writes only the low byte (tract's NEON) */
+  BX_REF_SKIP_UNKNOWN_TAGS = 1u << 8 /* an entry whose tag is no op is skipped, not refused */
 };
 
 typedef struct bx_ref_cfg {

@@ -17,6 +17,7 @@
  *                                       Scaler-range QScale, no ShiftLeft overflow): its ShiftLeft
  *                                       saturates and its i16 Store writes one byte, both outside it
  *   test_tractlike_nocontract_i32_4x4   the same kernel code with no contract (fails the gate)
+ *   test_skiptag_i32_4x4                skips an entry whose tag is no op (runs what follows)
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -73,6 +74,7 @@ static const bx_contract tract_contract = {
     .q_scale_shift = {-4, 32},
     .preconditions = BX_PRE_SHIFT_LEFT_NO_OVERFLOW,
 };
+CFG(skiptag, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_SKIP_UNKNOWN_TAGS)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -128,6 +130,7 @@ DESC_C(tractlike, "test_tractlike_i32_4x4", 4, 4, pk_4x4, NULL, BX_OPS_V1, NULL,
 static const bx_kernel_desc desc_tractlike_nc = {BX_ABI_VERSION, "test_tractlike_nocontract_i32_4x4", "test", 4, 4,
                                                  sizeof pk_4x4 / sizeof pk_4x4[0], pk_4x4, BX_OPS_V1, kern_tractlike,
                                                  NULL, NULL, NULL};
+DESC(skiptag, "test_skiptag_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -154,7 +157,7 @@ static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_mi
                                               &desc_unsup, &desc_crash, &desc_hang,
                                               &desc_oob,   &desc_chainwrite, &desc_tilestride,
                                               &desc_sparse, (const bx_kernel_desc *)&desc_v1,
-                                              &desc_tractlike, &desc_tractlike_nc,
+                                              &desc_tractlike, &desc_tractlike_nc, &desc_skiptag,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {

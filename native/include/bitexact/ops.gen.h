@@ -41,6 +41,9 @@ enum bx_op_tag {
   BX_OP_COUNT = 29
 };
 
+/* Tags BX_OP_COUNT..UINTPTR_MAX are no op of any ABI version: a kernel returns 1 at such an
+ * entry, nothing after it runs (the gate probes them with the case op raw_tag). */
+
 /* The highest tag this header knows, and every tag it knows as a bit set. */
 #define BX_OP_LAST_TAG 28
 #define BX_OP_LAST_TAG_STR "28"
