@@ -83,7 +83,7 @@ describe('protocol encoding', () => {
   });
 
   it('decodes a TILE response with violations and returned buffers', () => {
-    const r = new Uint8Array(4 + 8 + 4 + 4 + 2 * 14 + 4 + 4 + 4 + 3);
+    const r = new Uint8Array(4 + 8 + 4 + 4 + 2 * 14 + 4 + 4 + 4 + 3 + 4); // ... buffers, then no fault (u32 0)
     const dv = new DataView(r.buffer);
     let p = 0;
     const u32 = (v: number): void => (dv.setUint32(p, v, true), void (p += 4));
@@ -276,14 +276,26 @@ describe('TILE', () => {
     expect(readI32(res.buffers[0]!, 60)).toBe(7);
   });
 
-  it('reports a store one row past the tile as canary violations at the right offsets', async () => {
+  it('stops a store one row past the tile at the page end of the buffer', async () => {
     const res = await backend.exec({
       type: 'tile',
       kernel: 'test_oob_i32_4x4',
       buffers: [{ data: new Uint8Array(64), ret: true }],
       ops: [op(TAG.clear), op(TAG.scalar_add, imm(0x11223344)), op(TAG.store, ptr(0), imm(16), imm(4), imm(4))],
     });
+    expect(res.fault).toEqual({ buf: 0, scratch: false, offset: 64, access: 'write', tile: undefined });
+  });
+
+  it('reports a store one row past the tile as canary violations at the right offsets (buffer at its page start)', async () => {
+    const res = await backend.exec({
+      type: 'tile',
+      kernel: 'test_oob_i32_4x4',
+      guardStart: true,
+      buffers: [{ data: new Uint8Array(64), ret: true }],
+      ops: [op(TAG.clear), op(TAG.scalar_add, imm(0x11223344)), op(TAG.store, ptr(0), imm(16), imm(4), imm(4))],
+    });
     expect(res.rc).toBe(0);
+    expect(res.fault).toBeUndefined();
     // The extra row is bytes 64..79: the first 16 bytes of the trailing guard.
     const written = [0x44, 0x33, 0x22, 0x11];
     const expected = [];
@@ -444,8 +456,8 @@ describe('malformed requests', () => {
     expect(errorOf(Uint8Array.from([1, 0, 0, 0, 0]))).toMatch(/LIST request has 1 trailing/);
     expect(errorOf(Uint8Array.from([42, 0, 0, 0]))).toMatch(/unknown request type 42/);
     const flags = frame.slice();
-    flags[8 + 'test_ref_i32_4x4'.length] = 2; // flags word: unknown bit
-    expect(errorOf(flags)).toMatch(/unknown flag bits 0x2/);
+    flags[8 + 'test_ref_i32_4x4'.length] = 4; // flags word: unknown bit
+    expect(errorOf(flags)).toMatch(/unknown flag bits 0x4/);
     const kind = frame.slice();
     // first word kind of op 0: after header, buffers, nops and tag
     const wordAt = 4 + 4 + 16 + 4 + 8 + 4 + (8 + 35) * 2 + 4 + 4;
@@ -496,10 +508,24 @@ describe('FRAME', () => {
     expect(res.buffers[0]).toEqual(new Uint8Array(35).fill(9)); // the first Store never ran
   });
 
+  it('stops a border-tile store overflow at the page end of the scratch tile', async () => {
+    const res = await backend.exec({
+      type: 'frame',
+      kernel: 'test_oob_i32_4x4',
+      m: 5,
+      n: 7,
+      buffers: [{ data: new Uint8Array(35 * 4), ret: true }],
+      ops: [op(TAG.scalar_add, imm(0x01020304)), op(TAG.store, ptr(0), imm(28), imm(4), imm(4))],
+    });
+    // tile (0, 0) is full (its extra row is row 4 of the user's buffer); tile (0, 1) is a border tile
+    expect(res.fault).toEqual({ buf: 1, scratch: true, offset: 64, access: 'write', tile: [0, 1] });
+  });
+
   it('reports a border-tile store overflow in the scratch tile, and full-tile ones in the user buffer', async () => {
     const res = await backend.exec({
       type: 'frame',
       kernel: 'test_oob_i32_4x4',
+      guardStart: true,
       m: 5,
       n: 7,
       buffers: [{ data: new Uint8Array(35 * 4), ret: true }],

@@ -13,6 +13,9 @@ export interface ExecRequest {
   kernel: string;
   /** run even if the kernel's is_supported_here() says no */
   force?: boolean;
+  /** place every buffer at the start of its pages instead of at their end (the side an
+   *  access outside it faults on; PROTOCOL.md "guarded allocation") */
+  guardStart?: boolean;
   /** FRAME: matrix shape (required). TILE: ignored. */
   m?: number;
   n?: number;
@@ -21,6 +24,16 @@ export interface ExecRequest {
 }
 /** buf: request buffer index, or (scratch) the executor's scratch id (PROTOCOL.md). */
 export interface CanaryViolation { buf: number; scratch: boolean; offset: number; expected: number; got: number }
+/** A kernel access inside the no-access zone of a buffer (the call was stopped there). */
+export interface GuardFault {
+  buf: number;
+  scratch: boolean;
+  /** of the faulting byte from the data start: < 0 before it, >= its length past it */
+  offset: number;
+  access: 'read' | 'write' | 'access';
+  /** FRAME: the tile being computed (tile row, tile column); TILE: undefined */
+  tile?: [number, number];
+}
 export interface ExecResult {
   /** 0 Done, 1 refused (FRAME: also when refused before running) */
   rc: number;
@@ -29,6 +42,7 @@ export interface ExecResult {
   violations: CanaryViolation[];
   /** one per request buffer: contents after the call, empty unless ret */
   buffers: Uint8Array[];
+  fault?: GuardFault;
 }
 
 /** The executor answered ERROR (malformed request, unknown kernel, dlopen failure, ...). */
@@ -42,6 +56,8 @@ export const REQ = { LIST: 1, TILE: 2, FRAME: 3, PACK: 4, LOAD_LIB: 5, PING: 6 }
 const STATUS_OK = 0;
 const STATUS_ERROR = 1;
 const FLAG_FORCE = 1;
+const FLAG_GUARD_START = 2;
+const ACCESS = ['read', 'write', 'access'] as const;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
 
@@ -109,7 +125,7 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   const w = new Writer();
   w.u32(req.type === 'tile' ? REQ.TILE : REQ.FRAME, 'type');
   w.str(req.kernel);
-  w.u32(req.force ? FLAG_FORCE : 0, 'flags');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0), 'flags');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');
@@ -220,8 +236,19 @@ export function decodeResult(buf: Uint8Array): ExecResult {
   const nbuf = r.u32('nbuf');
   const buffers: Uint8Array[] = [];
   for (let i = 0; i < nbuf; i++) buffers.push(r.bytes(`buffer ${i}`));
+  const res: ExecResult = { rc, refusedOp, violations, buffers };
+  if (r.u32('fault')) {
+    const id = r.u32('fault buf');
+    const offset = Number(r.i64('fault offset'));
+    const access = ACCESS[r.u32('fault access')];
+    if (!access) throw new Error('malformed executor response: fault access');
+    const ti = r.i32('fault tile row');
+    const tj = r.i32('fault tile col');
+    const scratch = (id & SCRATCH_FLAG) !== 0;
+    res.fault = { buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, access, tile: ti >= 0 ? [ti, tj] : undefined };
+  }
   r.end();
-  return { rc, refusedOp, violations, buffers };
+  return res;
 }
 
 /** LIST / LOAD_LIB response: the validated descriptors, tagged with the backend that listed them. */

@@ -2,44 +2,63 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-static void fill_guard(uint8_t *p) {
-  for (unsigned i = 0; i < BX_GUARD_BYTES; i++) p[i] = bx_canary(i);
+static size_t page_size(void) {
+  static size_t ps;
+  if (!ps) {
+    long v = sysconf(_SC_PAGESIZE);
+    ps = v > 0 ? (size_t)v : 4096;
+  }
+  return ps;
 }
 
-int bx_guarded_alloc(bx_guarded *g, size_t len) {
-  g->raw = g->data = NULL;
-  g->len = 0;
-  /* guard + alignment slack + data + guard; callers bound len far below SIZE_MAX. */
-  size_t total = len + 2 * BX_GUARD_BYTES + BX_GUARD_ALIGN;
-  uint8_t *raw = malloc(total);
-  if (!raw) return -1;
-  uintptr_t start = (uintptr_t)raw + BX_GUARD_BYTES;
-  start = (start + BX_GUARD_ALIGN - 1) & ~(uintptr_t)(BX_GUARD_ALIGN - 1);
-  g->raw = raw;
-  g->data = (uint8_t *)start;
+/* Canary byte of slack position p: canary(i) at offset -64 + i before the data and at len + i
+ * after it, repeating every 64 bytes outward. */
+static uint8_t slack_canary(const bx_guarded *g, const uint8_t *p) {
+  size_t d = p < g->data ? 64 - (size_t)(g->data - p) % 64 : (size_t)(p - (g->data + g->len));
+  return bx_canary((unsigned)(d % 64));
+}
+
+int bx_guarded_alloc(bx_guarded *g, size_t len, int start) {
+  *g = (bx_guarded){0};
+  const size_t ps = page_size();
+  /* callers bound len far below SIZE_MAX */
+  const size_t body = len ? (len + ps - 1) / ps * ps : ps;
+  const size_t total = BX_GUARD_REGION + body + BX_GUARD_REGION;
+  void *m = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  uint8_t *map = m;
+  if (mprotect(map + BX_GUARD_REGION, body, PROT_READ | PROT_WRITE)) {
+    munmap(map, total);
+    return -1;
+  }
+  g->map = map;
+  g->map_len = total;
+  g->lo = map + BX_GUARD_REGION;
+  g->hi = g->lo + body;
+  g->data = start ? g->lo : g->hi - len;
   g->len = len;
-  fill_guard(g->data - BX_GUARD_BYTES);
-  memset(g->data, 0, len);
-  fill_guard(g->data + len);
+  /* fresh anonymous pages are zero: only the slack needs its pattern */
+  for (uint8_t *p = g->lo; p < g->data; p++) *p = slack_canary(g, p);
+  for (uint8_t *p = g->data + len; p < g->hi; p++) *p = slack_canary(g, p);
   return 0;
 }
 
 void bx_guarded_free(bx_guarded *g) {
-  free(g->raw);
-  g->raw = g->data = NULL;
-  g->len = 0;
+  if (g->map) munmap(g->map, g->map_len);
+  *g = (bx_guarded){0};
 }
 
 void bx_guarded_check(const bx_guarded *g, uint32_t buf_id, bx_viol_list *out) {
   if (!g->data) return;
-  const uint8_t *before = g->data - BX_GUARD_BYTES, *after = g->data + g->len;
-  for (unsigned i = 0; i < BX_GUARD_BYTES; i++)
-    if (before[i] != bx_canary(i))
-      bx_viol_add(out, buf_id, (int64_t)i - BX_GUARD_BYTES, bx_canary(i), before[i]);
-  for (unsigned i = 0; i < BX_GUARD_BYTES; i++)
-    if (after[i] != bx_canary(i))
-      bx_viol_add(out, buf_id, (int64_t)g->len + i, bx_canary(i), after[i]);
+  for (const uint8_t *p = g->lo; p < g->data; p++)
+    if (*p != slack_canary(g, p))
+      bx_viol_add(out, buf_id, -(int64_t)(g->data - p), slack_canary(g, p), *p);
+  for (const uint8_t *p = g->data + g->len; p < g->hi; p++)
+    if (*p != slack_canary(g, p))
+      bx_viol_add(out, buf_id, (int64_t)(p - g->data), slack_canary(g, p), *p);
 }
 
 void bx_viol_add(bx_viol_list *l, uint32_t buf, int64_t offset, uint8_t expected, uint8_t got) {
@@ -75,7 +94,7 @@ bx_guarded *bx_scratch_new(bx_scratch_list *l, size_t len, uint32_t *id) {
     l->cap = cap;
   }
   bx_guarded *g = &l->items[l->count];
-  if (bx_guarded_alloc(g, len)) return NULL;
+  if (bx_guarded_alloc(g, len, l->start)) return NULL;
   *id = (uint32_t)l->count++;
   return g;
 }

@@ -24,7 +24,7 @@ static int parse_exec(bx_reader *r, const char *what, bx_exec_req *q) {
   if (bx_rd_bytes(r, &q->name, &q->name_len, "kernel_name") || bx_rd_u32(r, &q->flags, "flags") ||
       bx_rd_u32(r, &q->m, "m") || bx_rd_u32(r, &q->n, "n") || bx_rd_u32(r, &q->nbuf, "nbuf"))
     return -1;
-  if (q->flags & ~BX_FLAG_FORCE) return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
+  if (q->flags & ~(BX_FLAG_FORCE | BX_FLAG_GUARD_START)) return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
   if (q->nbuf > BX_MAX_BUFFERS)
     return bx_rd_fail(r, "%s: %u buffers (at most %u)", what, q->nbuf, BX_MAX_BUFFERS);
   q->bufs = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->bufs);
@@ -37,7 +37,7 @@ static int parse_exec(bx_reader *r, const char *what, bx_exec_req *q) {
       return -1;
     if (q->buf_flags[i] & ~BX_BUF_RETURN)
       return bx_rd_fail(r, "%s: buffer %u has unknown flag bits 0x%x", what, i, q->buf_flags[i]);
-    if (bx_guarded_alloc(&q->bufs[i], len))
+    if (bx_guarded_alloc(&q->bufs[i], len, (q->flags & BX_FLAG_GUARD_START) != 0))
       return bx_rd_fail(r, "%s: out of memory for buffer %u (%u bytes)", what, i, len);
     memcpy(q->bufs[i].data, data, len);
   }

@@ -211,7 +211,7 @@ uint8_t *bx_resp_packed(bx_writer *w, uint32_t len) {
 
 size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
                    const bx_guarded *bufs, const uint32_t *buf_flags, uint32_t nbuf,
-                   uint8_t **resp) {
+                   const bx_fault *fault, uint8_t **resp) {
   bx_writer w = {0};
   bx_w_u32(&w, BX_STATUS_OK);
   bx_w_u64(&w, (uint64_t)rc);
@@ -229,6 +229,14 @@ size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
     int ret = buf_flags[i] & BX_BUF_RETURN;
     bx_w_u32(&w, ret ? (uint32_t)bufs[i].len : 0);
     if (ret) bx_w_bytes(&w, bufs[i].data, bufs[i].len);
+  }
+  bx_w_u32(&w, fault->hit);
+  if (fault->hit) {
+    bx_w_u32(&w, fault->buf);
+    bx_w_u64(&w, (uint64_t)fault->offset);
+    bx_w_u32(&w, fault->access);
+    bx_w_u32(&w, (uint32_t)fault->ti);
+    bx_w_u32(&w, (uint32_t)fault->tj);
   }
   if (viol->oom) w.oom = 1;
   return bx_resp_finish(&w, resp);

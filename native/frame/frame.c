@@ -284,7 +284,8 @@ static void store_out(const ctx *c, const fop *f, size_t nops, bx_scratch_list *
 
 int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire_op *ops,
                  size_t nops, bx_guarded *bufs, size_t nbuf, bx_scratch_list *scratch,
-                 bx_viol_list *viol, int64_t *rc, int32_t *refused_op, char *err, size_t errlen) {
+                 bx_viol_list *viol, int64_t *rc, int32_t *refused_op, bx_fault *fault, char *err,
+                 size_t errlen) {
   ctx c = {kd, m, n, bufs, nbuf, err, errlen};
   *rc = 0;
   *refused_op = -1;
@@ -325,7 +326,14 @@ int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire
       for (size_t k = 0; k < nops; k++)
         tile_entry(&c, &f[k], scratch, row0, col0, h, w, ti, tj, &expect[k + 1]);
       memcpy(chain, expect, chain_len); /* expect[nops + 1] stays Done (zeroed) */
-      intptr_t r = kd->kernel(chain);
+      const bx_fault_scope scope = {bufs, (uint32_t)nbuf, scratch};
+      intptr_t r = 0;
+      fault->ti = (int32_t)ti;
+      fault->tj = (int32_t)tj;
+      if (bx_fault_call(&scope, kd->kernel, chain, &r, fault)) {
+        ret = 0;
+        goto out;
+      }
       if (!chain_reported && memcmp(chain, expect, chain_len) != 0) {
         const uint8_t *got = (const uint8_t *)chain, *exp = (const uint8_t *)expect;
         for (size_t b = 0; b < chain_len; b++)
