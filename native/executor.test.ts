@@ -283,7 +283,7 @@ describe('TILE', () => {
       buffers: [{ data: new Uint8Array(64), ret: true }],
       ops: [op(TAG.clear), op(TAG.scalar_add, imm(0x11223344)), op(TAG.store, ptr(0), imm(16), imm(4), imm(4))],
     });
-    expect(res.fault).toEqual({ buf: 0, scratch: false, offset: 64, access: 'write', tile: undefined });
+    expect(res.fault).toEqual({ buf: 0, scratch: false, offset: 64, len: 64, access: 'write', tile: undefined });
   });
 
   it('reports a store one row past the tile as canary violations at the right offsets (buffer at its page start)', async () => {
@@ -518,7 +518,7 @@ describe('FRAME', () => {
       ops: [op(TAG.scalar_add, imm(0x01020304)), op(TAG.store, ptr(0), imm(28), imm(4), imm(4))],
     });
     // tile (0, 0) is full (its extra row is row 4 of the user's buffer); tile (0, 1) is a border tile
-    expect(res.fault).toEqual({ buf: 1, scratch: true, offset: 64, access: 'write', tile: [0, 1] });
+    expect(res.fault).toEqual({ buf: 1, scratch: true, offset: 64, len: 64, access: 'write', tile: [0, 1] });
   });
 
   it('reports a border-tile store overflow in the scratch tile, and full-tile ones in the user buffer', async () => {

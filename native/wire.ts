@@ -30,6 +30,8 @@ export interface GuardFault {
   scratch: boolean;
   /** of the faulting byte from the data start: < 0 before it, >= its length past it */
   offset: number;
+  /** the buffer's length */
+  len: number;
   access: 'read' | 'write' | 'access';
   /** FRAME: the tile being computed (tile row, tile column); TILE: undefined */
   tile?: [number, number];
@@ -240,12 +242,13 @@ export function decodeResult(buf: Uint8Array): ExecResult {
   if (r.u32('fault')) {
     const id = r.u32('fault buf');
     const offset = Number(r.i64('fault offset'));
+    const len = Number(r.i64('fault len'));
     const access = ACCESS[r.u32('fault access')];
     if (!access) throw new Error('malformed executor response: fault access');
     const ti = r.i32('fault tile row');
     const tj = r.i32('fault tile col');
     const scratch = (id & SCRATCH_FLAG) !== 0;
-    res.fault = { buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, access, tile: ti >= 0 ? [ti, tj] : undefined };
+    res.fault = { buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, len, access, tile: ti >= 0 ? [ti, tj] : undefined };
   }
   r.end();
   return res;

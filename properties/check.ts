@@ -7,7 +7,7 @@ import type { Case } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import { ExecError, type ExecResult } from '../native/wire.js';
 import { KernelCrash, type Backend } from '../native/process.js';
-import { encodeCase, opTag, type Encoded } from './encode.js';
+import { encodeCase, opTag, scratchBuffer, type Encoded } from './encode.js';
 import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';
 import type { CellDiff, Verdict } from './verdict.js';
@@ -20,6 +20,11 @@ const F = { ok: false, refused: false } as const;
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
   const exp = expectedState(c, kernel, enc);
   const { refusedAt, storesRun } = exp;
+  if (res.fault) {
+    const f = res.fault;
+    const b = f.scratch ? scratchBuffer(c, kernel, enc, f.buf) : { name: enc.names[f.buf], extent: enc.extents[f.buf] };
+    return { ...F, outcome: 'out_of_bounds', access: f.access, buf: f.buf, scratch: f.scratch, bufName: b.name, extent: b.extent, offset: f.offset, len: f.len, tile: f.tile };
+  }
   if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
   if (refusedAt < 0 && res.rc === 1) {
     const op = res.refusedOp >= 0 ? c.chain[res.refusedOp] : undefined;

@@ -7,7 +7,7 @@ import { BINS, policyCode } from '../oracle/types.js';
 import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import type { ExecRequest, WireBuffer, WireOp, Word } from '../native/wire.js';
 import { packOperand } from './pack.js';
-import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layout.js';
+import { place, offsetOf, writeItem, sentinelFill, MARGIN, type Placement } from './layout.js';
 
 export const TAG = {
   done: 0, clear: 1, load_tile: 2, scalar: 3, leaky_relu: 9, per_row: 10, per_col: 16,
@@ -51,7 +51,14 @@ export interface Encoded {
   initial: Uint8Array[];
   /** what each buffer is, for messages */
   names: string[];
+  /** its extent in the kernel's terms ("nr = 8 i32"), for messages */
+  extents: string[];
 }
+
+/** The guard side of a case (PROTOCOL.md "guarded allocation"): derived from the case alone, so
+ *  a replay places every buffer the same way, and alternating between nearby cases, so both
+ *  sides are tried. true: buffers start at a page start; false: they end at a page end. */
+export const guardAtStart = (c: Case): boolean => (c.m + c.n + c.k + c.chain.length) % 2 === 1;
 
 const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
@@ -85,11 +92,16 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
   }
   const buffers: WireBuffer[] = [];
   const names: string[] = [];
-  const add = (data: Uint8Array, name: string): number => {
+  const extents: string[] = [];
+  const add = (data: Uint8Array, name: string, extent = `${data.length} bytes`): number => {
     buffers.push({ data, ret: true });
     names.push(name);
+    extents.push(extent);
     return buffers.length - 1;
   };
+  const guardStart = guardAtStart(c);
+  // m / n values of a vector, as the kernel sees it at tile level (mr / nr)
+  const rows = `${tile ? 'mr' : 'm'} = ${c.m} i32`, cols = `${tile ? 'nr' : 'n'} = ${c.n} i32`;
   const stores: StoreSlot[] = [];
   const ops: WireOp[] = [];
   // operand buffers shared by every add_mat_mul of the chain (same a, b; per packing at tile level)
@@ -122,8 +134,8 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
         const rowMajor = op.values.flat();
         const colMajor: number[] = [];
         for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) colMajor.push(op.values[i][j]);
-        const cm = add(i32Bytes(colMajor), `chain[${idx}] load_tile col_major`);
-        const rm = add(i32Bytes(rowMajor), `chain[${idx}] load_tile row_major`);
+        const cm = add(i32Bytes(colMajor), `chain[${idx}] load_tile col_major`, `${c.m} x ${c.n} i32`);
+        const rm = add(i32Bytes(rowMajor), `chain[${idx}] load_tile row_major`, `${c.m} x ${c.n} i32`);
         ops.push({ tag, words: [ptr(cm), ptr(rm)] });
         break;
       }
@@ -135,7 +147,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
         break;
       case 'per_row':
       case 'per_col':
-        ops.push({ tag, words: [ptr(add(i32Bytes(op.values), `chain[${idx}] ${op.op} values`))] });
+        ops.push({ tag, words: [ptr(add(i32Bytes(op.values), `chain[${idx}] ${op.op} values`, op.op === 'per_row' ? rows : cols))] });
         break;
       case 'q_scale':
         ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy)), i32Word(op.mult)] });
@@ -147,17 +159,18 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
         ops.push({ tag, words: [imm(op.shift)] });
         break;
       case 'add_row_col_products': {
-        const r = add(i32Bytes(op.rows), `chain[${idx}] rows`);
-        const cl = add(i32Bytes(op.cols), `chain[${idx}] cols`);
+        const r = add(i32Bytes(op.rows), `chain[${idx}] rows`, rows);
+        const cl = add(i32Bytes(op.cols), `chain[${idx}] cols`, cols);
         ops.push({ tag, words: [ptr(r), ptr(cl)] });
         break;
       }
       case 'add_unicast': {
-        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
+        // no margin on the guarded side: an element read wider than item_size reaches the guard
+        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size, guardStart ? [0, MARGIN] : [MARGIN, 0]);
         const data = new Uint8Array(p.length);
         sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
         for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), op.values[i][j], op.item_size);
-        const b = add(data, `chain[${idx}] add_unicast operand (${op.layout ?? 'row_major'}, i${op.item_size * 8})`);
+        const b = add(data, `chain[${idx}] add_unicast operand (${op.layout ?? 'row_major'}, i${op.item_size * 8})`, `${c.m} x ${c.n} i${op.item_size * 8}`);
         ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
         break;
       }
@@ -165,7 +178,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
         const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
         const data = new Uint8Array(p.length);
         sentinelFill(data, 1000 + idx);
-        const b = add(data, `chain[${idx}] store output (${op.layout ?? 'row_major'}, ${op.item_size} bytes)`);
+        const b = add(data, `chain[${idx}] store output (${op.layout ?? 'row_major'}, ${op.item_size} bytes)`, `${c.m} x ${c.n} x ${op.item_size} bytes`);
         stores.push({ opIndex: idx, buf: b, placement: p });
         ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
         break;
@@ -192,10 +205,44 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
     type: tile ? 'tile' : 'frame',
     kernel: kernel.name,
     force: opts.force,
+    guardStart,
     m: c.m,
     n: c.n,
     buffers,
     ops,
   };
-  return { req, stores, initial: buffers.map((b) => b.data.slice()), names };
+  return { req, stores, initial: buffers.map((b) => b.data.slice()), names, extents };
+}
+
+/** Name and extent of the executor's scratch buffer `id` for an encoded case, in the executor's
+ *  allocation order (PROTOCOL.md "Scratch ids"): the chain, then per frame-level op its border
+ *  copies (only when the shape has border tiles) or its packed operands. */
+export function scratchBuffer(c: Case, kernel: KernelDesc, enc: Encoded, id: number): { name: string; extent: string } {
+  const ops = enc.req.ops;
+  const list: { name: string; extent: string }[] = [{ name: 'the chain', extent: `${ops.length + (c.level === 'tile' ? 1 : 2)} entries of 40 bytes` }];
+  if (c.level === 'frame') {
+    const { mr, nr } = kernel;
+    const border = c.m % mr !== 0 || c.n % nr !== 0;
+    const of = (idx: number, w: number): string => {
+      const word = ops[idx].words[w];
+      return word.kind === 'ptr' ? enc.names[word.buf] : `chain[${idx}]`;
+    };
+    c.chain.forEach((op, idx) => {
+      const copy = (w: number, extent: string, what = 'border copy'): void => { if (border) list.push({ name: `${what} of ${of(idx, w)}`, extent }); };
+      switch (op.op) {
+        case 'per_row': copy(0, `mr = ${mr} i32`); break;
+        case 'per_col': copy(0, `nr = ${nr} i32`); break;
+        case 'add_row_col_products': copy(0, `mr = ${mr} i32`); copy(1, `nr = ${nr} i32`); break;
+        case 'add_unicast': case 'store': copy(0, `${mr} x ${nr} x ${op.item_size} bytes`, 'border tile'); break;
+        case 'add_mat_mul': {
+          const p = op.packing ?? 0;
+          list.push({ name: `packed A (packing ${p}) of chain[${idx}]`, extent: `${Math.ceil(c.m / mr)} panel(s)` });
+          list.push({ name: `packed B (packing ${p}) of chain[${idx}]`, extent: `${Math.ceil(c.n / nr)} panel(s)` });
+          break;
+        }
+        default: break;
+      }
+    });
+  }
+  return list[id] ?? { name: `frame scratch buffer ${id}`, extent: 'unknown size' };
 }

@@ -31,6 +31,7 @@ static int in_zones(const bx_guarded *g, uint32_t id, uintptr_t a, bx_fault *f) 
   if (!g->map || a < map || a - map >= g->map_len) return 0;
   if (a >= (uintptr_t)g->lo && a < (uintptr_t)g->hi) return 0; /* accessible: not a guard hit */
   f->buf = id;
+  f->len = g->len;
   f->offset = (int64_t)(a - (uintptr_t)g->data); /* wraps to the signed distance */
   return 1;
 }
@@ -129,7 +130,7 @@ int bx_fault_call(const bx_fault_scope *scope, bx_kernel_fn fn, const bx_fused_k
   sigaction(SIGBUS, &sa, &prev_bus);
   cur_scope = scope;
   cur_fault = f;
-  int faulted = 0;
+  volatile int faulted = 0;
   if (sigsetjmp(env, 1) == 0) {
     cur_env = &env;
     *rc = fn(chain);

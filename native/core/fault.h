@@ -21,12 +21,13 @@ typedef struct bx_fault {
   uint32_t hit;    /* 0: no fault in a guard */
   uint32_t buf;    /* request buffer index, or BX_SCRATCH_FLAG | scratch id */
   int64_t offset;  /* of the faulting byte relative to the data start (< 0 before, >= len past) */
+  uint64_t len;    /* the buffer's length */
   uint32_t access; /* enum bx_access */
   uint32_t signal; /* SIGSEGV or SIGBUS */
   int32_t ti, tj;  /* FRAME: the tile being computed; TILE: -1, -1 */
 } bx_fault;
 
-#define BX_FAULT_NONE {0, 0, 0, 0, 0, -1, -1}
+#define BX_FAULT_NONE {0, 0, 0, 0, 0, 0, -1, -1}
 
 /* The buffers whose zones the next calls watch (both arrays must stay put until the calls end). */
 typedef struct bx_fault_scope {

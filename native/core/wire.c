@@ -234,6 +234,7 @@ size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
   if (fault->hit) {
     bx_w_u32(&w, fault->buf);
     bx_w_u64(&w, (uint64_t)fault->offset);
+    bx_w_u64(&w, fault->len);
     bx_w_u32(&w, fault->access);
     bx_w_u32(&w, (uint32_t)fault->ti);
     bx_w_u32(&w, (uint32_t)fault->tj);

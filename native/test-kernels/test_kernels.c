@@ -8,6 +8,11 @@
  *   test_hang_i32_4x4                   infinite loop on AddMatMul
  *   test_oob_i32_4x4                    Store writes one row too many
  *   test_chainwrite_i32_4x4             writes into its const chain
+ * right values, wrong accesses (SPEC section 8: what a kernel may read and write):
+ *   test_overread_percol_i32_4x4        reads one i32 past a per-col vector
+ *   test_overread_packed_b_i32_4x4      reads one K4 block past the packed B panel
+ *   test_overread_unicast_i8_i32_4x4    reads 4 bytes per element of an i8 AddUnicast operand
+ *   test_far_write_i32_4x4              Store also writes one row 4 KiB below the tile
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -44,6 +49,10 @@ CFG(crash, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_CRASH_ON_MATMUL)
 CFG(hang, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_HANG_ON_MATMUL)
 CFG(oob, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_EXTRA_ROW)
 CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_WRITE_CHAIN)
+CFG(or_percol, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_PERCOL_OVERREAD)
+CFG(or_packed_b, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_PACKED_B_OVERREAD)
+CFG(or_unicast, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_UNICAST_I8_AS_I32)
+CFG(far_write, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_FAR_BELOW)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -77,6 +86,10 @@ DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(or_percol, "test_overread_percol_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(or_packed_b, "test_overread_packed_b_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(or_unicast, "test_overread_unicast_i8_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(far_write, "test_far_write_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -95,6 +108,8 @@ ABI_BREAKERS_SME(ABI_DESC_SME)
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
                                               &desc_oob,   &desc_chainwrite,
+                                              &desc_or_percol, &desc_or_packed_b,
+                                              &desc_or_unicast, &desc_far_write,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY)};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
