@@ -51,7 +51,7 @@ export interface Encoded {
   initial: Uint8Array[];
   /** what each buffer is, for messages */
   names: string[];
-  /** its extent in the kernel's terms ("nr = 8 i32"), for messages */
+  /** its extent in the kernel's terms ("nr = 8 i32"; '' when its byte length says it), for messages */
   extents: string[];
 }
 
@@ -93,7 +93,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
   const buffers: WireBuffer[] = [];
   const names: string[] = [];
   const extents: string[] = [];
-  const add = (data: Uint8Array, name: string, extent = `${data.length} bytes`): number => {
+  const add = (data: Uint8Array, name: string, extent = ''): number => {
     buffers.push({ data, ret: true });
     names.push(name);
     extents.push(extent);

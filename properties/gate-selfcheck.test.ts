@@ -48,18 +48,20 @@ describe('gate self-check on the test kernel library', async () => {
     expect(out.refused).toBe(60);
   });
 
-  const broken: [string, string, string][] = [
-    ['test_crash_i32_4x4', 'crash', 'crashed'],
-    ['test_hang_i32_4x4', 'crash', 'hung'],
-    ['test_oob_i32_4x4', 'out_of_tile_write', 'outside'],
-    ['test_chainwrite_i32_4x4', 'out_of_tile_write', 'chain'],
+  // a store one row past the tile hits the sentinel margin, a canary, or (buffers ending at a
+  // page end) the no-access page behind it
+  const broken: [string, string[], RegExp][] = [
+    ['test_crash_i32_4x4', ['crash'], /crashed/],
+    ['test_hang_i32_4x4', ['crash'], /hung/],
+    ['test_oob_i32_4x4', ['out_of_tile_write', 'out_of_bounds_write'], /outside|writes past the end of chain\[\d+\] store output/],
+    ['test_chainwrite_i32_4x4', ['out_of_tile_write'], /chain/],
   ];
-  for (const [name, kind, words] of broken) {
-    it(`${name} is caught as ${kind} and shrunk, and the backend keeps working`, async () => {
+  for (const [name, kinds, words] of broken) {
+    it(`${name} is caught as ${kinds.join(' or ')} and shrunk, and the backend keeps working`, async () => {
       const out = await run(target(name), 'tile', 30);
       expect(out.failure, 'the broken kernel must be caught').toBeDefined();
-      expect(failureKind(out.failure!.verdict)).toBe(kind);
-      expect(out.failure!.text).toContain(words);
+      expect(kinds).toContain(failureKind(out.failure!.verdict));
+      expect(out.failure!.text).toMatch(words);
       // shrunk: a broken-on-every-matmul kernel needs no more than clear, matmul, store
       expect(out.failure!.case.chain.length).toBeLessThanOrEqual(3);
       // the run goes on: a correct kernel on the same backend still passes

@@ -33,8 +33,8 @@ export function failureMessage(v: FailedVerdict): string {
     case 'out_of_bounds': {
       const verb = v.access === 'read' ? 'reads' : v.access === 'write' ? 'writes' : 'accesses';
       const where = v.offset < 0 ? `${-v.offset} byte(s) before the start of` : v.offset === v.len ? 'past the end of' : `${v.offset - v.len + 1} byte(s) past the end of`;
-      const what = v.scratch ? v.bufName : `${v.bufName} (buffer ${v.buf})`;
-      return `${verb} ${where} ${what} (${v.extent}, ${v.len} bytes): byte offset ${v.offset}${v.tile ? `, in tile (${v.tile[0]}, ${v.tile[1]})` : ''}`;
+      const about = [v.scratch ? '' : `buffer ${v.buf}`, v.extent, `${v.len} bytes`].filter((x) => x).join(', ');
+      return `${verb} ${where} ${v.bufName} (${about}): byte offset ${v.offset}${v.tile ? `, in tile (${v.tile[0]}, ${v.tile[1]})` : ''}`;
     }
     case 'stray_write':
       return `${v.bufName} (buffer ${v.buf}) byte ${v.offset} changed from ${hex(v.from)} to ${hex(v.to)}${v.role === 'output' ? ' (outside the stored elements)' : ' (an input the kernel must only read)'}`;
