@@ -74,6 +74,8 @@ const stderrTail = (s: string | undefined): string[] => (s ? s.trim().split('\n'
 export interface RunCaseOptions {
   /** encode even a case the kernel's shape or packing rejects (see encodeCase) */
   force?: boolean;
+  /** the guard side, when not the case's own (see encodeCase) */
+  guardStart?: boolean;
   /** sees the encoded request and the raw result before judging (e.g. to print the kernel's output) */
   onExec?: (enc: Encoded, res: ExecResult) => void;
 }
@@ -82,7 +84,7 @@ export interface RunCaseOptions {
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
   let enc: Encoded;
   try {
-    enc = encodeCase(c, kernel, { force: opts.force });
+    enc = encodeCase(c, kernel, { force: opts.force, guardStart: opts.guardStart });
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }

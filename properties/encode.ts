@@ -85,7 +85,9 @@ function i8Bytes(rows: number[][], cols: number): Uint8Array {
   return out;
 }
 
-export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean } = {}): Encoded {
+/** guardStart: the guard side, when not the case's own (a frame tile replayed alone keeps the
+ *  side of its frame-level case). */
+export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean; guardStart?: boolean } = {}): Encoded {
   const tile = c.level === 'tile';
   if (tile && (c.m !== kernel.mr || c.n !== kernel.nr)) {
     throw new Error(`tile-level case is ${c.m}x${c.n} but ${kernel.name} has a ${kernel.mr}x${kernel.nr} tile`);
@@ -99,7 +101,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
     extents.push(extent);
     return buffers.length - 1;
   };
-  const guardStart = guardAtStart(c);
+  const guardStart = opts.guardStart ?? guardAtStart(c);
   // m / n values of a vector, as the kernel sees it at tile level (mr / nr)
   const rows = `${tile ? 'mr' : 'm'} = ${c.m} i32`, cols = `${tile ? 'nr' : 'n'} = ${c.n} i32`;
   const stores: StoreSlot[] = [];

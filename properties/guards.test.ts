@@ -8,6 +8,10 @@ import { hostBackend } from '../native/backends/host.js';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import { PKG_ROOT } from '../native/paths.js';
 import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { reproSource } from '../conform/repro.js';
 import type { ProvidedBackend } from '../native/backends/provider.js';
 import { propertyByName } from './kernel-properties.js';
 import { runCaseProperty } from './run.js';
@@ -61,3 +65,30 @@ for (const b of BACKENDS) {
     }
   });
 }
+
+describe('read and far-write guards: the repro.c places buffers the same way', async () => {
+  const backend = hostBackend({ timeoutMs: 5000 });
+  const lib = await backend.loadLib(testKernelsPath());
+  afterAll(async () => { await backend.close(); });
+  const dir = mkdtempSync(path.join(tmpdir(), 'bx-guards-'));
+  for (const [name, prop, words] of [
+    ['test_overread_percol_i32_4x4', 'frame', /OUT OF BOUNDS: the kernel reads past the end of chain\[\d+\] per_col values \(buffer \d+, 16 bytes\): byte offset 16/],
+    ['test_far_write_i32_4x4', 'tile', /OUT OF BOUNDS: the kernel writes \d+ byte\(s\) before the start of chain\[\d+\] store output/],
+  ] as const) {
+    it(`${name} (${prop}): its repro faults on the same buffer and says which`, async () => {
+      const k = lib.find((x) => x.name === name) as KernelDesc;
+      const p = propertyByName(prop)!;
+      const t = { kernel: k, backend };
+      const out = await runCaseProperty({ kernel: k.name, property: prop, arb: p.arb(k), exec: (c) => p.exec(t, [t], c), numRuns: 60, seed: 7, fixtureDir: null });
+      expect(out.failure).toBeDefined();
+      const file = path.join(dir, `${name}.repro.c`);
+      const r = reproSource(out.failure!.case, k, { source: testKernelsPath(), verdict: out.failure!.verdict }, file);
+      writeFileSync(file, r.text);
+      const exe = file.replace(/\.c$/, '');
+      execFileSync('cc', ['-O1', '-Wall', '-Werror', `-I${path.join(PKG_ROOT, 'native', 'include')}`, file, '-o', exe, '-ldl'], { stdio: 'pipe' });
+      const run = spawnSync(exe, [testKernelsPath()], { encoding: 'utf8' });
+      expect(run.status, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(words);
+    }, 120_000);
+  }
+});
