@@ -151,6 +151,7 @@ static size_t run_exec(bx_exec_req *q, int is_frame, uint8_t **resp) {
   int failed = is_frame ? bx_frame_run(d, q->m, q->n, q->ops, q->nops, q->bufs, q->nbuf, &scratch,
                                        &viol, &rc, &refused, &fault, err, sizeof err)
                         : run_tile(d, q, &scratch, &viol, &rc, &fault, err);
+  bx_fault_disarm();
   size_t out;
   if (failed) {
     out = bx_resp_error(err, resp);

@@ -25,6 +25,7 @@ static __thread sigjmp_buf *cur_env;
 static __thread const bx_fault_scope *cur_scope;
 static __thread bx_fault *cur_fault;
 static __thread struct sigaction prev_segv, prev_bus;
+static __thread int armed; /* our handler is installed (prev_* hold what it replaced) */
 
 static int in_zones(const bx_guarded *g, uint32_t id, uintptr_t a, bx_fault *f) {
   const uintptr_t map = (uintptr_t)g->map;
@@ -80,8 +81,8 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
     f->access = access_of(uctx);
     siglongjmp(*cur_env, 1);
   }
-  /* Not ours: the previous disposition takes over when the instruction faults again. */
-  sigaction(sig, sig == SIGBUS ? &prev_bus : &prev_segv, NULL);
+  /* Not ours: the previous dispositions take over when the instruction faults again. */
+  bx_fault_disarm();
 }
 
 /* The floating-point control state a kernel may have changed before it faulted. */
@@ -116,32 +117,45 @@ static void fp_restore(const fp_ctl *c) {
 #endif
 }
 
+void bx_fault_disarm(void) {
+  if (!armed) return;
+  armed = 0;
+  sigaction(SIGSEGV, &prev_segv, NULL);
+  sigaction(SIGBUS, &prev_bus, NULL);
+}
+
 int bx_fault_call(const bx_fault_scope *scope, bx_kernel_fn fn, const bx_fused_ker_spec *chain,
                   intptr_t *rc, bx_fault *f) {
+  if (!armed) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &prev_segv);
+    sigaction(SIGBUS, &sa, &prev_bus);
+    armed = 1;
+  }
   sigjmp_buf env;
   fp_ctl ctl;
   fp_save(&ctl);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_fault;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGSEGV, &sa, &prev_segv);
-  sigaction(SIGBUS, &sa, &prev_bus);
   cur_scope = scope;
   cur_fault = f;
   volatile int faulted = 0;
-  if (sigsetjmp(env, 1) == 0) {
+  /* No mask saved (a syscall per call): the fault path unblocks the signal itself. */
+  if (sigsetjmp(env, 0) == 0) {
     cur_env = &env;
     *rc = fn(chain);
   } else {
     faulted = 1;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, (int)f->signal);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
     fp_restore(&ctl);
   }
   cur_env = NULL;
   cur_fault = NULL;
   cur_scope = NULL;
-  sigaction(SIGSEGV, &prev_segv, NULL);
-  sigaction(SIGBUS, &prev_bus, NULL);
   return faulted;
 }

@@ -37,8 +37,12 @@ typedef struct bx_fault_scope {
 } bx_fault_scope;
 
 /* Calls fn(chain) watching scope's zones. Returns 0 with the kernel's result in *rc, or 1 after
- * a fault inside a zone, described in *f (hit = 1; ti, tj left as the caller set them). */
+ * a fault inside a zone, described in *f (hit = 1; ti, tj left as the caller set them). The
+ * first call installs the handler; it stays until bx_fault_disarm (one pair of sigaction calls
+ * per request, not per tile). */
 int bx_fault_call(const bx_fault_scope *scope, bx_kernel_fn fn, const bx_fused_ker_spec *chain,
                   intptr_t *rc, bx_fault *f);
+/* Puts the previous SIGSEGV / SIGBUS dispositions back (no-op when not installed). */
+void bx_fault_disarm(void);
 
 #endif

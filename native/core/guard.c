@@ -14,11 +14,80 @@ static size_t page_size(void) {
   return ps;
 }
 
-/* Canary byte of slack position p: canary(i) at offset -64 + i before the data and at len + i
- * after it, repeating every 64 bytes outward. */
-static uint8_t slack_canary(const bx_guarded *g, const uint8_t *p) {
-  size_t d = p < g->data ? 64 - (size_t)(g->data - p) % 64 : (size_t)(p - (g->data + g->len));
-  return bx_canary((unsigned)(d % 64));
+/* The slack pattern: canary(i) at offset -64 + i before the data and at len + i after it,
+ * repeating every 64 bytes outward, i.e. canary((p - anchor) mod 64) with the data start as the
+ * anchor before it and the data end after it. Filled and compared 64 bytes at a time. */
+static const uint8_t *pattern(void) {
+  static uint8_t pat[128];
+  if (!pat[0])
+    for (unsigned i = 0; i < 128; i++) pat[i] = bx_canary(i % 64);
+  return pat;
+}
+
+/* [from, to) with phase = (from - anchor) mod 64. */
+static void slack_fill(uint8_t *from, uint8_t *to, size_t phase) {
+  const uint8_t *pat = pattern();
+  for (uint8_t *p = from; p < to; p += 64) {
+    size_t n = (size_t)(to - p) < 64 ? (size_t)(to - p) : 64;
+    memcpy(p, pat + phase, n);
+  }
+}
+
+static void slack_check(const uint8_t *from, const uint8_t *to, size_t phase, const uint8_t *data,
+                        uint32_t buf_id, bx_viol_list *out) {
+  const uint8_t *pat = pattern();
+  for (const uint8_t *p = from; p < to; p += 64) {
+    size_t n = (size_t)(to - p) < 64 ? (size_t)(to - p) : 64;
+    if (memcmp(p, pat + phase, n) == 0) continue;
+    for (size_t i = 0; i < n; i++)
+      if (p[i] != pat[phase + i]) bx_viol_add(out, buf_id, (int64_t)(p + i - data), pat[phase + i], p[i]);
+  }
+}
+
+static size_t before_phase(const bx_guarded *g) { return (64 - (size_t)(g->data - g->lo) % 64) % 64; }
+
+/* Mappings are kept for reuse: creating and unmapping one costs far more than the kernel call
+ * (munmap shoots down TLBs on every thread), so freed ones wait here, by size, for the next
+ * request. Per thread: a request allocates and frees on one thread. */
+#define POOL_MAX 512
+#define POOL_MAX_BYTES (UINT64_C(256) << 20)
+typedef struct map_pool {
+  struct {
+    uint8_t *map;
+    size_t body;
+  } items[POOL_MAX];
+  size_t n, bytes;
+} map_pool;
+/* Only a pointer in TLS: the addon's TLS is static (initial-exec, see abi_call.c) and small. */
+static __thread map_pool *pool;
+
+static uint8_t *map_get(size_t body) {
+  if (!pool) pool = calloc(1, sizeof *pool); /* without a pool every mapping is fresh */
+  for (size_t i = pool ? pool->n : 0; i-- > 0;)
+    if (pool->items[i].body == body) {
+      uint8_t *m = pool->items[i].map;
+      pool->items[i] = pool->items[--pool->n];
+      pool->bytes -= body;
+      return m;
+    }
+  const size_t total = BX_GUARD_REGION + body + BX_GUARD_REGION;
+  void *m = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  if (mprotect((uint8_t *)m + BX_GUARD_REGION, body, PROT_READ | PROT_WRITE)) {
+    munmap(m, total);
+    return NULL;
+  }
+  return m;
+}
+
+static void map_put(uint8_t *map, size_t body) {
+  if (pool && pool->n < POOL_MAX && pool->bytes + body <= POOL_MAX_BYTES) {
+    pool->items[pool->n].map = map;
+    pool->items[pool->n++].body = body;
+    pool->bytes += body;
+  } else {
+    munmap(map, BX_GUARD_REGION + body + BX_GUARD_REGION);
+  }
 }
 
 int bx_guarded_alloc(bx_guarded *g, size_t len, int start) {
@@ -26,39 +95,29 @@ int bx_guarded_alloc(bx_guarded *g, size_t len, int start) {
   const size_t ps = page_size();
   /* callers bound len far below SIZE_MAX */
   const size_t body = len ? (len + ps - 1) / ps * ps : ps;
-  const size_t total = BX_GUARD_REGION + body + BX_GUARD_REGION;
-  void *m = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) return -1;
-  uint8_t *map = m;
-  if (mprotect(map + BX_GUARD_REGION, body, PROT_READ | PROT_WRITE)) {
-    munmap(map, total);
-    return -1;
-  }
+  uint8_t *map = map_get(body);
+  if (!map) return -1;
   g->map = map;
-  g->map_len = total;
+  g->map_len = BX_GUARD_REGION + body + BX_GUARD_REGION;
   g->lo = map + BX_GUARD_REGION;
   g->hi = g->lo + body;
   g->data = start ? g->lo : g->hi - len;
   g->len = len;
-  /* fresh anonymous pages are zero: only the slack needs its pattern */
-  for (uint8_t *p = g->lo; p < g->data; p++) *p = slack_canary(g, p);
-  for (uint8_t *p = g->data + len; p < g->hi; p++) *p = slack_canary(g, p);
+  memset(g->data, 0, len);
+  slack_fill(g->lo, g->data, before_phase(g));
+  slack_fill(g->data + len, g->hi, 0);
   return 0;
 }
 
 void bx_guarded_free(bx_guarded *g) {
-  if (g->map) munmap(g->map, g->map_len);
+  if (g->map) map_put(g->map, (size_t)(g->hi - g->lo));
   *g = (bx_guarded){0};
 }
 
 void bx_guarded_check(const bx_guarded *g, uint32_t buf_id, bx_viol_list *out) {
   if (!g->data) return;
-  for (const uint8_t *p = g->lo; p < g->data; p++)
-    if (*p != slack_canary(g, p))
-      bx_viol_add(out, buf_id, -(int64_t)(g->data - p), slack_canary(g, p), *p);
-  for (const uint8_t *p = g->data + g->len; p < g->hi; p++)
-    if (*p != slack_canary(g, p))
-      bx_viol_add(out, buf_id, (int64_t)(p - g->data), slack_canary(g, p), *p);
+  slack_check(g->lo, g->data, before_phase(g), g->data, buf_id, out);
+  slack_check(g->data + g->len, g->hi, 0, g->data, buf_id, out);
 }
 
 void bx_viol_add(bx_viol_list *l, uint32_t buf, int64_t offset, uint8_t expected, uint8_t got) {
