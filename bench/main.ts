@@ -1,4 +1,4 @@
-// `npm run bench`: throughput of the gate and of what it runs (issue 6, item 3).
+// `npm run bench`: throughput of the gate and of what it runs.
 //
 //  1. Gate cases per second, per kernel, at tile and at frame level, native (host child with
 //     the addon) and emulated (aarch64 runner under qemu-aarch64): the `tile` and `frame`
@@ -101,7 +101,7 @@ export interface GopsRow { kernel: string; isa: string; chain: string; gops: num
 function buildKernelGops(): string {
   const out = join(PKG_ROOT, 'build', 'bench', 'kernel_gops');
   const srcs = ['bench/kernel_gops.c', 'native/frame/pack.c', ...builtinKernelSources('x86_64')].map((s) => join(PKG_ROOT, s));
-  const deps = [...srcs, ...['native/kernels/common.h', 'native/include/bitexact/kernel.h', 'native/include/bitexact/register.h'].map((s) => join(PKG_ROOT, s))];
+  const deps = [...srcs, ...['native/kernels/common.h', 'native/include/bitexact/kernel.h', 'native/include/bitexact/ops.gen.h', 'native/include/bitexact/register.h'].map((s) => join(PKG_ROOT, s))];
   const stale = !existsSync(out) || deps.some((d) => statSync(d).mtimeMs > statSync(out).mtimeMs);
   if (stale) {
     mkdirSync(join(PKG_ROOT, 'build', 'bench'), { recursive: true });

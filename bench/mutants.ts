@@ -1,4 +1,4 @@
-// `npm run mutants`: the mutation benchmark of the gate (issue 6). Builds the mutant libraries
+// `npm run mutants`: the mutation benchmark of the gate. Builds the mutant libraries
 // (native/mutants/Makefile), runs the conformance gate against every catalogued mutant with the
 // default `npm test` budget (DEFAULT_RUNS of properties/suite.ts) and a fixed seed, prints one
 // row per mutant (killed or survived, by which property, cases and seconds to the first
@@ -26,7 +26,7 @@ import {
   runMutantGate, summarize, type Arch, type MutantGateResult,
 } from '../native/mutants/gate.js';
 
-/** The shrunk cases the issue asks to show: swapped policies, dropped K tail, one row too
+/** The shrunk cases the results table shows in full: swapped policies, dropped K tail, one row too
  *  many, and the SME stale-ZA3 reload. */
 export const SHOWCASE = ['policy_swap_generic', 'ktail_vnni', 'store_extra_row_generic', 'za3_stale_sme'];
 

@@ -6,8 +6,9 @@
 _bx_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
 : "${BX_AARCH64_SYSROOT:=/usr/aarch64-linux-gnu}"
 : "${BX_QEMU_AARCH64:=$_bx_root/.toolchain/qemu/usr/bin/qemu-aarch64}"
-# SVL = 64 bytes (512 bits): the geometry the 32x32 SME2 kernel assumes (SPEC section 7).
-: "${BX_QEMU_CPU:=max,sme-default-vector-length=64}"
+# The m4 CPU profile of native/backends/aarch64-qemu.ts (Apple-M4-like: no FEAT_SME_FA64, no
+# non-streaming SVE), SVL = 64 bytes (512 bits): the geometry the 32x32 SME2 kernel assumes.
+: "${BX_QEMU_CPU:=max,sve=off,sme=on,sme_fa64=off,sme-default-vector-length=64}"
 : "${BX_QEMU_ARGS:=-cpu $BX_QEMU_CPU -L $BX_AARCH64_SYSROOT}"
 # dynamically linked (so LOAD_LIB can dlopen aarch64 .so kernel libs); needs -L sysroot
 : "${BX_AARCH64_RUNNER:=$_bx_root/build/aarch64/bitexact-runner}"

@@ -11,6 +11,7 @@ import { renderJunit } from '../conform/report-junit.js';
 import { renderMarkdown } from '../conform/report-markdown.js';
 import { renderText } from '../conform/report-text.js';
 import { isUsageProblem } from '../conform/problems.js';
+import { CPU_PROFILES, DEFAULT_CPU_PROFILE } from '../native/backends/aarch64-qemu.js';
 import { resolveSeed } from '../properties/run.js';
 import { many } from './kernels.js';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
@@ -30,6 +31,7 @@ export const CONFORM_OPTIONS = {
   'fixture-dir': { type: 'string' },
   'no-aarch64': { type: 'boolean' },
   svl: { type: 'string' },
+  'cpu-profile': { type: 'string' },
 } as const;
 
 /** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
@@ -148,7 +150,8 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
 export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--property NAME]... [--runs N] [--seed S]\n'
-    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--fixture-dir DIR]\n'
+    + '                  [--time-budget SECONDS] [--shard I/N] [--no-aarch64] [--svl BYTES] [--cpu-profile NAME]\n'
+    + '                  [--fixture-dir DIR]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
@@ -160,6 +163,9 @@ export const conformVerb: Verb = {
     + '  --time-budget S     wall-clock budget for the whole run\n'
     + '  --svl BYTES         streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits;\n'
     + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
+    + `  --cpu-profile NAME  the CPU qemu emulates for the aarch64 runner (default ${DEFAULT_CPU_PROFILE}):\n`
+    + Object.entries(CPU_PROFILES).map(([n, p]) => `                      ${n}: ${p.about}\n`).join('')
+    + '                      qemu:STRING: that qemu -cpu string verbatim (what BX_QEMU_CPU selects)\n'
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
@@ -195,6 +201,7 @@ export const conformVerb: Verb = {
       runs, seed, timeBudgetSeconds: budget === undefined ? undefined : Number(budget), shard,
       aarch64: v['no-aarch64'] ? false : undefined,
       aarch64SvlBytes: svl,
+      aarch64CpuProfile: v['cpu-profile'] as string | undefined,
       fixtureDir: v['fixture-dir'] as string | undefined,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);

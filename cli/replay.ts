@@ -1,4 +1,4 @@
-// `bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64]`:
+// `bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--svl B] [--cpu-profile P]`:
 // re-runs bitexact-case/1 fixtures against kernels and reports pass / fail per file x kernel.
 // Default kernels: every runnable one the case fits (a tile-level case needs the kernel's tile
 // shape; a frame-level case runs on any kernel through the frame). A kernel refusing an op it
@@ -11,16 +11,23 @@ import { fmtFailure } from '../properties/report.js';
 import { runCase } from '../properties/check.js';
 import { verdictLine } from '../properties/verdict-format.js';
 import { many, openKernels } from './kernels.js';
-import { parseOptions, processIo, type Io, type Verb } from './util.js';
+import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
+import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
 
 export const replayVerb: Verb = {
   summary: 're-run bitexact-case/1 fixtures against kernels (default: every runnable kernel the case fits)',
-  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64]\n'
+  usage: 'bitexact replay FILE... [--kernel NAME]... [--kernel-lib PATH.so]... [--no-aarch64] [--svl BYTES] [--cpu-profile NAME]\n'
+    + '  --svl, --cpu-profile: the aarch64 runner\'s emulated CPU, as bitexact conform takes them (the rerun lines carry them)\n'
     + '  Prints PASS / FAIL per file x kernel (a failure in full: case, differing cells); exit 1 on any failure.\n'
     + '  Tile-level cases run only on kernels with their tile shape; frame-level cases on any kernel.\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
-    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' } });
+    const parsed = parseOptions(argv, { kernel: { type: 'string', multiple: true }, 'kernel-lib': { type: 'string', multiple: true }, 'no-aarch64': { type: 'boolean' }, svl: { type: 'string' }, 'cpu-profile': { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact replay: ${parsed.error}\n${this.usage}`); return 2; }
+    const pv = parsed.values as Record<string, unknown>;
+    const svl = intOption('svl', pv.svl as string | undefined, 16);
+    const cpuProfile = pv['cpu-profile'] as string | undefined;
+    const badProfile = cpuProfile === undefined ? null : cpuProfileError(cpuProfile);
+    if (typeof svl === 'string' || badProfile) { io.err(`bitexact replay: ${typeof svl === 'string' ? svl : `--cpu-profile ${cpuProfile}: ${badProfile}`}\n${this.usage}`); return 2; }
     if (parsed.positionals.length === 0) { io.err(`bitexact replay: expected at least one FILE\n${this.usage}`); return 2; }
     const v = parsed.values as Record<string, unknown>;
     const names = many(v.kernel);
@@ -36,7 +43,7 @@ export const replayVerb: Verb = {
         invalid.push(file);
       }
     }
-    const set = await openKernels({ libs: many(v['kernel-lib']), aarch64: v['no-aarch64'] ? false : undefined });
+    const set = await openKernels({ libs: many(v['kernel-lib']), aarch64: v['no-aarch64'] ? false : undefined, svlBytes: svl, cpuProfile });
     try {
       for (const p of set.problems) { io.err(`bitexact replay: ${p}\n`); return 2; }
       for (const n of names) {

@@ -95,7 +95,7 @@ describe('bitexact conform (CLI)', () => {
       ['conform', '--shard', '3/2'], ['conform', '--runs', 'many'], ['conform', '--frob'], ['conform', 'extra'],
       ['conform', '--time-budget', '-1'], ['conform', '--kernel', 'no_such_kernel_xyz', '--no-aarch64', '--runs', '5'],
       ['conform', '--kernel-lib', out('missing.so'), '--no-aarch64'], ['merge', out('x.json')], ['merge', out('x.json'), out('none.json')],
-      ['replay'], ['list', 'extra'],
+      ['replay'], ['list', 'extra'], ['conform', '--cpu-profile', 'm5', '--no-aarch64', '--runs', '5'], ['replay', out('x.json'), '--cpu-profile', 'm5'],
     ]) {
       const io = bufferIo();
       expect(await main(argv, io), argv.join(' ')).toBe(2);

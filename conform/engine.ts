@@ -6,6 +6,8 @@
 import type { Backend } from '../native/process.js';
 import type { Case } from '../oracle/types.js';
 import { openKernels, type Target } from '../native/targets.js';
+import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
+import type { Emulation } from '../native/backends/provider.js';
 export { elfMachine } from '../native/backends/index.js';
 import { PROPERTIES, type PropertyDef } from '../properties/kernel-properties.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
@@ -43,6 +45,9 @@ export interface ConformOptions {
   timeoutMs?: number;
   /** streaming vector length (bytes) qemu gives the aarch64 runner (default 64 = 512 bits) */
   aarch64SvlBytes?: number;
+  /** the CPU qemu emulates for the aarch64 runner (CPU_PROFILES of native/backends/aarch64-qemu.ts;
+   *  default m4, Apple-M4-like) */
+  aarch64CpuProfile?: string;
 }
 
 export type ConformEvent =
@@ -80,6 +85,8 @@ export interface KernelReport {
   coverage: { hits: Record<string, number>; required: string[]; missing: string[] };
   /** generated cases per second by level (tile = tile + interleave, frame) */
   throughput: { tile?: number; frame?: number };
+  /** the CPU an emulated backend emulated (absent on real hardware) */
+  emulation?: Emulation;
 }
 
 export interface ConformReport {
@@ -109,9 +116,14 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const seed = resolveSeed(opts.seed);
   const runs = opts.runs ?? DEFAULT_CONFORM_RUNS;
   const problems: Problem[] = [];
+  const badProfile = opts.aarch64CpuProfile === undefined ? null : cpuProfileError(opts.aarch64CpuProfile);
+  if (badProfile) {
+    problems.push({ kind: 'option', option: '--cpu-profile', value: opts.aarch64CpuProfile!, why: badProfile });
+    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, kernels: [], unavailable: [], ...withProblems(problems) };
+  }
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
-  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes });
+  const set = await openKernels({ libs: opts.kernelLibs, aarch64: opts.aarch64, builtins: true, timeoutMs: opts.timeoutMs, svlBytes: opts.aarch64SvlBytes, cpuProfile: opts.aarch64CpuProfile });
   const backends: Backend[] = set.backends;
   const gated = (source: string) => opts.builtins !== false || source !== 'builtin';
   let targets = set.targets.filter((t) => gated(t.source));
@@ -153,6 +165,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     reports.set(t.kernel.name, {
       name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
       supported_ops: t.kernel.supported_ops, properties: [], coverage: { hits: {}, required: [], missing: [] }, throughput: {},
+      ...(t.backend.emulation ? { emulation: t.backend.emulation } : {}),
       cov: new CoverageMatrix(t.kernel), covRan: false, rate: { tile: [0, 0], frame: [0, 0] },
     });
   }
@@ -179,8 +192,10 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       let failure: PropertyResult['failure'];
       if (out.failure) {
         failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
-        // an external kernel's replay / rerun hints need its library
-        if (u.target.source !== 'builtin') failure.text = failure.text.split(` --kernel ${name}`).join(` --kernel-lib ${u.target.source} --kernel ${name}`);
+        // the replay / rerun hints need an external kernel's library and the emulated CPU
+        const emu = u.target.backend.emulation;
+        const lib = u.target.source !== 'builtin' ? ` --kernel-lib ${u.target.source}` : '';
+        if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
         // a standalone C reproducer next to the fixture, of the case the property maps the failure to
         const reproCase = out.failure.case && u.prop.repro ? u.prop.repro(out.failure.case) : undefined;
         if (failure.fixture && reproCase) {

@@ -5,7 +5,7 @@ import type { FailureKind } from '../properties/verdict.js';
 
 export type Problem =
   /** a bad option value: `--kernel X`, `--property X` */
-  | { kind: 'option'; option: '--kernel' | '--property'; value: string; why: string }
+  | { kind: 'option'; option: '--kernel' | '--property' | '--cpu-profile'; value: string; why: string }
   /** the kernel set could not load a --kernel-lib library (its own message) */
   | { kind: 'library'; text: string }
   /** nothing runnable to gate */

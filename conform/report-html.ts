@@ -2,7 +2,7 @@
 // no external resource): verdict, summary table, kernels with throughput, the semantic coverage
 // heat map as coloured table cells (missing required cells in red), and the shrunk failures.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { coverageJudged, emulationLines, failures, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const esc = (s: string | number): string =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -61,6 +61,7 @@ export function renderHtml(r: ConformReport): string {
   o.push('<h1>bitexact conformance report</h1>');
   o.push(`<p id="verdict" class="verdict ${r.ok ? 'pass' : 'fail'}">${esc(verdictLine(r))}</p>`);
   o.push(`<p class="meta">seed <code>${r.seed}</code> · ${r.runs} runs per property · started ${esc(r.started)} · ${r.seconds.toFixed(1)} s${r.shard ? ` · shard ${r.shard.index + 1}/${r.shard.count}` : ''}</p>`);
+  for (const e of emulationLines(r)) o.push(`<p class="meta emulation">emulated: ${esc(e)}</p>`);
   const gp = gateProblems(r);
   if (gp.length) o.push('<h2 id="problems">Problems</h2>', `<ul>${gp.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`);
 

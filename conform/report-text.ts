@@ -2,7 +2,7 @@
 // kernel x property -> run / passed / failed / refused / skipped (reason), throughput, the
 // coverage cells never exercised, every shrunk failure in full, and a closing verdict line.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, coverageProblems, failures, gateProblems, summaryRows, throughputText, verdictLine } from './summary.js';
+import { coverageJudged, coverageProblems, emulationLines, failures, gateProblems, summaryRows, throughputText, verdictLine } from './summary.js';
 
 function textTable(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -13,6 +13,8 @@ function textTable(head: string[], rows: string[][], right: boolean[]): string[]
 export function renderText(r: ConformReport): string {
   const o: string[] = [];
   const rows = summaryRows(r);
+  const emu = emulationLines(r);
+  if (emu.length) o.push(...emu.map((e) => `emulated: ${e}`), '');
   if (rows.length) {
     o.push(...textTable(
       ['kernel', 'property', 'status', 'run', 'passed', 'failed', 'refused', 'skipped / note'],

@@ -2,33 +2,23 @@
 // names, throughput, the coverage cells arranged as heat-map tables, the failures. The terminal
 // summary (cli/conform.ts), markdown, HTML and JUnit renderers all read these.
 import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
+import type { Emulation } from '../native/backends/provider.js';
 import { problemKernel, problemText } from './problems.js';
+import { DONE_TAG, OP_NAMES, OP_TAGS, tagName } from '../oracle/opset.js';
 
-/** ABI tag -> op name (SPEC section 2). */
-export const OP_NAMES = [
-  'done', 'clear', 'load_tile',
-  'scalar_min', 'scalar_max', 'scalar_add', 'scalar_mul', 'scalar_sub', 'scalar_sub_f', 'leaky_relu',
-  'per_row_min', 'per_row_max', 'per_row_add', 'per_row_mul', 'per_row_sub', 'per_row_sub_f',
-  'per_col_min', 'per_col_max', 'per_col_add', 'per_col_mul', 'per_col_sub', 'per_col_sub_f',
-  'q_scale', 'rounding_shift_right', 'shift_left', 'add_unicast', 'add_row_col_products', 'store', 'add_mat_mul',
-] as const;
+/** ABI tag -> tag name (SPEC section 2; unknown tags: "tag<N>"). */
+export const opName = tagName;
 
-export const opName = (tag: number): string => OP_NAMES[tag] ?? `tag${tag}`;
-
-/** Op names of a tag set, families collapsed when complete ("scalar_*" for all six bins). */
+/** Tag names of a tag set, in tag order, families collapsed when complete ("scalar_*" for
+ *  all six bins); tags beyond the table are left out. */
 export function opList(tags: readonly number[]): string[] {
   const set = new Set(tags);
   const out: string[] = [];
-  const fam = (from: number, name: string) => {
-    const all = [0, 1, 2, 3, 4, 5].every((b) => set.has(from + b));
-    if (all) out.push(`${name}_*`);
-    else for (let b = 0; b < 6; b++) if (set.has(from + b)) out.push(opName(from + b));
-  };
-  for (let t = 0; t < OP_NAMES.length; t++) {
-    if (t === 3) { fam(3, 'scalar'); t = 8; continue; }
-    if (t === 10) { fam(10, 'per_row'); t = 15; continue; }
-    if (t === 16) { fam(16, 'per_col'); t = 21; continue; }
-    if (set.has(t)) out.push(opName(t));
+  if (set.has(DONE_TAG)) out.push(tagName(DONE_TAG));
+  for (const op of OP_NAMES) {
+    const ts = OP_TAGS[op];
+    if (ts.length > 1 && ts.every((t) => set.has(t))) out.push(`${op}_*`);
+    else for (const t of ts) if (set.has(t)) out.push(tagName(t));
   }
   return out;
 }
@@ -75,6 +65,8 @@ export interface Failure {
   repro?: string;
   reproBuild?: string;
   reproRun?: string;
+  /** the CPU the kernel ran on under emulation (its options select it again) */
+  emulation?: Emulation;
 }
 
 export function failures(r: ConformReport): Failure[] {
@@ -84,6 +76,7 @@ export function failures(r: ConformReport): Failure[] {
     message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
     text: p.failure?.text ?? p.skipped ?? '',
     fixture: p.failure?.fixture, repro: p.failure?.repro, reproBuild: p.failure?.reproBuild, reproRun: p.failure?.reproRun,
+    emulation: k.emulation,
   })));
 }
 
@@ -164,9 +157,16 @@ export function heatLevel(hits: number, max: number): number {
 
 export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values(k.coverage.hits));
 
-/** The replay command of a fixture (external kernels need their library). */
+/** The replay command of a fixture (external kernels need their library, emulated ones their CPU). */
 export const replayCommand = (f: Failure): string =>
-  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}`;
+  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}${f.emulation ? ` ${f.emulation.options.join(' ')}` : ''}`;
+
+/** "CPU profile m4 (qemu-aarch64 -cpu ...)" */
+export const emulationText = (e: Emulation): string => `CPU profile ${e.profile} (${e.settings})`;
+
+/** Every CPU the run emulated, one line each (none on real hardware only). */
+export const emulationLines = (r: ConformReport): string[] =>
+  [...new Set(r.kernels.flatMap((k) => (k.emulation ? [`${k.backend}: ${emulationText(k.emulation)}`] : [])))];
 
 /** A kernel with a failed property stopped early: its coverage is not judged. */
 export const coverageJudged = (k: KernelReport): boolean => !k.properties.some((p) => p.status === 'failed' || p.interrupted);

@@ -4,12 +4,8 @@
 // tiles, k = 0 and k mod 4, chains with several AddMatMul / Store. Line coverage (c8) says
 // which code ran; this says which *behaviours* the kernel was asked for.
 import type { Case, Op } from '../oracle/types.js';
-import { BINS, LAYOUTS, POLICIES, UNICAST_LAYOUTS } from '../oracle/types.js';
 import { evalChainFast } from '../oracle/fast.js';
-import { OP_TAGS } from '../properties/encode.js';
-
-const I32_MIN = -2147483648;
-const I32_MAX = 2147483647;
+import { I32_MIN, I32_MAX, OP_CELLS, OP_NAMES, OP_TAGS } from '../oracle/opset.js';
 
 export interface KernelShape { mr: number; nr: number; supported_ops: number[] }
 
@@ -90,23 +86,15 @@ export function cellsOf(c: Case, k: { mr: number; nr: number }): string[] {
 
 const zeros = (m: number, n: number): number[][] => Array.from({ length: m }, () => new Array<number>(n).fill(0));
 
-/** The cells a kernel must see exercised: derived from the ops it declares. */
+/** Cells every run must reach whatever the kernel declares (shapes, depths, chain forms). */
+const SHAPE_CELLS = ['k.zero', 'k.mod4.1', 'k.mod4.2', 'k.mod4.3', 'k.mod4.0', 'tile.single', 'tile.border_both', 'tile.several', 'shape.m1', 'shape.n1', 'chain.matmul_2plus', 'chain.store_2plus'];
+
+/** The cells a kernel must see exercised: the shape cells, then the cells of every op it
+ *  declares (a family: every bin), in tag order (oracle/opset.ts OP_CELLS). */
 export function requiredCells(k: KernelShape): string[] {
   const ok = new Set(k.supported_ops);
   const has = (op: Op['op']) => OP_TAGS[op].every((t) => ok.has(t));
-  const req: string[] = ['k.zero', 'k.mod4.1', 'k.mod4.2', 'k.mod4.3', 'k.mod4.0', 'tile.single', 'tile.border_both', 'tile.several', 'shape.m1', 'shape.n1', 'chain.matmul_2plus', 'chain.store_2plus', 'op.add_mat_mul', 'op.store', 'op.clear'];
-  for (const l of LAYOUTS) for (const s of [1, 2, 4]) req.push(`store.${l}.i${s * 8}`);
-  for (const fam of ['scalar', 'per_row', 'per_col'] as const) if (has(fam)) for (const b of BINS) req.push(`op.${fam}.${b}`);
-  if (has('add_unicast')) for (const l of UNICAST_LAYOUTS) for (const s of [1, 4]) req.push(`add_unicast.${l}.i${s * 8}`);
-  for (const [op, name] of [['q_scale', 'q_scale'], ['rounding_shift_right', 'rsr']] as const) {
-    if (!has(op)) continue;
-    for (const p of POLICIES) req.push(`${name}.${p}.tie`, `${name}.${p}.nontie`);
-    req.push(`${name}.in.i32min`, `${name}.in.i32max`);
-  }
-  if (has('q_scale')) req.push('q_scale.neg_mult.tie');
-  if (has('leaky_relu')) req.push('op.leaky_relu', 'leaky_relu.alpha0', 'leaky_relu.alpha_neg');
-  for (const op of ['load_tile', 'shift_left', 'add_row_col_products'] as const) if (has(op)) req.push(`op.${op}`);
-  return req;
+  return [...SHAPE_CELLS, ...OP_NAMES.filter(has).flatMap((op) => OP_CELLS[op])];
 }
 
 /** Hit counts per cell, accumulated over a run. */

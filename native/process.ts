@@ -239,7 +239,7 @@ class ProcessBackend implements Backend {
 
   async exec(req: ExecRequest): Promise<ExecResult> {
     const payload = encodeRequest(req);
-    return decodeResult(await this.call(payload, `${req.type.toUpperCase()} ${req.kernel}`));
+    return decodeResult(await this.call(payload, `${req.type.toUpperCase()} ${req.kernel}`), req.trace === true);
   }
 
   async pack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array): Promise<Uint8Array> {

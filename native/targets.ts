@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { KernelDesc } from './descriptor.js';
 import { hostProvider } from './backends/host.js';
 import { elfMachine, PROVIDERS, providersFor } from './backends/index.js';
-import type { BackendProvider, Machine, ProvidedBackend } from './backends/provider.js';
+import type { BackendProvider, Machine, ProvidedBackend, StartOptions } from './backends/provider.js';
 
 export interface Target { kernel: KernelDesc; backend: ProvidedBackend }
 
@@ -25,14 +25,14 @@ export type ProviderChoice = { host?: boolean } & Partial<Record<Machine, boolea
 export const providerChosen = (p: BackendProvider, o: ProviderChoice): boolean => (p === hostProvider ? o.host : o[p.machine]) !== false;
 
 /** Every kernel of every backend available here (kernels not runnable here are listed with why). */
-export async function discoverTargets(opts: ProviderChoice & { timeoutMs?: number; svlBytes?: number } = {}): Promise<Targets> {
+export async function discoverTargets(opts: ProviderChoice & StartOptions = {}): Promise<Targets> {
   const backends: ProvidedBackend[] = [];
   const unavailable: { name: string; why: string }[] = [];
   for (const p of PROVIDERS.filter((x) => providerChosen(x, opts))) {
     const why = p.unavailable();
     if (why && p.required) throw new Error(why);
     if (why) unavailable.push({ name: `${p.machine} kernels (${p.builtinKernels().join(', ')})`, why });
-    else backends.push(p.start({ timeoutMs: opts.timeoutMs, svlBytes: opts.svlBytes }));
+    else backends.push(p.start({ timeoutMs: opts.timeoutMs, svlBytes: opts.svlBytes, cpuProfile: opts.cpuProfile }));
   }
   const targets: Target[] = [];
   for (const b of backends) {
@@ -57,9 +57,9 @@ export interface KernelSet {
   close(): Promise<void>;
 }
 
-/** svlBytes: the streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits). */
-export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean; timeoutMs?: number; svlBytes?: number } = {}): Promise<KernelSet> {
-  const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs, svlBytes: o.svlBytes });
+/** svlBytes, cpuProfile: what qemu gives the aarch64 runner (default 64 bytes = 512 bits, m4). */
+export async function openKernels(o: { libs?: string[]; aarch64?: boolean; builtins?: boolean } & StartOptions = {}): Promise<KernelSet> {
+  const d = await discoverTargets({ aarch64: o.aarch64, timeoutMs: o.timeoutMs, svlBytes: o.svlBytes, cpuProfile: o.cpuProfile });
   const backends = [...d.backends];
   const builtins = o.builtins !== false;
   const targets: KernelSet['targets'] = builtins ? d.targets.map((t) => ({ ...t, source: 'builtin' })) : [];
@@ -80,7 +80,7 @@ export async function openKernels(o: { libs?: string[]; aarch64?: boolean; built
       if (!p) { problems.push(`--kernel-lib ${lib}: no ${machine} backend here`); continue; }
       const why = p.unavailable();
       if (why) { problems.push(`--kernel-lib ${lib}: an ${machine} library, but ${why}`); continue; }
-      backend = p.start({ timeoutMs: o.timeoutMs, svlBytes: o.svlBytes });
+      backend = p.start({ timeoutMs: o.timeoutMs, svlBytes: o.svlBytes, cpuProfile: o.cpuProfile });
       backends.push(backend);
     }
     try {

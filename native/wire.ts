@@ -4,6 +4,11 @@
 import { parseKernelDescs, type KernelDesc } from './descriptor.js';
 
 export type Word = { kind: 'imm'; value: bigint } | { kind: 'ptr'; buf: number; offset: number };
+/** A word as a kernel chain holds it, with every address named: a request buffer (ptr) or the
+ *  executor's scratch id; 'addr' is an address inside neither (never seen from a correct frame). */
+export type ChainWord = Word | { kind: 'scratch'; id: number; offset: number } | { kind: 'addr'; value: bigint };
+/** FRAME with trace: one tile's chain as the frame handed it to the kernel (Done not listed). */
+export interface TraceTile { ti: number; tj: number; chain: { tag: number; words: ChainWord[] }[] }
 /** A chain entry: tag and up to 4 payload words (missing words are IMM 0). */
 export interface WireOp { tag: number; words: Word[] }
 /** ret: send the buffer's contents back after the call. */
@@ -16,6 +21,8 @@ export interface ExecRequest {
   /** place every buffer at the start of its pages instead of at their end (the side an
    *  access outside it faults on; PROTOCOL.md "guarded allocation") */
   guardStart?: boolean;
+  /** FRAME: return, per tile the kernel was called on, the chain it was handed (ExecResult.trace) */
+  trace?: boolean;
   /** FRAME: matrix shape (required). TILE: ignored. */
   m?: number;
   n?: number;
@@ -44,8 +51,17 @@ export interface ExecResult {
   violations: CanaryViolation[];
   /** one per request buffer: contents after the call, empty unless ret */
   buffers: Uint8Array[];
+  /** the first kernel call that broke the calling convention (SPEC section 8), if one did */
+  abi: AbiBreak | null;
+  /** the access inside a guard that ended the kernel call, if one did */
   fault?: GuardFault;
+  /** FRAME with trace: the tiles in walk order, up to the one the walk stopped at */
+  trace?: TraceTile[];
 }
+/** call: TILE 0, FRAME the tile index in walk order. Each item: a register name, or mxcsr /
+ * x87cw / df (x86-64), fpcr / svcr.sm / svcr.za (aarch64); flags expect 0 and got 1. */
+export interface AbiBreak { call: number; items: AbiItem[] }
+export interface AbiItem { what: string; expected: bigint; got: bigint }
 
 /** The executor answered ERROR (malformed request, unknown kernel, dlopen failure, ...). */
 export class ExecError extends Error {
@@ -59,6 +75,7 @@ const STATUS_OK = 0;
 const STATUS_ERROR = 1;
 const FLAG_FORCE = 1;
 const FLAG_GUARD_START = 2;
+const FLAG_TRACE = 4;
 const ACCESS = ['read', 'write', 'access'] as const;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
@@ -127,7 +144,8 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   const w = new Writer();
   w.u32(req.type === 'tile' ? REQ.TILE : REQ.FRAME, 'type');
   w.str(req.kernel);
-  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0), 'flags');
+  if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0), 'flags');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');
@@ -221,7 +239,7 @@ function okReader(buf: Uint8Array): Reader {
 }
 
 /** TILE / FRAME response. */
-export function decodeResult(buf: Uint8Array): ExecResult {
+export function decodeResult(buf: Uint8Array, traced = false): ExecResult {
   const r = okReader(buf);
   const rc = Number(r.i64('kernel_rc'));
   const refusedOp = r.i32('refused_op');
@@ -238,20 +256,64 @@ export function decodeResult(buf: Uint8Array): ExecResult {
   const nbuf = r.u32('nbuf');
   const buffers: Uint8Array[] = [];
   for (let i = 0; i < nbuf; i++) buffers.push(r.bytes(`buffer ${i}`));
-  const res: ExecResult = { rc, refusedOp, violations, buffers };
-  if (r.u32('fault')) {
-    const id = r.u32('fault buf');
-    const offset = Number(r.i64('fault offset'));
-    const len = Number(r.i64('fault len'));
-    const access = ACCESS[r.u32('fault access')];
-    if (!access) throw new Error('malformed executor response: fault access');
-    const ti = r.i32('fault tile row');
-    const tj = r.i32('fault tile col');
-    const scratch = (id & SCRATCH_FLAG) !== 0;
-    res.fault = { buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, len, access, tile: ti >= 0 ? [ti, tj] : undefined };
-  }
+  const res: ExecResult = { rc, refusedOp, violations, buffers, abi: decodeAbi(r) };
+  const fault = decodeFault(r);
+  if (fault) res.fault = fault;
+  if (traced) res.trace = decodeTrace(r);
   r.end();
   return res;
+}
+
+/** The fault record of a TILE / FRAME response (after the abi record). */
+function decodeFault(r: Reader): GuardFault | undefined {
+  if (!r.u32('fault')) return undefined;
+  const id = r.u32('fault buf');
+  const offset = Number(r.i64('fault offset'));
+  const len = Number(r.i64('fault len'));
+  const access = ACCESS[r.u32('fault access')];
+  if (!access) throw new Error('malformed executor response: fault access');
+  const ti = r.i32('fault tile row');
+  const tj = r.i32('fault tile col');
+  const scratch = (id & SCRATCH_FLAG) !== 0;
+  return { buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, len, access, tile: ti >= 0 ? [ti, tj] : undefined };
+}
+
+/** The abi record of a TILE / FRAME response. */
+function decodeAbi(r: Reader): AbiBreak | null {
+  const call = r.i32('abi_call');
+  const n = r.u32('nabi');
+  const items: AbiItem[] = [];
+  const u64 = (what: string): bigint => BigInt.asUintN(64, r.i64(what));
+  for (let i = 0; i < n; i++) items.push({ what: r.str('abi what'), expected: u64('abi expected'), got: u64('abi got') });
+  return call < 0 ? null : { call, items };
+}
+
+const TRACE_KINDS = ['imm', 'ptr', 'scratch', 'addr'] as const;
+
+/** The trace record (PROTOCOL.md "trace"), last in a FRAME response that asked for it. */
+function decodeTrace(r: Reader): TraceTile[] {
+  const tiles: TraceTile[] = [];
+  const ntiles = r.u32('trace tiles');
+  for (let t = 0; t < ntiles; t++) {
+    const ti = r.u32('trace ti'), tj = r.u32('trace tj'), nent = r.u32('trace entries');
+    const chain: TraceTile['chain'] = [];
+    for (let e = 0; e < nent; e++) {
+      const tag = r.u32('trace tag');
+      const words: ChainWord[] = [];
+      for (let k = 0; k < 4; k++) {
+        const kind = TRACE_KINDS[r.u32('trace word kind')];
+        const id = r.u32('trace word buf');
+        const v = r.i64('trace word value');
+        if (kind === 'ptr') words.push({ kind, buf: id, offset: Number(v) });
+        else if (kind === 'scratch') words.push({ kind, id, offset: Number(v) });
+        else if (kind) words.push({ kind, value: BigInt.asUintN(64, v) });
+        else throw new Error('malformed executor response: unknown trace word kind');
+      }
+      chain.push({ tag, words });
+    }
+    tiles.push({ ti, tj, chain });
+  }
+  return tiles;
 }
 
 /** LIST / LOAD_LIB response: the validated descriptors, tagged with the backend that listed them. */

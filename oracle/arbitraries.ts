@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { BINS, POLICIES, LAYOUTS, UNICAST_LAYOUTS } from './types.js';
 import type { Case, Op, Policy, UnicastLayout } from './types.js';
-import { I32_MIN, I32_MAX, U32_MAX } from './validate.js';
+import { I32_MIN, I32_MAX, U32_MAX, OP_NAMES, opSpec, type OpName } from './opset.js';
 
 const wrap = (x: bigint): number => Number(BigInt.asIntN(32, x));
 
@@ -53,28 +53,28 @@ function unicastValues(m: number, n: number, item: 1 | 4, layout: UnicastLayout)
 export function opArb(m: number, n: number, level: 'frame' | 'tile'): fc.Arbitrary<Op> {
   const garbage = fc.option(fc.oneof(fc.constant(U32_MAX), fc.integer({ min: 0, max: U32_MAX })), { nil: undefined });
   const withGarbage = <T extends { garbage?: number }>(o: T, g: number | undefined): T => (g === undefined ? o : { ...o, garbage: g });
-  const arbs: fc.Arbitrary<Op>[] = [
-    fc.constant<Op>({ op: 'clear' }),
-    fc.tuple(fc.constantFrom(...BINS), i32Biased, garbage).map(([bin, value, g]) => withGarbage<Op & { op: 'scalar' }>({ op: 'scalar', bin, value }, g)),
-    fc.tuple(fc.oneof(fc.constantFrom(0, -3, 1, 5, I32_MAX, I32_MIN, -1), i32Biased), garbage)
+  const arbs: { [N in OpName]: fc.Arbitrary<Extract<Op, { op: N }>> } = {
+    clear: fc.constant({ op: 'clear' }),
+    load_tile: i32Mat(m, n).map((values) => ({ op: 'load_tile', values })),
+    scalar: fc.tuple(fc.constantFrom(...BINS), i32Biased, garbage).map(([bin, value, g]) => withGarbage<Op & { op: 'scalar' }>({ op: 'scalar', bin, value }, g)),
+    leaky_relu: fc.tuple(fc.oneof(fc.constantFrom(0, -3, 1, 5, I32_MAX, I32_MIN, -1), i32Biased), garbage)
       .map(([alpha, g]) => withGarbage<Op & { op: 'leaky_relu' }>({ op: 'leaky_relu', alpha }, g)),
-    fc.tuple(fc.constantFrom(...BINS), i32Vec(m)).map(([bin, values]): Op => ({ op: 'per_row', bin, values })),
-    fc.tuple(fc.constantFrom(...BINS), i32Vec(n)).map(([bin, values]): Op => ({ op: 'per_col', bin, values })),
-    fc.tuple(fc.oneof(fc.constantFrom(-31, -30, -1, 0, 1, 31, 32), fc.integer({ min: -31, max: 32 })), policyArb, i32Biased)
-      .map(([shift, policy, mult]): Op => ({ op: 'q_scale', shift, policy, mult })),
-    fc.tuple(fc.oneof(fc.constantFrom(1, 2, 30, 31), fc.integer({ min: 1, max: 31 })), policyArb)
-      .map(([shift, policy]): Op => ({ op: 'rounding_shift_right', shift, policy })),
-    fc.oneof(fc.constantFrom(0, 1, 31), fc.integer({ min: 0, max: 31 })).map((shift): Op => ({ op: 'shift_left', shift })),
-    fc.tuple(fc.constantFrom<1 | 4>(1, 4), fc.constantFrom(...UNICAST_LAYOUTS))
-      .chain(([item, layout]) => unicastValues(m, n, item, layout).map((values): Op => ({ op: 'add_unicast', values, item_size: item, layout }))),
-    fc.tuple(i32Vec(m), i32Vec(n)).map(([rows, cols]): Op => ({ op: 'add_row_col_products', rows, cols })),
-    fc.tuple(fc.constantFrom<1 | 2 | 4>(1, 2, 4), fc.option(fc.constantFrom(...LAYOUTS), { nil: undefined }))
-      .map(([item, layout]): Op => (layout === undefined ? { op: 'store', item_size: item } : { op: 'store', item_size: item, layout })),
-    fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined })
-      .map((packing): Op => (packing === undefined ? { op: 'add_mat_mul' } : { op: 'add_mat_mul', packing })),
-  ];
-  if (level === 'tile') arbs.push(i32Mat(m, n).map((values): Op => ({ op: 'load_tile', values })));
-  return fc.oneof(...arbs);
+    per_row: fc.tuple(fc.constantFrom(...BINS), i32Vec(m)).map(([bin, values]) => ({ op: 'per_row', bin, values })),
+    per_col: fc.tuple(fc.constantFrom(...BINS), i32Vec(n)).map(([bin, values]) => ({ op: 'per_col', bin, values })),
+    q_scale: fc.tuple(fc.oneof(fc.constantFrom(-31, -30, -1, 0, 1, 31, 32), fc.integer({ min: -31, max: 32 })), policyArb, i32Biased)
+      .map(([shift, policy, mult]) => ({ op: 'q_scale', shift, policy, mult })),
+    rounding_shift_right: fc.tuple(fc.oneof(fc.constantFrom(1, 2, 30, 31), fc.integer({ min: 1, max: 31 })), policyArb)
+      .map(([shift, policy]) => ({ op: 'rounding_shift_right', shift, policy })),
+    shift_left: fc.oneof(fc.constantFrom(0, 1, 31), fc.integer({ min: 0, max: 31 })).map((shift) => ({ op: 'shift_left', shift })),
+    add_unicast: fc.tuple(fc.constantFrom<1 | 4>(1, 4), fc.constantFrom(...UNICAST_LAYOUTS))
+      .chain(([item, layout]) => unicastValues(m, n, item, layout).map((values) => ({ op: 'add_unicast' as const, item_size: item, layout, values }))),
+    add_row_col_products: fc.tuple(i32Vec(m), i32Vec(n)).map(([rows, cols]) => ({ op: 'add_row_col_products', rows, cols })),
+    store: fc.tuple(fc.constantFrom<1 | 2 | 4>(1, 2, 4), fc.option(fc.constantFrom(...LAYOUTS), { nil: undefined }))
+      .map(([item, layout]) => (layout === undefined ? { op: 'store', item_size: item } : { op: 'store', item_size: item, layout })),
+    add_mat_mul: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined })
+      .map((packing) => (packing === undefined ? { op: 'add_mat_mul' } : { op: 'add_mat_mul', packing })),
+  };
+  return fc.oneof(...OP_NAMES.filter((o) => level === 'tile' || opSpec(o).level === 'both').map((o) => arbs[o] as fc.Arbitrary<Op>));
 }
 
 export interface CaseArbOptions {

@@ -1,31 +1,21 @@
-// The `bitexact-case/1` file format (SPEC section 6): reader with a hand-written schema check
-// (every error names the JSON path and what was expected; never a stack trace, never a partial
-// result), then the domain check of oracle/validate.ts; and a stable, pretty writer.
-import { BINS, POLICIES, LAYOUTS, UNICAST_LAYOUTS } from './types.js';
+// The `bitexact-case/1` file format (SPEC section 6): reader checked against the published JSON
+// Schema (oracle/schema.ts, with ajv) so every error names the JSON path and what was expected,
+// never a stack trace, never a partial result; then the domain check of oracle/validate.ts; and
+// a stable, pretty writer.
+import { Ajv, type ErrorObject } from 'ajv';
 import type { Case, Op } from './types.js';
-import { ValidationError, validateCase, OP_NAMES } from './validate.js';
+import { ValidationError, validateCase } from './validate.js';
+import { OPSET, fieldNames, opSpec, requiredFields, type OpName } from './opset.js';
+import { caseSchema, FORMAT, TOP_KEYS } from './schema.js';
 
-export const FORMAT = 'bitexact-case/1';
+export { FORMAT } from './schema.js';
 
-const TOP_KEYS = ['format', 'level', 'm', 'n', 'k', 'a', 'b', 'chain', 'expect', 'kernel', 'seed', 'note'] as const;
+type Json = Record<string, unknown>;
 
-type FieldKind = 'int' | 'bin' | 'policy' | 'layout' | 'ulayout' | 'vec' | 'mat';
-/** Per op: field -> [kind, required]. */
-const OP_FIELDS: Record<(typeof OP_NAMES)[number], Record<string, [FieldKind, boolean]>> = {
-  clear: {},
-  load_tile: { values: ['mat', true] },
-  scalar: { bin: ['bin', true], value: ['int', true], garbage: ['int', false] },
-  leaky_relu: { alpha: ['int', true], garbage: ['int', false] },
-  per_row: { bin: ['bin', true], values: ['vec', true] },
-  per_col: { bin: ['bin', true], values: ['vec', true] },
-  q_scale: { shift: ['int', true], policy: ['policy', true], mult: ['int', true] },
-  rounding_shift_right: { shift: ['int', true], policy: ['policy', true] },
-  shift_left: { shift: ['int', true] },
-  add_unicast: { values: ['mat', true], item_size: ['int', true], layout: ['ulayout', false] },
-  add_row_col_products: { rows: ['vec', true], cols: ['vec', true] },
-  store: { item_size: ['int', true], layout: ['layout', false] },
-  add_mat_mul: { packing: ['int', false] },
-};
+const SCHEMA = caseSchema();
+const ajv = new Ajv({ allErrors: true, verbose: true, strictTypes: false });
+ajv.addKeyword('x-expected');
+const validateShape = ajv.compile(SCHEMA);
 
 const got = (v: unknown): string => {
   if (v === undefined) return 'nothing';
@@ -33,113 +23,133 @@ const got = (v: unknown): string => {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
-class Parser {
-  /** original text of integers written as decimal strings beyond the safe range, by path */
-  readonly raw = new Map<string, string>();
+/** A schema node with its $ref resolved (refs point into SCHEMA.definitions). */
+const resolve = (node: Json): Json =>
+  typeof node.$ref === 'string' ? resolve((SCHEMA.definitions as Json)[node.$ref.replace('#/definitions/', '')] as Json) : node;
 
-  fail(path: string, expected: string, v: unknown): never {
-    throw new ValidationError(path, `${path}: expected ${expected}, got ${got(v)}`);
-  }
+const segments = (pointer: string): string[] =>
+  pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 
-  object(path: string, v: unknown, allowed: readonly string[]): Record<string, unknown> {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(path, 'an object', v);
-    const o = v as Record<string, unknown>;
-    for (const key of Object.keys(o)) {
-      if (!allowed.includes(key)) {
-        throw new ValidationError(`${path}.${key}`, `${path}.${key}: unknown field (allowed here: ${allowed.join(', ') || 'none'})`);
-      }
+const jsonPath = (segs: readonly string[]): string =>
+  segs.reduce((p, s) => (/^[0-9]+$/.test(s) ? `${p}[${s}]` : `${p}.${s}`), '$');
+
+const isOpPath = (segs: readonly string[]): boolean => segs.length === 2 && segs[0] === 'chain' && /^[0-9]+$/.test(segs[1]);
+
+/** Where an error sits in the reader's order: at each object the op name first, then unknown
+ *  fields (rank -1), then the fields in schema order; arrays by index. The first error in this order is
+ *  reported, so a case with several problems gets the one a reader meets first. */
+function rank(root: unknown, segs: readonly string[]): number[] {
+  const key: number[] = [];
+  let node: unknown = root;
+  const order = (at: readonly string[], n: unknown): readonly string[] | null => {
+    if (at.length === 0) return TOP_KEYS;
+    if (isOpPath(at)) {
+      const name = (n as Json)?.op;
+      return typeof name === 'string' && Object.hasOwn(OPSET, name) ? ['op', ...fieldNames(name as OpName)] : ['op'];
     }
-    return o;
-  }
+    return null;
+  };
+  segs.forEach((s, i) => {
+    const ord = order(segs.slice(0, i), node);
+    if (ord === null) key.push(Number(s));
+    else key.push(s === 'op' && isOpPath(segs.slice(0, i)) ? -2 : Math.max(ord.indexOf(s), -1));
+    node = node !== null && typeof node === 'object' ? (node as Json)[s] : undefined;
+  });
+  return key;
+}
 
-  /** An integer: a JSON number, or a decimal string (for values beyond 2^53). */
-  int(path: string, v: unknown): number {
-    if (typeof v === 'number') {
-      if (!Number.isInteger(v)) this.fail(path, 'an integer', v);
-      return v === 0 ? 0 : v; // no -0
+const before = (x: readonly number[], y: readonly number[]): number => {
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+};
+
+/** The reader's message for one schema error, or null for errors that only echo another
+ *  (a failed branch of an anyOf, an if/then wrapper). */
+function describe(e: ErrorObject): { segs: string[]; message: string } | null {
+  const segs = segments(e.instancePath);
+  const parent = e.parentSchema as Json | undefined;
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    const at = [...segs, missing];
+    const p = jsonPath(at);
+    const data = e.data as Json;
+    if (isOpPath(segs) && missing !== 'op') {
+      const name = data.op as OpName;
+      return { segs: at, message: `${p}: missing (${name} needs ${requiredFields(name).join(', ')})` };
     }
-    if (typeof v === 'string' && /^-?(0|[1-9][0-9]*)$/.test(v)) {
-      const big = BigInt(v);
-      if (big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(big);
-      this.raw.set(path, v);       // out of every domain: validateCase rejects it, naming the field
-      return Number(big);
-    }
-    return this.fail(path, 'an integer (a JSON number or a decimal string)', v);
+    const prop = resolve(((parent?.properties ?? {}) as Json)[missing] as Json);
+    return { segs: at, message: `${p}: expected ${String(prop['x-expected'])}, got nothing` };
   }
-
-  oneOf<T extends string>(path: string, v: unknown, allowed: readonly T[]): T {
-    if (typeof v !== 'string' || !allowed.includes(v as T)) this.fail(path, `one of ${allowed.join('|')}`, v);
-    return v as T;
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    const allowed = Object.keys((parent?.properties ?? {}) as Json);
+    const at = [...segs, extra];
+    return { segs: at, message: `${jsonPath(at)}: unknown field (allowed here: ${allowed.join(', ') || 'none'})` };
   }
+  const expected = parent?.['x-expected'];
+  if (typeof expected !== 'string') return null;
+  // a JSON number that is not an integer: the decimal-string alternative is beside the point
+  const what = parent === SCHEMA_INT && typeof e.data === 'number' ? 'an integer' : expected;
+  return { segs, message: `${jsonPath(segs)}: expected ${what}, got ${got(e.data)}` };
+}
 
-  vec(path: string, v: unknown): number[] {
-    if (!Array.isArray(v)) this.fail(path, 'an array of integers', v);
-    return (v as unknown[]).map((x, i) => this.int(`${path}[${i}]`, x));
+const SCHEMA_INT = (SCHEMA.definitions as Json).int;
+
+/** The first structural problem of a JSON value, in the reader's order, or null. */
+function shapeError(obj: unknown): ValidationError | null {
+  if (validateShape(obj)) return null;
+  let best: { key: number[]; segs: string[]; message: string } | null = null;
+  for (const e of validateShape.errors ?? []) {
+    const d = describe(e);
+    if (d === null) continue;
+    const key = rank(obj, d.segs);
+    if (best === null || before(key, best.key) < 0) best = { key, segs: d.segs, message: d.message };
   }
+  /* c8 ignore next -- every failing keyword of the schema is described above */
+  if (best === null) return new ValidationError('$', `$: ${ajv.errorsText(validateShape.errors)}`);
+  return new ValidationError(jsonPath(best.segs), best.message);
+}
 
-  mat(path: string, v: unknown): number[][] {
-    if (!Array.isArray(v)) this.fail(path, 'an array of rows (arrays of integers)', v);
-    return (v as unknown[]).map((row, i) => this.vec(`${path}[${i}]`, row));
-  }
-
-  str(path: string, v: unknown): string {
-    if (typeof v !== 'string') this.fail(path, 'a string', v);
-    return v as string;
-  }
-
-  op(path: string, v: unknown): Op {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(path, 'an op object ({"op": ...})', v);
-    const name = this.oneOf(`${path}.op`, (v as Record<string, unknown>).op, OP_NAMES);
-    const fields = OP_FIELDS[name];
-    const o = this.object(path, v, ['op', ...Object.keys(fields)]);
-    const out: Record<string, unknown> = { op: name };
-    for (const [field, [kind, required]] of Object.entries(fields)) {
-      const p = `${path}.${field}`;
-      const x = o[field];
-      if (x === undefined) {
-        if (required) {
-          const need = Object.entries(fields).filter(([, [, r]]) => r).map(([f]) => f).join(', ');
-          throw new ValidationError(p, `${p}: missing (${name} needs ${need})`);
-        }
-        continue;
-      }
-      switch (kind) {
-        case 'int': out[field] = this.int(p, x); break;
-        case 'bin': out[field] = this.oneOf(p, x, BINS); break;
-        case 'policy': out[field] = this.oneOf(p, x, POLICIES); break;
-        case 'layout': out[field] = this.oneOf(p, x, LAYOUTS); break;
-        case 'ulayout': out[field] = this.oneOf(p, x, UNICAST_LAYOUTS); break;
-        case 'vec': out[field] = this.vec(p, x); break;
-        case 'mat': out[field] = this.mat(p, x); break;
-      }
+/** The in-memory Case of a structurally valid value: integers as numbers (decimal strings
+ *  converted; those beyond the safe range recorded by path for the domain messages). */
+function toCase(o: Json, raw: Map<string, string>): Case {
+  const int = (path: string, v: unknown): number => {
+    if (typeof v === 'number') return v === 0 ? 0 : v; // no -0
+    const big = BigInt(v as string);
+    if (big < BigInt(Number.MIN_SAFE_INTEGER) || big > BigInt(Number.MAX_SAFE_INTEGER)) raw.set(path, v as string);
+    return Number(big);
+  };
+  const vec = (path: string, v: unknown): number[] => (v as unknown[]).map((x, i) => int(`${path}[${i}]`, x));
+  const mat = (path: string, v: unknown): number[][] => (v as unknown[]).map((r, i) => vec(`${path}[${i}]`, r));
+  const chain = (o.chain as Json[]).map((op, i): Op => {
+    const name = op.op as OpName;
+    const out: Json = { op: name };
+    for (const [f, spec] of Object.entries(opSpec(name).fields)) {
+      const v = op[f];
+      if (v === undefined) continue;
+      const p = `$.chain[${i}].${f}`;
+      out[f] = spec.kind === 'int' ? int(p, v) : spec.kind === 'vec' ? vec(p, v) : spec.kind === 'mat' ? mat(p, v) : v;
     }
     return out as Op;
-  }
+  });
+  const c: Case = {
+    format: FORMAT, level: o.level as Case['level'],
+    m: int('$.m', o.m), n: int('$.n', o.n), k: int('$.k', o.k),
+    a: mat('$.a', o.a), b: mat('$.b', o.b), chain,
+  };
+  if (o.expect !== undefined) c.expect = mat('$.expect', o.expect);
+  for (const key of ['kernel', 'seed', 'note'] as const) if (o[key] !== undefined) c[key] = o[key] as string;
+  return c;
 }
 
 /** Checks a parsed JSON value against the schema and the domain; returns the in-memory Case.
  *  Throws ValidationError (path + message) on the first problem. */
 export function parseCase(obj: unknown): Case {
-  const P = new Parser();
-  const o = P.object('$', obj, TOP_KEYS);
-  if (o.format !== FORMAT) P.fail('$.format', `"${FORMAT}"`, o.format);
-  const c: Case = {
-    format: FORMAT,
-    level: P.oneOf('$.level', o.level, ['frame', 'tile'] as const),
-    m: P.int('$.m', o.m),
-    n: P.int('$.n', o.n),
-    k: P.int('$.k', o.k),
-    a: P.mat('$.a', o.a),
-    b: P.mat('$.b', o.b),
-    chain: [],
-  };
-  if (!Array.isArray(o.chain)) P.fail('$.chain', 'an array of ops', o.chain);
-  c.chain = (o.chain as unknown[]).map((op, i) => P.op(`$.chain[${i}]`, op));
-  if (o.expect !== undefined) c.expect = P.mat('$.expect', o.expect);
-  if (o.kernel !== undefined) c.kernel = P.str('$.kernel', o.kernel);
-  if (o.seed !== undefined) c.seed = P.str('$.seed', o.seed);
-  if (o.note !== undefined) c.note = P.str('$.note', o.note);
-  validateCase(c, { raw: P.raw });
+  const e = shapeError(obj);
+  if (e) throw e;
+  const raw = new Map<string, string>();
+  const c = toCase(obj as Json, raw);
+  validateCase(c, { raw });
   return c;
 }
 
@@ -159,7 +169,6 @@ export function readCase(text: string, fileName = '<case>'): Case {
   }
 }
 
-const OP_KEY_ORDER = ['op', 'bin', 'value', 'alpha', 'shift', 'policy', 'mult', 'item_size', 'layout', 'packing', 'garbage', 'rows', 'cols', 'values'];
 
 const rowJson = (row: readonly number[]): string => `[${row.join(', ')}]`;
 
@@ -170,8 +179,9 @@ function matJson(mat: readonly (readonly number[])[], indent: string): string {
 
 function opJson(op: Op, indent: string): string {
   const o = op as unknown as Record<string, unknown>;
+  const order = ['op', ...fieldNames(op.op)];
   const keys = Object.keys(o).filter((key) => o[key] !== undefined)
-    .sort((x, y) => OP_KEY_ORDER.indexOf(x) - OP_KEY_ORDER.indexOf(y));
+    .sort((x, y) => order.indexOf(x) - order.indexOf(y));
   const parts = keys.map((key) => {
     const v = o[key];
     if (Array.isArray(v) && Array.isArray(v[0])) return `"${key}": ${matJson(v as number[][], indent)}`;

@@ -1,11 +1,13 @@
 // The bigint oracle: one evaluator for both levels (SPEC sections 2, 5, 6).
 //  * frame level: the chain runs on a cleared m x n accumulator (the frame prepends Clear);
 //  * tile level: m x n is the kernel's mr x nr and the chain starts with clear or load_tile.
-// evalTiled recomputes a frame-level case tile by tile through the tile-level oracle, padding
-// border tiles exactly as the frame protocol does (SPEC section 5).
+// evalTiled recomputes a frame-level case tile by tile through the tile-level oracle, each tile
+// handed what the frame model (frame-model.ts) says the C frame hands the kernel (SPEC section 5).
 import type { Case, EvalResult, Op } from './types.js';
 import * as ops from './ops.js';
 import { validateCase, type ChainInput } from './validate.js';
+import { frameTile, frameTiles, viaScratch } from './frame-model.js';
+import { opSpec } from './opset.js';
 
 export type { ChainInput } from './validate.js';
 
@@ -61,34 +63,38 @@ const padMat = (v: readonly (readonly number[])[], r0: number, c0: number, h: nu
   Array.from({ length: rows }, (_x, i) => Array.from({ length: cols }, (_y, j) => (i < h && j < w ? v[r0 + i][c0 + j] : 0)));
 
 /** The tile-level chain the frame hands the kernel for tile (ia, ib) of size h x w within
- *  mr x nr (SPEC section 5): Clear first; per-row / per-col / row-col vectors copied and
- *  zero-padded; AddUnicast through a zeroed mr x nr scratch; AddMatMul on panels whose
- *  padding lanes are zero. Stores write a full mr x nr scratch tile (cropped by the caller). */
+ *  mr x nr (SPEC section 5), its values read the way the frame model routes each op
+ *  (oracle/frame-model.ts): Clear first; on a full tile every vector and AddUnicast operand is
+ *  the caller's own window, on a border tile a zero-padded scratch copy; AddMatMul on panels
+ *  whose padding lanes are zero. Stores write a full mr x nr tile (cropped by the caller). */
 export function tileChain(c: ChainInput, mr: number, nr: number, ia: number, ib: number): { tile: Case; h: number; w: number } {
-  const r0 = ia * mr;
-  const c0 = ib * nr;
-  const h = Math.min(mr, c.m - r0);
-  const w = Math.min(nr, c.n - c0);
+  const t = frameTile(c.m, c.n, mr, nr, ia, ib);
+  const { row0: r0, col0: c0, h, w } = t;
+  const vec = (op: Op, v: readonly number[], start: number, len: number, size: number): number[] =>
+    viaScratch(opSpec(op.op).frame, t) ? padVec(v, start, len, size) : v.slice(start, start + size);
   const chain: Op[] = [{ op: 'clear' }];
   for (const op of c.chain) {
     switch (op.op) {
-      case 'per_row': chain.push({ ...op, values: padVec(op.values, r0, h, mr) }); break;
-      case 'per_col': chain.push({ ...op, values: padVec(op.values, c0, w, nr) }); break;
+      case 'per_row': chain.push({ ...op, values: vec(op, op.values, r0, h, mr) }); break;
+      case 'per_col': chain.push({ ...op, values: vec(op, op.values, c0, w, nr) }); break;
       case 'add_row_col_products':
-        chain.push({ op: op.op, rows: padVec(op.rows, r0, h, mr), cols: padVec(op.cols, c0, w, nr) });
+        chain.push({ op: op.op, rows: vec(op, op.rows, r0, h, mr), cols: vec(op, op.cols, c0, w, nr) });
         break;
-      case 'add_unicast':
-        // the frame gathers the valid h x w part into a zeroed scratch tile (contiguous layout)
-        chain.push({ op: op.op, item_size: op.item_size, values: padMat(op.values, r0, c0, h, w, mr, nr) });
+      case 'add_unicast': {
+        const values = viaScratch(opSpec(op.op).frame, t)
+          ? padMat(op.values, r0, c0, h, w, mr, nr)
+          : op.values.slice(r0, r0 + mr).map((row) => row.slice(c0, c0 + nr));
+        chain.push({ op: op.op, item_size: op.item_size, values });
         break;
+      }
       case 'load_tile': throw new RangeError('load_tile is tile level only');
       default: chain.push(op);
     }
   }
   const tile: Case = {
     format: 'bitexact-case/1', level: 'tile', m: mr, n: nr, k: c.k,
-    a: padMat(c.a, r0, 0, h, c.k, mr, c.k),       // rows of A past h: zero lanes of the panel
-    b: padMat(c.b, 0, c0, c.k, w, c.k, nr),       // columns of B past w: zero lanes
+    a: padMat(c.a, r0, 0, h, c.k, mr, c.k),       // panel ti: rows of A past h are zero lanes
+    b: padMat(c.b, 0, c0, c.k, w, c.k, nr),       // panel tj: columns of B past w are zero lanes
     chain,
   };
   return { tile, h, w };
@@ -103,15 +109,13 @@ export function evalTiled(c: ChainInput, mr: number, nr: number, opts: EvalOptio
   const nStores = c.chain.filter((op) => op.op === 'store').length;
   const stores = Array.from({ length: nStores }, () => Array.from({ length: c.m }, () => new Array<number>(c.n).fill(0)));
   const acc = Array.from({ length: c.m }, () => new Array<number>(c.n).fill(0));
-  for (let ia = 0; ia * mr < c.m; ia++) {
-    for (let ib = 0; ib * nr < c.n; ib++) {
-      const { tile, h, w } = tileChain(c, mr, nr, ia, ib);
-      const r = evalChain(tile, { validate: false });
-      for (let i = 0; i < h; i++) {
-        for (let j = 0; j < w; j++) {
-          for (let s = 0; s < nStores; s++) stores[s][ia * mr + i][ib * nr + j] = r.stores[s][i][j];
-          acc[ia * mr + i][ib * nr + j] = r.acc[i][j];
-        }
+  for (const { ti, tj, row0, col0 } of frameTiles(c.m, c.n, mr, nr)) {
+    const { tile, h, w } = tileChain(c, mr, nr, ti, tj);
+    const r = evalChain(tile, { validate: false });
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        for (let s = 0; s < nStores; s++) stores[s][row0 + i][col0 + j] = r.stores[s][i][j];
+        acc[row0 + i][col0 + j] = r.acc[i][j];
       }
     }
   }

@@ -1,8 +1,10 @@
 // The domain of definition (SPEC section 2, "Domain of definition") and the shape rules of a
 // case (SPEC section 6). A case outside it is rejected, before anything runs, with an error
 // that names the op, the field and the allowed range.
-import { BINS, POLICIES, LAYOUTS, UNICAST_LAYOUTS } from './types.js';
 import type { Op } from './types.js';
+import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, opSpec, type OpName } from './opset.js';
+
+export { I32_MIN, I32_MAX, U32_MAX } from './opset.js';
 
 /** A rejected case: `path` is a JSON path into the case (`$.chain[3].shift`), `message` says
  *  what the value is and what is allowed. Never carries a partial result. */
@@ -25,16 +27,6 @@ export interface ChainInput {
   b: readonly (readonly number[])[];
   chain: readonly Op[];
 }
-
-export const I32_MIN = -2147483648;
-export const I32_MAX = 2147483647;
-export const U32_MAX = 4294967295;
-
-/** Every op name of SPEC section 6 plus load_tile (tile level). */
-export const OP_NAMES = [
-  'clear', 'load_tile', 'scalar', 'leaky_relu', 'per_row', 'per_col', 'q_scale',
-  'rounding_shift_right', 'shift_left', 'add_unicast', 'add_row_col_products', 'store', 'add_mat_mul',
-] as const;
 
 /** Signed range of a stored item of item_size bytes. */
 export const itemRange = (itemSize: number): [number, number] =>
@@ -131,83 +123,61 @@ function validateOp(raw: unknown, idx: number, level: 'frame' | 'tile', m: numbe
   const base = `$.chain[${idx}]`;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError(base, `chain[${idx}] is not an op object`);
   const op = raw as Record<string, unknown>;
-  const name = ck.oneOf(`${base}.op`, `chain[${idx}].op`, op.op, OP_NAMES);
+  const name: OpName = ck.oneOf(`${base}.op`, `chain[${idx}].op`, op.op, OP_NAMES);
+  const spec = opSpec(name);
   const at = (f: string): string => `${base}.${f}`;
   const lab = (f: string): string => `chain[${idx}] (${name}).${f}`;
-  const i32 = (f: string): void => { ck.int(at(f), lab(f), op[f], I32_MIN, I32_MAX, 'i32'); };
-  const garbage = (): void => {
-    if (op.garbage !== undefined) ck.int(at('garbage'), lab('garbage'), op.garbage, 0, U32_MAX, 'u32 placed in bytes 12..15');
-  };
-  const policy = (): void => { ck.oneOf(at('policy'), lab('policy'), op.policy, POLICIES); };
-  switch (name) {
-    case 'clear':
-      return;
-    case 'load_tile':
-      if (level !== 'tile') throw new ValidationError(at('op'), `chain[${idx}] (load_tile): load_tile exists only at tile level (the frame starts from a cleared accumulator)`);
-      ck.matrix(at('values'), lab('values'), op.values, m, n, `m x n = ${m} x ${n}`, I32_MIN, I32_MAX, 'i32');
-      return;
-    case 'scalar':
-      ck.oneOf(at('bin'), lab('bin'), op.bin, BINS);
-      i32('value');
-      garbage();
-      return;
-    case 'leaky_relu':
-      i32('alpha');
-      garbage();
-      return;
-    case 'per_row':
-    case 'per_col': {
-      ck.oneOf(at('bin'), lab('bin'), op.bin, BINS);
-      const len = name === 'per_row' ? m : n;
-      ck.vector(at('values'), lab('values'), op.values, len, name === 'per_row' ? 'm' : 'n', I32_MIN, I32_MAX, 'i32');
-      return;
+  if (spec.level === 'tile' && level !== 'tile') {
+    throw new ValidationError(at('op'), `chain[${idx}] (${name}): ${name} exists only at tile level (the frame starts from a cleared accumulator)`);
+  }
+  for (const [f, fs] of Object.entries(spec.fields)) {
+    const v = op[f];
+    if (v === undefined && !fs.required) continue;
+    switch (fs.kind) {
+      case 'int':
+        if ('oneOf' in fs.domain) ck.oneOf(at(f), lab(f), v, fs.domain.oneOf);
+        else ck.int(at(f), lab(f), v, fs.domain.range[0], fs.domain.range[1], 'note' in fs.domain ? fs.domain.note : undefined);
+        break;
+      case 'bin': case 'policy': case 'layout': case 'ulayout':
+        ck.oneOf(at(f), lab(f), v, ENUM_VALUES[fs.kind]);
+        break;
+      case 'vec':
+        ck.vector(at(f), lab(f), v, fs.len === 'm' ? m : n, fs.len, I32_MIN, I32_MAX, 'i32');
+        break;
+      case 'mat': {
+        const item = fs.elem === 'item_size' ? op.item_size as number : 4;
+        const [lo, hi] = itemRange(item);
+        ck.matrix(at(f), lab(f), v, m, n, `m x n = ${m} x ${n}`, lo, hi, item === 1 ? 'i8: item_size 1' : 'i32');
+        break;
+      }
     }
-    case 'q_scale':
-      ck.int(at('shift'), lab('shift'), op.shift, -31, 32, 'shift+31 in 0..63');
-      policy();
-      i32('mult');
-      return;
-    case 'rounding_shift_right':
-      ck.int(at('shift'), lab('shift'), op.shift, 1, 31);
-      policy();
-      return;
-    case 'shift_left':
-      ck.int(at('shift'), lab('shift'), op.shift, 0, 31);
-      return;
-    case 'add_unicast': {
-      const item = ck.oneOf(at('item_size'), lab('item_size'), op.item_size, [1, 4]);
-      const layout = op.layout === undefined ? 'row_major' : ck.oneOf(at('layout'), lab('layout'), op.layout, UNICAST_LAYOUTS);
-      const [lo, hi] = itemRange(item);
-      ck.matrix(at('values'), lab('values'), op.values, m, n, `m x n = ${m} x ${n}`, lo, hi, item === 1 ? 'i8: item_size 1' : 'i32');
-      const v = op.values as number[][];
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          const [ri, rj, what] =
-            layout === 'broadcast_row' ? [0, j, 'every row equal to row 0 (row stride 0)']
-            : layout === 'broadcast_col' ? [i, 0, 'every column equal to column 0 (column stride 0)']
-            : layout === 'broadcast' ? [0, 0, 'every value equal to values[0][0] (both strides 0)']
-            : [i, j, ''];
-          if (v[i][j] !== v[ri][rj]) {
-            throw new ValidationError(`${at('values')}[${i}][${j}]`,
-              `${lab('values')}[${i}][${j}] = ${v[i][j]}: layout ${layout} needs ${what}, values[${ri}][${rj}] = ${v[ri][rj]}`);
-          }
+  }
+  EXTRA_CHECKS[name]?.(op, { m, n, at, lab });
+}
+
+interface Where { m: number; n: number; at: (f: string) => string; lab: (f: string) => string }
+
+/** Domain rules that tie fields together, beyond each field's own range. */
+const EXTRA_CHECKS: Partial<Record<OpName, (op: Record<string, unknown>, w: Where) => void>> = {
+  /** a broadcast layout repeats rows / columns / one value through zero strides */
+  add_unicast: (op, { m, n, at, lab }) => {
+    const layout = op.layout ?? 'row_major';
+    const v = op.values as number[][];
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const [ri, rj, what] =
+          layout === 'broadcast_row' ? [0, j, 'every row equal to row 0 (row stride 0)']
+          : layout === 'broadcast_col' ? [i, 0, 'every column equal to column 0 (column stride 0)']
+          : layout === 'broadcast' ? [0, 0, 'every value equal to values[0][0] (both strides 0)']
+          : [i, j, ''];
+        if (v[i][j] !== v[ri][rj]) {
+          throw new ValidationError(`${at('values')}[${i}][${j}]`,
+            `${lab('values')}[${i}][${j}] = ${v[i][j]}: layout ${String(layout)} needs ${what}, values[${ri}][${rj}] = ${v[ri][rj]}`);
         }
       }
-      return;
     }
-    case 'add_row_col_products':
-      ck.vector(at('rows'), lab('rows'), op.rows, m, 'm', I32_MIN, I32_MAX, 'i32');
-      ck.vector(at('cols'), lab('cols'), op.cols, n, 'n', I32_MIN, I32_MAX, 'i32');
-      return;
-    case 'store':
-      ck.oneOf(at('item_size'), lab('item_size'), op.item_size, [1, 2, 4]);
-      if (op.layout !== undefined) ck.oneOf(at('layout'), lab('layout'), op.layout, LAYOUTS);
-      return;
-    case 'add_mat_mul':
-      if (op.packing !== undefined) ck.int(at('packing'), lab('packing'), op.packing, 0, Number.MAX_SAFE_INTEGER, 'an index into the kernel\'s packings');
-      return;
-  }
-}
+  },
+};
 
 /** The non-throwing form: the first violation, or null for a valid case. */
 export function checkCase(c: Parameters<typeof validateCase>[0], opts: ValidateOptions = {}): ValidationError | null {

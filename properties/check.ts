@@ -17,14 +17,28 @@ export { describeCell } from './verdict-format.js';
 
 const F = { ok: false, refused: false } as const;
 
+/** A fault first (the kernel touched memory it must not; the call was stopped there), then the
+ *  calling convention (a clobbered register breaks the caller whatever was stored), then the
+ *  values. A fault after an earlier frame tile broke the convention carries that break too. */
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
   const exp = expectedState(c, kernel, enc);
-  const { refusedAt, storesRun } = exp;
+  const hex = (x: bigint): string => `0x${x.toString(16)}`;
+  const abi = res.abi && { call: res.abi.call, items: res.abi.items.map((i) => ({ what: i.what, expected: hex(i.expected), got: hex(i.got) })) };
   if (res.fault) {
     const f = res.fault;
     const b = f.scratch ? scratchBuffer(c, kernel, enc, f.buf) : { name: enc.names[f.buf], extent: enc.extents[f.buf] };
-    return { ...F, outcome: 'out_of_bounds', access: f.access, buf: f.buf, scratch: f.scratch, bufName: b.name, extent: b.extent, offset: f.offset, len: f.len, tile: f.tile };
+    return {
+      ...F, outcome: 'out_of_bounds', access: f.access, buf: f.buf, scratch: f.scratch, bufName: b.name, extent: b.extent,
+      offset: f.offset, len: f.len, tile: f.tile, ...(abi ? { abi } : {}),
+    };
   }
+  const v = judgeValues(c, kernel, enc, res, exp);
+  if (!abi) return v;
+  return { ...F, outcome: 'abi_violation', kernel: kernel.name, ...abi, ...(v.ok ? {} : { values: v }), expected: exp.result };
+}
+
+function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult, exp: ReturnType<typeof expectedState>): Verdict {
+  const { refusedAt, storesRun } = exp;
   if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
   if (refusedAt < 0 && res.rc === 1) {
     const op = res.refusedOp >= 0 ? c.chain[res.refusedOp] : undefined;
@@ -78,13 +92,15 @@ export interface RunCaseOptions {
   guardStart?: boolean;
   /** sees the encoded request and the raw result before judging (e.g. to print the kernel's output) */
   onExec?: (enc: Encoded, res: ExecResult) => void;
+  /** c already encoded another way (a frame tile with the frame's buffers: properties/frame-tile.ts) */
+  encoded?: Encoded;
 }
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
   let enc: Encoded;
   try {
-    enc = encodeCase(c, kernel, { force: opts.force, guardStart: opts.guardStart });
+    enc = opts.encoded ?? encodeCase(c, kernel, { force: opts.force, guardStart: opts.guardStart });
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }

@@ -2,38 +2,17 @@
 // as FusedKerSpec entries over packed panels and tile-sized vectors. Frame level: the chain is
 // given at matrix level and the C frame tiles it. Every buffer's initial bytes are kept, so the
 // checker can tell a wrong value from a write outside the tile from a modified input.
-import type { Case, Op, Bin } from '../oracle/types.js';
-import { BINS, policyCode } from '../oracle/types.js';
+import type { Case, Op, Policy } from '../oracle/types.js';
+import { policyCode } from '../oracle/types.js';
+import { opSpec, opTag, type FrameHandling, type WordSpec } from '../oracle/opset.js';
 import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import type { ExecRequest, WireBuffer, WireOp, Word } from '../native/wire.js';
-import { packOperand } from './pack.js';
+import { frameKernel, packOperand } from './pack.js';
+import { ENTRY_BYTES, frameScratch, type FrameScratch } from '../oracle/frame-model.js';
 import { place, offsetOf, writeItem, sentinelFill, MARGIN, type Placement } from './layout.js';
 
-export const TAG = {
-  done: 0, clear: 1, load_tile: 2, scalar: 3, leaky_relu: 9, per_row: 10, per_col: 16,
-  q_scale: 22, rounding_shift_right: 23, shift_left: 24, add_unicast: 25,
-  add_row_col_products: 26, store: 27, add_mat_mul: 28,
-} as const;
-
-const binIndex = (b: Bin): number => BINS.indexOf(b);
-
-/** Every ABI tag an op name can take (the Scalar/PerRow/PerCol families take one per bin). */
-export const OP_TAGS: Record<Op['op'], number[]> = {
-  clear: [TAG.clear], load_tile: [TAG.load_tile], leaky_relu: [TAG.leaky_relu],
-  scalar: BINS.map((_, i) => TAG.scalar + i), per_row: BINS.map((_, i) => TAG.per_row + i), per_col: BINS.map((_, i) => TAG.per_col + i),
-  q_scale: [TAG.q_scale], rounding_shift_right: [TAG.rounding_shift_right], shift_left: [TAG.shift_left],
-  add_unicast: [TAG.add_unicast], add_row_col_products: [TAG.add_row_col_products], store: [TAG.store], add_mat_mul: [TAG.add_mat_mul],
-};
-
-/** The kernel ABI tag of an op (SPEC section 2 table). */
-export function opTag(op: Op): number {
-  switch (op.op) {
-    case 'scalar': return TAG.scalar + binIndex(op.bin);
-    case 'per_row': return TAG.per_row + binIndex(op.bin);
-    case 'per_col': return TAG.per_col + binIndex(op.bin);
-    default: return TAG[op.op];
-  }
-}
+/** Re-exported for the callers that meet tags through the encoder. */
+export { OP_TAGS, opTag } from '../oracle/opset.js';
 
 /** Index of the first op the kernel does not declare, or -1. */
 export function firstUnsupported(chain: Op[], kernel: KernelDesc): number {
@@ -62,17 +41,17 @@ export const guardAtStart = (c: Case): boolean => (c.m + c.n + c.k + c.chain.len
 
 const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
-/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
 /** Garbage for the payload words an op does not use (and the undefined high half of QScale's
  *  mult): a kernel must ignore them (SPEC generator biases). Derived from the op index and word
  *  position, never zero, so a fixture replays the same bytes without storing them. */
 export const unusedWord = (opIndex: number, word: number): bigint =>
   BigInt.asUintN(64, (BigInt(opIndex * 4 + word + 1) * 0x9e3779b97f4a7c15n) ^ 0xa5a5_0000_5a5a_0000n) || 1n;
 
+/** An i32 payload word whose undefined high bytes (12..15 of the entry) carry garbage. */
 const i32Word = (v: number, garbage = 0): Word =>
   imm((BigInt(garbage >>> 0) << 32n) | BigInt(v >>> 0));
 
-function i32Bytes(values: number[]): Uint8Array {
+export function i32Bytes(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const dv = new DataView(out.buffer);
   values.forEach((v, i) => dv.setInt32(i * 4, v, true));
@@ -102,10 +81,15 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean;
     return buffers.length - 1;
   };
   const guardStart = opts.guardStart ?? guardAtStart(c);
-  // m / n values of a vector, as the kernel sees it at tile level (mr / nr)
-  const rows = `${tile ? 'mr' : 'm'} = ${c.m} i32`, cols = `${tile ? 'nr' : 'n'} = ${c.n} i32`;
+  // a vector's length as the kernel sees it: mr / nr at tile level, m / n at frame level
+  // (which one: how the frame pads it, per row or per column)
+  const vectorDim = (h: FrameHandling, word: number): string => {
+    const perRow = h === 'pad_row_vector' || (h === 'pad_row_col' && word === 0);
+    return tile ? (perRow ? 'mr' : 'nr') : perRow ? 'm' : 'n';
+  };
   const stores: StoreSlot[] = [];
   const ops: WireOp[] = [];
+  const unusedHiWords = new Map<number, number[]>();
   // operand buffers shared by every add_mat_mul of the chain (same a, b; per packing at tile level)
   const matBufs = new Map<number, [number, number]>();
   const matmulBuffers = (packing: number): [number, number] => {
@@ -127,79 +111,73 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean;
   };
 
   c.chain.forEach((op, idx) => {
-    const tag = opTag(op);
-    switch (op.op) {
-      case 'clear':
-        ops.push({ tag, words: [] });
-        break;
-      case 'load_tile': {
-        const rowMajor = op.values.flat();
-        const colMajor: number[] = [];
-        for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) colMajor.push(op.values[i][j]);
-        const cm = add(i32Bytes(colMajor), `chain[${idx}] load_tile col_major`, `${c.m} x ${c.n} i32`);
-        const rm = add(i32Bytes(rowMajor), `chain[${idx}] load_tile row_major`, `${c.m} x ${c.n} i32`);
-        ops.push({ tag, words: [ptr(cm), ptr(rm)] });
-        break;
+    const f = op as unknown as Record<string, unknown>;
+    const handling = opSpec(op.op).frame;
+    const words: Word[] = [];
+    const unusedHi: number[] = [];
+    const word = (w: WordSpec): void => {
+      switch (w.w) {
+        case 'i32':
+          if (w.hi === 'unused') unusedHi.push(words.length);
+          words.push(i32Word(f[w.field] as number, w.hi === 'garbage' ? f.garbage as number | undefined : undefined));
+          break;
+        case 'imm': words.push(imm((f[w.field] as number | undefined) ?? 0)); break;
+        case 'policy': words.push(imm(policyCode(f[w.field] as Policy))); break;
+        case 'i32_vec': {
+          const v = f[w.field] as number[];
+          words.push(ptr(add(i32Bytes(v), `chain[${idx}] ${w.name}`, `${vectorDim(handling, words.length)} = ${v.length} i32`)));
+          break;
+        }
+        case 'i32_tile': {
+          const v = f[w.field] as number[][];
+          const flat: number[] = [];
+          if (w.order === 'row_major') flat.push(...v.flat());
+          else for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) flat.push(v[i][j]);
+          words.push(ptr(add(i32Bytes(flat), `chain[${idx}] ${op.op} ${w.order}`, `${c.m} x ${c.n} i32`)));
+          break;
+        }
+        case 'strided': {
+          const item = f.item_size as 1 | 2 | 4;
+          const layout = (f.layout as string | undefined) ?? 'row_major';
+          // an operand has no margin on the guarded side: an element read wider than item_size
+          // reaches the guard
+          const margins: [number, number] | undefined = w.role === 'operand' ? (guardStart ? [0, MARGIN] : [MARGIN, 0]) : undefined;
+          const p = place(layout as Parameters<typeof place>[0], c.m, c.n, item, margins);
+          const data = new Uint8Array(p.length);
+          let b: number;
+          if (w.role === 'operand') {
+            sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
+            const v = f.values as number[][];
+            for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), v[i][j], item);
+            b = add(data, `chain[${idx}] ${op.op} operand (${layout}, i${item * 8})`, `${c.m} x ${c.n} i${item * 8}`);
+          } else {
+            sentinelFill(data, 1000 + idx);
+            b = add(data, `chain[${idx}] ${op.op} output (${layout}, ${item} bytes)`, `${c.m} x ${c.n} x ${item} bytes`);
+            stores.push({ opIndex: idx, buf: b, placement: p });
+          }
+          words.push(ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(item));
+          break;
+        }
+        case 'matmul': {
+          const packing = (f.packing as number | undefined) ?? 0;
+          const [a, b] = matmulBuffers(packing);
+          words.push(imm(c.k), ptr(a), ptr(b), imm(packing));
+          break;
+        }
       }
-      case 'scalar':
-        ops.push({ tag, words: [i32Word(op.value, op.garbage)] });
-        break;
-      case 'leaky_relu':
-        ops.push({ tag, words: [i32Word(op.alpha, op.garbage)] });
-        break;
-      case 'per_row':
-      case 'per_col':
-        ops.push({ tag, words: [ptr(add(i32Bytes(op.values), `chain[${idx}] ${op.op} values`, op.op === 'per_row' ? rows : cols))] });
-        break;
-      case 'q_scale':
-        ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy)), i32Word(op.mult)] });
-        break;
-      case 'rounding_shift_right':
-        ops.push({ tag, words: [imm(op.shift), imm(policyCode(op.policy))] });
-        break;
-      case 'shift_left':
-        ops.push({ tag, words: [imm(op.shift)] });
-        break;
-      case 'add_row_col_products': {
-        const r = add(i32Bytes(op.rows), `chain[${idx}] rows`, rows);
-        const cl = add(i32Bytes(op.cols), `chain[${idx}] cols`, cols);
-        ops.push({ tag, words: [ptr(r), ptr(cl)] });
-        break;
-      }
-      case 'add_unicast': {
-        // no margin on the guarded side: an element read wider than item_size reaches the guard
-        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size, guardStart ? [0, MARGIN] : [MARGIN, 0]);
-        const data = new Uint8Array(p.length);
-        sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
-        for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), op.values[i][j], op.item_size);
-        const b = add(data, `chain[${idx}] add_unicast operand (${op.layout ?? 'row_major'}, i${op.item_size * 8})`, `${c.m} x ${c.n} i${op.item_size * 8}`);
-        ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
-        break;
-      }
-      case 'store': {
-        const p = place(op.layout ?? 'row_major', c.m, c.n, op.item_size);
-        const data = new Uint8Array(p.length);
-        sentinelFill(data, 1000 + idx);
-        const b = add(data, `chain[${idx}] store output (${op.layout ?? 'row_major'}, ${op.item_size} bytes)`, `${c.m} x ${c.n} x ${op.item_size} bytes`);
-        stores.push({ opIndex: idx, buf: b, placement: p });
-        ops.push({ tag, words: [ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(op.item_size)] });
-        break;
-      }
-      case 'add_mat_mul': {
-        const packing = op.packing ?? 0;
-        const [a, b] = matmulBuffers(packing);
-        ops.push({ tag, words: [imm(c.k), ptr(a), ptr(b), imm(packing)] });
-        break;
-      }
-    }
+    };
+    opSpec(op.op).words.forEach(word);
+    ops.push({ tag: opTag(op), words });
+    unusedHiWords.set(idx, unusedHi);
   });
 
-  // every payload word an op leaves unused carries garbage (QScale: also bytes 28..31)
+  // every payload word an op leaves unused carries garbage, and so does the undefined high half
+  // of an i32 word without a garbage field (QScale's bytes 28..31)
   ops.forEach((o, idx) => {
     while (o.words.length < 4) o.words.push(imm(unusedWord(idx, o.words.length)));
-    if (o.tag === TAG.q_scale) {
-      const w = o.words[2] as { kind: 'imm'; value: bigint };
-      w.value = (w.value & 0xffffffffn) | (unusedWord(idx, 2) & 0xffffffff00000000n);
+    for (const wi of unusedHiWords.get(idx) ?? []) {
+      const w = o.words[wi] as { kind: 'imm'; value: bigint };
+      w.value = (w.value & 0xffffffffn) | (unusedWord(idx, wi) & 0xffffffff00000000n);
     }
   });
 
@@ -217,34 +195,29 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean;
 }
 
 /** Name and extent of the executor's scratch buffer `id` for an encoded case, in the executor's
- *  allocation order (PROTOCOL.md "Scratch ids"): the chain, then per frame-level op its border
- *  copies (only when the shape has border tiles) or its packed operands. */
+ *  allocation order (PROTOCOL.md "Scratch ids"): at tile level the chain alone, at frame level
+ *  the scratch the frame model allocates (oracle/frame-model.ts frameScratch). */
 export function scratchBuffer(c: Case, kernel: KernelDesc, enc: Encoded, id: number): { name: string; extent: string } {
   const ops = enc.req.ops;
-  const list: { name: string; extent: string }[] = [{ name: 'the chain', extent: `${ops.length + (c.level === 'tile' ? 1 : 2)} entries of 40 bytes` }];
-  if (c.level === 'frame') {
-    const { mr, nr } = kernel;
-    const border = c.m % mr !== 0 || c.n % nr !== 0;
-    const of = (idx: number, w: number): string => {
-      const word = ops[idx].words[w];
-      return word.kind === 'ptr' ? enc.names[word.buf] : `chain[${idx}]`;
-    };
-    c.chain.forEach((op, idx) => {
-      const copy = (w: number, extent: string, what = 'border copy'): void => { if (border) list.push({ name: `${what} of ${of(idx, w)}`, extent }); };
-      switch (op.op) {
-        case 'per_row': copy(0, `mr = ${mr} i32`); break;
-        case 'per_col': copy(0, `nr = ${nr} i32`); break;
-        case 'add_row_col_products': copy(0, `mr = ${mr} i32`); copy(1, `nr = ${nr} i32`); break;
-        case 'add_unicast': case 'store': copy(0, `${mr} x ${nr} x ${op.item_size} bytes`, 'border tile'); break;
-        case 'add_mat_mul': {
-          const p = op.packing ?? 0;
-          list.push({ name: `packed A (packing ${p}) of chain[${idx}]`, extent: `${Math.ceil(c.m / mr)} panel(s)` });
-          list.push({ name: `packed B (packing ${p}) of chain[${idx}]`, extent: `${Math.ceil(c.n / nr)} panel(s)` });
-          break;
-        }
-        default: break;
-      }
-    });
+  const sc: FrameScratch[] = c.level === 'frame'
+    ? frameScratch({ m: c.m, n: c.n, ops }, frameKernel(kernel))
+    : [{ id: 0, op: -1, role: 'chain', bytes: (ops.length + 1) * ENTRY_BYTES }];
+  const s = sc[id];
+  if (!s) return { name: `frame scratch buffer ${id}`, extent: 'unknown size' };
+  const { mr, nr } = kernel;
+  // the request buffer word w of op s.op points into
+  const of = (w: number): string => {
+    const word = ops[s.op].words[w];
+    return word?.kind === 'ptr' ? enc.names[word.buf] : `chain[${s.op}]`;
+  };
+  const packing = (): bigint => { const w = ops[s.op].words[3]; return w?.kind === 'imm' ? w.value : 0n; };
+  switch (s.role) {
+    case 'chain': return { name: 'the chain', extent: `${s.bytes / ENTRY_BYTES} entries of ${ENTRY_BYTES} bytes` };
+    case 'vector': return { name: `border copy of ${of(0)}`, extent: opSpec(c.chain[s.op].op).frame === 'pad_row_vector' ? `mr = ${mr} i32` : `nr = ${nr} i32` };
+    case 'rows': return { name: `border copy of ${of(0)}`, extent: `mr = ${mr} i32` };
+    case 'cols': return { name: `border copy of ${of(1)}`, extent: `nr = ${nr} i32` };
+    case 'tile': return { name: `border tile of ${of(0)}`, extent: `${mr} x ${nr} x ${s.bytes / (mr * nr)} bytes` };
+    case 'packed_a': return { name: `packed A (packing ${packing()}) of chain[${s.op}]`, extent: `${Math.ceil(c.m / mr)} panel(s)` };
+    case 'packed_b': return { name: `packed B (packing ${packing()}) of chain[${s.op}]`, extent: `${Math.ceil(c.n / nr)} panel(s)` };
   }
-  return list[id] ?? { name: `frame scratch buffer ${id}`, extent: 'unknown size' };
 }

@@ -1,11 +1,17 @@
 // The packed operand a kernel's AddMatMul reads at tile level, built by the oracle's packer
 // from the kernel's declared format (the native packer is checked against the same function).
-import type { PackFormatDesc } from '../native/descriptor.js';
+import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import { pack, type PackedLayout } from '../oracle/packing.js';
+import type { FrameKernel } from '../oracle/frame-model.js';
+
+/** A declared packing format as the oracle's packer names it. */
+export const packedLayout = (f: PackFormatDesc): PackedLayout => f.kind === 'packed_format'
+  ? { kind: 'packed_format', r: f.r, align: f.align, end_padding_record: f.end_padding_record }
+  : { kind: 'packed_i8k4', r: f.r };
+
+/** What the frame model (oracle/frame-model.ts) needs of a kernel. */
+export const frameKernel = (k: KernelDesc): FrameKernel => ({ mr: k.mr, nr: k.nr, packings: k.packings.map((p) => ({ a: packedLayout(p.a), b: packedLayout(p.b) })) });
 
 export function packOperand(f: PackFormatDesc, side: 'a' | 'b', mat: number[][], mn: number, k: number): Uint8Array {
-  const layout: PackedLayout = f.kind === 'packed_format'
-    ? { kind: 'packed_format', r: f.r, align: f.align, end_padding_record: f.end_padding_record }
-    : { kind: 'packed_i8k4', r: f.r };
-  return pack(layout, mat, mn, k, side);
+  return pack(packedLayout(f), mat, mn, k, side);
 }

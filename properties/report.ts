@@ -1,8 +1,9 @@
 // Readable failures: the shrunk case as matrices and chain, the differing cells marked with
 // expected vs got in decimal and hex — what a kernel author needs to start debugging.
 import type { Case, Op } from '../oracle/types.js';
+import { OP_FORMAT, opSpec } from '../oracle/opset.js';
 import { cellsOf, expectedOf, type CellDiff, type Verdict } from './verdict.js';
-import { verdictLine } from './verdict-format.js';
+import { hex32 as hex, verdictLine } from './verdict-format.js';
 
 const MAX_DIM = 12; // print at most this many rows / columns of a matrix
 
@@ -19,21 +20,14 @@ function fmtMatrix(rows: readonly (readonly number[])[], mark?: (i: number, j: n
 
 const vec = (v: readonly number[]): string => `[${v.slice(0, MAX_DIM * 2).join(', ')}${v.length > MAX_DIM * 2 ? ', ...' : ''}]`;
 
+/** One chain line: the op's fields as oracle/opset.ts OP_FORMAT prints them, then its
+ *  matrix fields below it. */
 export function fmtOp(op: Op, i: number): string {
   const p = `  ${String(i).padStart(2)}: `;
-  switch (op.op) {
-    case 'scalar': return `${p}scalar ${op.bin} ${op.value}${op.garbage ? ` (garbage hi 0x${(op.garbage >>> 0).toString(16)})` : ''}`;
-    case 'leaky_relu': return `${p}leaky_relu alpha=${op.alpha}`;
-    case 'per_row': case 'per_col': return `${p}${op.op} ${op.bin} ${vec(op.values)}`;
-    case 'q_scale': return `${p}q_scale shift=${op.shift} (s=${op.shift + 31}) policy=${op.policy} mult=${op.mult}`;
-    case 'rounding_shift_right': return `${p}rounding_shift_right shift=${op.shift} policy=${op.policy}`;
-    case 'shift_left': return `${p}shift_left ${op.shift}`;
-    case 'add_unicast': return `${p}add_unicast i${op.item_size * 8} ${op.layout ?? 'row_major'}\n${fmtMatrix(op.values)}`;
-    case 'add_row_col_products': return `${p}add_row_col_products rows=${vec(op.rows)} cols=${vec(op.cols)}`;
-    case 'store': return `${p}store item_size=${op.item_size} ${op.layout ?? 'row_major'}`;
-    case 'load_tile': return `${p}load_tile\n${fmtMatrix(op.values)}`;
-    default: return `${p}${op.op}`;
-  }
+  const f = op as unknown as Record<string, unknown>;
+  const line = (OP_FORMAT[op.op] as (o: Op, v: typeof vec) => string)(op, vec);
+  const mats = Object.entries(opSpec(op.op).fields).filter(([, s]) => s.kind === 'mat').map(([k]) => `\n${fmtMatrix(f[k] as number[][])}`);
+  return `${p}${op.op}${line}${mats.join('')}`;
 }
 
 export function fmtCase(c: Case): string {
@@ -46,7 +40,6 @@ export function fmtCase(c: Case): string {
   ].join('\n');
 }
 
-const hex = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 /** The failing store with differing cells marked '*', then up to 8 cells in decimal and hex. */
 export function fmtCells(c: Case, cells: CellDiff[], expectedStores: number[][][] | undefined): string {

@@ -1,12 +1,39 @@
 // The words of a verdict: the one-line message every report prints (terminal, JSON, JUnit,
 // markdown, HTML, fixture notes, repro headers), rendered from the verdict's fields.
-import { cellsOf, expectedOf, failureKind, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
+import { cellsOf, expectedOf, failureKind, type AbiBreakRecord, type AbiRule, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
 
 export const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
 export function describeCell(d: CellDiff): string {
   return `store #${d.store} [${d.i}][${d.j}]: expected ${d.expected} (${hex32(d.expected)}), got ${d.got} (${hex32(d.got)})`;
+}
+
+/** What each name the checked call reports (native/core/abi_call.h) is, and the rule it broke. */
+function abiMeaning(what: string): { broke: string; rule: string } {
+  const keep = 'not preserved';
+  if (/^(rbx|rbp|r1[2-5])$/.test(what)) return { broke: keep, rule: 'callee-saved, x86-64 SysV' };
+  if (what === 'rsp') return { broke: keep, rule: 'stack pointer, x86-64 SysV' };
+  if (what === 'mxcsr') return { broke: 'changed', rule: 'MXCSR control bits, x86-64 SysV' };
+  if (what === 'x87cw') return { broke: 'changed', rule: 'x87 control word, x86-64 SysV' };
+  if (what === 'df') return { broke: 'left set', rule: 'direction flag clear on return, x86-64 SysV' };
+  if (/^x(19|2[0-9])$/.test(what)) return { broke: keep, rule: 'callee-saved, AAPCS64' };
+  if (/^d([89]|1[0-5])$/.test(what)) return { broke: keep, rule: 'callee-saved low half of v8-v15, AAPCS64' };
+  if (what === 'sp') return { broke: keep, rule: 'stack pointer, AAPCS64' };
+  if (what === 'fpcr') return { broke: 'changed', rule: 'FPCR, AAPCS64' };
+  if (what === 'svcr.sm') return { broke: 'left on', rule: 'streaming mode off on return (SMSTOP), AAPCS64' };
+  if (what === 'svcr.za') return { broke: 'left on', rule: 'ZA off on return (SMSTOP ZA), AAPCS64' };
+  return { broke: 'broken', rule: 'calling convention' };
+}
+
+export function describeAbiRule(r: AbiRule): string {
+  const m = abiMeaning(r.what);
+  return `${r.what} ${m.broke}: expected ${r.expected}, got ${r.got} (${m.rule})`;
+}
+
+function describeAbiBreak(b: AbiBreakRecord): string {
+  const at = b.call > 0 ? ` (kernel call ${b.call} of the frame walk)` : '';
+  return `${b.items.map(describeAbiRule).join('; ')}${at}`;
 }
 
 const tail = (lines: string[]): string => (lines.length ? ': ' + lines.join(' | ') : '');
@@ -34,7 +61,8 @@ export function failureMessage(v: FailedVerdict): string {
       const verb = v.access === 'read' ? 'reads' : v.access === 'write' ? 'writes' : 'accesses';
       const where = v.offset < 0 ? `${-v.offset} byte(s) before the start of` : v.offset === v.len ? 'past the end of' : `${v.offset - v.len + 1} byte(s) past the end of`;
       const about = [v.scratch ? '' : `buffer ${v.buf}`, v.extent, `${v.len} bytes`].filter((x) => x).join(', ');
-      return `${verb} ${where} ${v.bufName} (${about}): byte offset ${v.offset}${v.tile ? `, in tile (${v.tile[0]}, ${v.tile[1]})` : ''}`;
+      const abi = v.abi ? `; the calling convention was broken too: ${describeAbiBreak(v.abi)}` : '';
+      return `${verb} ${where} ${v.bufName} (${about}): byte offset ${v.offset}${v.tile ? `, in tile (${v.tile[0]}, ${v.tile[1]})` : ''}${abi}`;
     }
     case 'stray_write':
       return `${v.bufName} (buffer ${v.buf}) byte ${v.offset} changed from ${hex(v.from)} to ${hex(v.to)}${v.role === 'output' ? ' (outside the stored elements)' : ' (an input the kernel must only read)'}`;
@@ -49,6 +77,10 @@ export function failureMessage(v: FailedVerdict): string {
       break;
     case 'crash': return `${v.kernel} crashed (${v.signal ?? 'exit ' + v.exitCode})${tail(v.stderrTail)}`;
     case 'hang': return `${v.kernel} hung (timed out)${tail(v.stderrTail)}`;
+    case 'abi_violation': {
+      const values = v.values ? `; the values are wrong too: ${failureKind(v.values)}: ${failureMessage(v.values)}` : '';
+      return `${describeAbiBreak(v)}${values}`;
+    }
     case 'exec_error':
       switch (v.reason) {
         case 'encode': return `cannot encode the case for ${v.kernel}: ${v.error}`;

@@ -7,8 +7,8 @@ import type { ExecResult } from '../native/wire.js';
 import { encodeCase } from './encode.js';
 import { judge } from './check.js';
 import { expectedState } from './expected.js';
-import { failureKind, type FailedVerdict, type Verdict } from './verdict.js';
-import { failureMessage, verdictRecord } from './verdict-format.js';
+import { cellsOf, failureKind, type FailedVerdict, type Verdict } from './verdict.js';
+import { failureMessage, verdictLine, verdictRecord } from './verdict-format.js';
 
 const all: KernelDesc = {
   name: 'k_all', isa: 'generic', mr: 2, nr: 2, runnable: true, why: '',
@@ -28,7 +28,7 @@ const tileCase: Case = {
 function correct(c: Case, k: KernelDesc): { enc: ReturnType<typeof encodeCase>; res: ExecResult } {
   const enc = encodeCase(c, k);
   const exp = expectedState(c, k, enc);
-  return { enc, res: { rc: exp.refusedAt < 0 ? 0 : 1, refusedOp: -1, violations: [], buffers: exp.buffers.map((b) => b.slice()) } };
+  return { enc, res: { rc: exp.refusedAt < 0 ? 0 : 1, refusedOp: -1, violations: [], buffers: exp.buffers.map((b) => b.slice()), abi: null } };
 }
 
 const failed = (v: Verdict): FailedVerdict => {
@@ -129,6 +129,32 @@ describe('judge', () => {
       `accesses 5 byte(s) past the end of border tile of ${enc.names[enc.stores[0].buf]} (2 x 2 x 4 bytes, 8 bytes): byte offset 12, in tile (1, 0)`,
     ]);
     expect(failureKind(failed(judge(frame, all, enc, res)))).toBe('out_of_bounds_write');
+    // a fault wins over a calling-convention break of an earlier tile, and says so
+    res.abi = { call: 0, items: [{ what: 'rbx', expected: 0x1234n, got: 0n }] };
+    res.fault = { buf: 1, scratch: true, offset: 8, len: 8, access: 'read', tile: [1, 0] };
+    v = failed(judge(frame, all, enc, res));
+    expect(v.outcome).toBe('out_of_bounds');
+    expect(verdictLine(v)).toBe(
+      'out_of_bounds_read: reads past the end of border copy of chain[0] per_col values (nr = 2 i32, 8 bytes): byte offset 8, in tile (1, 0); ' +
+        'the calling convention was broken too: rbx not preserved: expected 0x1234, got 0x0 (callee-saved, x86-64 SysV)',
+    );
+  });
+
+  it('a calling-convention break is judged before the values, and says when they differ too', () => {
+    let { enc, res } = correct(tileCase, all);
+    res.abi = { call: 0, items: [{ what: 'rbx', expected: 0x1234n, got: 0n }, { what: 'df', expected: 0n, got: 1n }] };
+    const v = failed(judge(tileCase, all, enc, res));
+    expect([v.outcome, failureKind(v)]).toEqual(['abi_violation', 'abi_violation']);
+    expect(verdictLine(v)).toBe('abi_violation: rbx not preserved: expected 0x1234, got 0x0 (callee-saved, x86-64 SysV); df left set: expected 0x0, got 0x1 (direction flag clear on return, x86-64 SysV)');
+
+    ({ enc, res } = correct(tileCase, all));
+    res.abi = { call: 3, items: [{ what: 'svcr.sm', expected: 0n, got: 1n }] };
+    const s = enc.stores[0];
+    res.buffers[s.buf][s.placement.base] ^= 1;
+    const w = failed(judge(tileCase, all, enc, res));
+    expect(w.outcome).toBe('abi_violation');
+    expect(cellsOf(w)).toHaveLength(1);
+    expect(failureMessage(w)).toMatch(/^svcr\.sm left on: expected 0x0, got 0x1 \(streaming mode off on return \(SMSTOP\), AAPCS64\) \(kernel call 3 of the frame walk\); the values are wrong too: mismatch: 1 cell\(s\) differ; first: store #0 \[0\]\[0\]/);
   });
 
   it('crash, hang and a fallback render as the reports print them', () => {

@@ -14,6 +14,7 @@ export type FailureKind =
   | 'input_modified' // the kernel wrote into an operand it only reads
   | 'refusal' // returned 1 on a declared op, or 0 on an undeclared one
   | 'crash' // SIGSEGV / SIGILL / SIGBUS / hang
+  | 'abi_violation' // broke the calling convention (SPEC section 8): a callee-saved register, sp, a control word, DF, SVCR
   | 'exec_error'; // the executor rejected the request (harness or kernel-declaration problem)
 
 export interface CellDiff { store: number; i: number; j: number; expected: number; got: number }
@@ -86,6 +87,8 @@ export interface OutOfBounds extends Failed {
   len: number;
   /** frame level: the tile (tile row, tile column) whose kernel call faulted */
   tile?: [number, number];
+  /** an earlier kernel call of the frame walk that broke the calling convention */
+  abi?: AbiBreakRecord;
 }
 
 /** A byte of a buffer changed that the call must not change: outside the stored elements of an
@@ -122,6 +125,30 @@ export interface Crash extends Failed { outcome: 'crash'; cells?: undefined; ker
 /** The call did not return within the timeout. */
 export interface Hang extends Failed { outcome: 'hang'; cells?: undefined; kernel: string; stderrTail: string[] }
 
+/** A rule of the calling convention the kernel broke: what (a register, or mxcsr / x87cw / df,
+ *  fpcr / svcr.sm / svcr.za), the value it had to keep and the one it left (u64 as 0x hex, so the
+ *  record stays JSON). */
+export interface AbiRule { what: string; expected: string; got: string }
+
+/** The first kernel call that broke the calling convention, and what it broke. */
+export interface AbiBreakRecord {
+  /** TILE 0, FRAME the tile index in walk order */
+  call: number;
+  items: AbiRule[];
+}
+
+/** The kernel returned with the calling convention broken (reported by the executor's checked
+ *  call). Judged before the values (a clobbered register breaks the caller whatever was stored),
+ *  after a fault. */
+export interface AbiViolation extends Failed, AbiBreakRecord {
+  outcome: 'abi_violation';
+  cells?: undefined;
+  kernel: string;
+  /** the verdict of the values alone, when they are wrong too */
+  values?: FailedVerdict;
+  expected: EvalResult;
+}
+
 export type ExecFailure = Failed & { outcome: 'exec_error'; cells?: undefined } & (
   | { reason: 'encode'; kernel: string; error: string }
   | { reason: 'executor'; error: string }
@@ -133,7 +160,7 @@ export type ExecFailure = Failed & { outcome: 'exec_error'; cells?: undefined } 
 /** A failure on another kernel than the one gated: the fallback of a refused chain, or a peer. */
 export interface OnKernel extends Failed { outcome: 'on_kernel'; cells?: undefined; role: 'fallback' | 'peer'; kernel: string; cause: FailedVerdict }
 
-export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | OutOfBounds | StrayWrite | WrongRefusal | Crash | Hang | ExecFailure | OnKernel;
+export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | OutOfBounds | StrayWrite | WrongRefusal | Crash | Hang | AbiViolation | ExecFailure | OnKernel;
 export type Verdict = Pass | RefusedAsDeclared | FailedVerdict;
 
 /** The report family of a failure. */
@@ -145,6 +172,7 @@ export function failureKind(v: FailedVerdict): FailureKind {
     case 'stray_write': return v.role === 'output' ? 'out_of_tile_write' : 'input_modified';
     case 'refusal': return 'refusal';
     case 'crash': case 'hang': return 'crash';
+    case 'abi_violation': return 'abi_violation';
     case 'exec_error': return 'exec_error';
     case 'on_kernel': return failureKind(v.cause);
   }
@@ -153,7 +181,7 @@ export function failureKind(v: FailedVerdict): FailureKind {
 /** The oracle's result the kernel was judged against, when the judge got that far. */
 export function expectedOf(v: Verdict): EvalResult | undefined {
   switch (v.outcome) {
-    case 'pass': case 'refused': case 'mismatch': case 'canary_write': case 'stray_write': return v.expected;
+    case 'pass': case 'refused': case 'mismatch': case 'canary_write': case 'stray_write': case 'abi_violation': return v.expected;
     case 'on_kernel': return expectedOf(v.cause);
     default: return undefined;
   }
@@ -161,7 +189,12 @@ export function expectedOf(v: Verdict): EvalResult | undefined {
 
 /** The differing cells of a mismatch (through a fallback or peer too). */
 export function cellsOf(v: Verdict): CellDiff[] | undefined {
-  return v.outcome === 'mismatch' ? v.cells : v.outcome === 'on_kernel' ? cellsOf(v.cause) : undefined;
+  switch (v.outcome) {
+    case 'mismatch': return v.cells;
+    case 'on_kernel': return cellsOf(v.cause);
+    case 'abi_violation': return v.values && cellsOf(v.values);
+    default: return undefined;
+  }
 }
 
 export const PASS: Pass = { outcome: 'pass', ok: true, refused: false };

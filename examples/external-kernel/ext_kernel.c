@@ -140,7 +140,7 @@ static const bx_packing ext_packings[] = {
 };
 
 static const bx_kernel_desc ext_desc = {
-    BX_ABI_VERSION, "ext_generic_i32_4x4", "generic", MR, NR, 1, ext_packings, BX_OPS_ALL, ext_kernel,
+    BX_ABI_VERSION, "ext_generic_i32_4x4", "generic", MR, NR, 1, ext_packings, BX_OPS_V1, ext_kernel,
     NULL /* is_supported_here: NULL = runs everywhere */
 };
 

@@ -13,7 +13,14 @@ export interface StartOptions {
   timeoutMs?: number;
   /** streaming vector length (bytes) an emulated SME target gets; ignored by the others */
   svlBytes?: number;
+  /** the CPU an emulating provider emulates (its profile names, e.g. aarch64 CPU_PROFILES);
+   *  ignored by the others */
+  cpuProfile?: string;
 }
+
+/** What an emulated backend emulates: the profile, the emulator settings it stands for, and the
+ *  command-line options (conform, replay) that select the same again. */
+export interface Emulation { profile: string; settings: string; options: string[] }
 
 /** Shell command lines that build and run a repro.c; they work from any directory. */
 export interface ReproCommands { build: string; run: string }
@@ -53,6 +60,8 @@ export interface ProvidedBackend extends Backend {
   readonly provider: BackendProvider;
   /** kernels run under an emulator: their timings say nothing about the hardware */
   readonly emulated: boolean;
+  /** the emulated CPU, when the backend runs under an emulator */
+  readonly emulation?: Emulation;
   /** the provider's repro recipe with the settings this backend was started with */
   repro(input: ReproInput): ReproCommands;
 }

@@ -124,8 +124,8 @@ void bx_fault_disarm(void) {
   sigaction(SIGBUS, &prev_bus, NULL);
 }
 
-int bx_fault_call(const bx_fault_scope *scope, bx_kernel_fn fn, const bx_fused_ker_spec *chain,
-                  intptr_t *rc, bx_fault *f) {
+int bx_fault_call(const bx_fault_scope *scope, bx_abi_log *abi, bx_kernel_fn fn,
+                  const bx_fused_ker_spec *chain, intptr_t *rc, bx_fault *f) {
   if (!armed) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -141,13 +141,15 @@ int bx_fault_call(const bx_fault_scope *scope, bx_kernel_fn fn, const bx_fused_k
   fp_save(&ctl);
   cur_scope = scope;
   cur_fault = f;
+  void *const abi_mark = bx_abi_mark();
   volatile int faulted = 0;
   /* No mask saved (a syscall per call): the fault path unblocks the signal itself. */
   if (sigsetjmp(env, 0) == 0) {
     cur_env = &env;
-    *rc = fn(chain);
+    *rc = bx_abi_call_logged(abi, fn, chain);
   } else {
     faulted = 1;
+    bx_abi_unwind(abi_mark); /* the trampoline's frame is gone with the kernel's stack */
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, (int)f->signal);

@@ -3,7 +3,9 @@
  * SIGBUS handler that looks the faulting address up in the no-access zones of every guarded
  * buffer of the request (guard.h). A hit ends the call (siglongjmp back into bx_fault_call,
  * with the caller's floating-point control state and, on aarch64, normal mode restored) and
- * is reported as the buffer, the side, the byte offset and the access. An address outside
+ * is reported as the buffer, the side, the byte offset and the access. The jump skips the
+ * checked call's epilogue (abi_call.h): sigsetjmp's registers, the saved control state and
+ * bx_abi_unwind put back what the trampoline would have. An address outside
  * every zone is not ours: the handler steps aside and the process dies as it would have.
  */
 #ifndef BX_CORE_FAULT_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi_call.h"
 #include "bitexact/kernel.h"
 #include "guard.h"
 
@@ -36,12 +39,13 @@ typedef struct bx_fault_scope {
   const bx_scratch_list *scratch;
 } bx_fault_scope;
 
-/* Calls fn(chain) watching scope's zones. Returns 0 with the kernel's result in *rc, or 1 after
- * a fault inside a zone, described in *f (hit = 1; ti, tj left as the caller set them). The
- * first call installs the handler; it stays until bx_fault_disarm (one pair of sigaction calls
- * per request, not per tile). */
-int bx_fault_call(const bx_fault_scope *scope, bx_kernel_fn fn, const bx_fused_ker_spec *chain,
-                  intptr_t *rc, bx_fault *f);
+/* Makes the checked call of fn(chain) (bx_abi_call_logged into *abi) watching scope's zones, so
+ * a fault inside the kernel or the trampoline is caught. Returns 0 with the kernel's result in
+ * *rc, or 1 after a fault inside a zone, described in *f (hit = 1; ti, tj left as the caller
+ * set them); that call leaves no entry in *abi. The first call installs the handler; it stays
+ * until bx_fault_disarm (one pair of sigaction calls per request, not per tile). */
+int bx_fault_call(const bx_fault_scope *scope, bx_abi_log *abi, bx_kernel_fn fn,
+                  const bx_fused_ker_spec *chain, intptr_t *rc, bx_fault *f);
 /* Puts the previous SIGSEGV / SIGBUS dispositions back (no-op when not installed). */
 void bx_fault_disarm(void);
 

@@ -71,7 +71,7 @@ const char *bx_desc_problem(const bx_kernel_desc *d) {
   }
   if ((d->supported_ops & BX_OPS_REQUIRED) != BX_OPS_REQUIRED)
     return "supported_ops lacks a required op (Done, Clear, AddMatMul, Store)";
-  if (d->supported_ops & ~(uint64_t)BX_OPS_ALL) return "supported_ops has bits beyond tag 28";
+  if (d->supported_ops & ~BX_OPS_KNOWN) return "supported_ops has bits beyond tag " BX_OP_LAST_TAG_STR;
   if (!d->kernel) return "kernel function is NULL";
   return NULL;
 }

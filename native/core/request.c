@@ -20,11 +20,11 @@ static void exec_req_free(bx_exec_req *q) {
 }
 
 /* The TILE / FRAME body; the buffers go into guarded allocations as they are read. */
-static int parse_exec(bx_reader *r, const char *what, bx_exec_req *q) {
+static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_exec_req *q) {
   if (bx_rd_bytes(r, &q->name, &q->name_len, "kernel_name") || bx_rd_u32(r, &q->flags, "flags") ||
       bx_rd_u32(r, &q->m, "m") || bx_rd_u32(r, &q->n, "n") || bx_rd_u32(r, &q->nbuf, "nbuf"))
     return -1;
-  if (q->flags & ~(BX_FLAG_FORCE | BX_FLAG_GUARD_START)) return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
+  if (q->flags & ~flags_known) return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
   if (q->nbuf > BX_MAX_BUFFERS)
     return bx_rd_fail(r, "%s: %u buffers (at most %u)", what, q->nbuf, BX_MAX_BUFFERS);
   q->bufs = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->bufs);
@@ -106,7 +106,10 @@ int bx_request_parse(const uint8_t *req, size_t len, bx_request *q, char *err) {
   case BX_REQ_PACK: return parse_pack(&r, &q->pack);
   case BX_REQ_TILE:
   case BX_REQ_FRAME:
-    if (parse_exec(&r, q->type == BX_REQ_FRAME ? "FRAME" : "TILE", &q->exec) == 0) return 0;
+    if (parse_exec(&r, q->type == BX_REQ_FRAME ? "FRAME" : "TILE",
+                   BX_FLAG_FORCE | BX_FLAG_GUARD_START | (q->type == BX_REQ_FRAME ? BX_FLAG_TRACE : 0),
+                   &q->exec) == 0)
+      return 0;
     exec_req_free(&q->exec);
     return -1;
   default:

@@ -209,9 +209,23 @@ uint8_t *bx_resp_packed(bx_writer *w, uint32_t len) {
   return bx_w_reserve(w, len);
 }
 
+/* The abi record: the first checked call that broke the convention and what it broke. */
+static void w_abi(bx_writer *w, const bx_abi_log *abi) {
+  bx_abi_item items[BX_ABI_MAX_ITEMS];
+  const size_t n = abi->first < 0 ? 0 : bx_abi_items(&abi->rep, items);
+  bx_w_u32(w, (uint32_t)abi->first);
+  bx_w_u32(w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    bx_w_str(w, items[i].what, strlen(items[i].what));
+    bx_w_u64(w, items[i].expected);
+    bx_w_u64(w, items[i].got);
+  }
+}
+
 size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
                    const bx_guarded *bufs, const uint32_t *buf_flags, uint32_t nbuf,
-                   const bx_fault *fault, uint8_t **resp) {
+                   const bx_abi_log *abi, const bx_fault *fault, const bx_writer *trace,
+                   uint8_t **resp) {
   bx_writer w = {0};
   bx_w_u32(&w, BX_STATUS_OK);
   bx_w_u64(&w, (uint64_t)rc);
@@ -230,6 +244,7 @@ size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
     bx_w_u32(&w, ret ? (uint32_t)bufs[i].len : 0);
     if (ret) bx_w_bytes(&w, bufs[i].data, bufs[i].len);
   }
+  w_abi(&w, abi);
   bx_w_u32(&w, fault->hit);
   if (fault->hit) {
     bx_w_u32(&w, fault->buf);
@@ -238,6 +253,10 @@ size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
     bx_w_u32(&w, fault->access);
     bx_w_u32(&w, (uint32_t)fault->ti);
     bx_w_u32(&w, (uint32_t)fault->tj);
+  }
+  if (trace) {
+    bx_w_bytes(&w, trace->p, trace->len);
+    if (trace->oom) w.oom = 1;
   }
   if (viol->oom) w.oom = 1;
   return bx_resp_finish(&w, resp);

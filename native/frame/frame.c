@@ -15,15 +15,10 @@
 #define BX_MAX_K (UINT64_C(1) << 31)
 #define NO_SCRATCH UINT32_MAX
 
-static const char *const op_names[BX_OP_COUNT] = {
-    "done",          "clear",         "load_tile",     "scalar_min",    "scalar_max",
-    "scalar_add",    "scalar_mul",    "scalar_sub",    "scalar_sub_f",  "leaky_relu",
-    "per_row_min",   "per_row_max",   "per_row_add",   "per_row_mul",   "per_row_sub",
-    "per_row_sub_f", "per_col_min",   "per_col_max",   "per_col_add",   "per_col_mul",
-    "per_col_sub",   "per_col_sub_f", "q_scale",       "rounding_shift_right",
-    "shift_left",    "add_unicast",   "add_row_col_products", "store", "add_mat_mul"};
-
-const char *bx_op_name(uint32_t tag) { return tag < BX_OP_COUNT ? op_names[tag] : "unknown"; }
+const char *bx_op_name(uint32_t tag) {
+  const char *name = bx_op_tag_name(tag);
+  return name ? name : "unknown";
+}
 
 /* Matrix-level op, resolved once before any kernel runs. */
 typedef struct fop {
@@ -282,13 +277,54 @@ static void store_out(const ctx *c, const fop *f, size_t nops, bx_scratch_list *
   }
 }
 
+/* The payload words tile_entry sets to addresses, as a bit mask. */
+static unsigned ptr_words(uint32_t t) {
+  if ((t >= BX_PER_ROW_MIN && t <= BX_PER_ROW_SUBF) || (t >= BX_PER_COL_MIN && t <= BX_PER_COL_SUBF) ||
+      t == BX_ADD_UNICAST || t == BX_STORE)
+    return 1;
+  return t == BX_ADD_ROW_COL_PRODUCTS ? 3 : t == BX_ADD_MAT_MUL ? 6 : 0;
+}
+
+/* One tile of the trace record: every address word named by where it points (kind 1: request
+ * buffer, 2: scratch id, 3: neither), the other words verbatim (kind 0). */
+static void trace_tile(const ctx *c, const bx_scratch_list *s, const bx_fused_ker_spec *e,
+                       size_t n, size_t ti, size_t tj, bx_writer *w) {
+  bx_w_u32(w, (uint32_t)ti);
+  bx_w_u32(w, (uint32_t)tj);
+  bx_w_u32(w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    bx_w_u32(w, e[i].tag);
+    for (int k = 0; k < 4; k++) {
+      const uintptr_t v = e[i].u.raw[k];
+      uint32_t kind = 0, id = 0;
+      uint64_t val = (uint64_t)v;
+      if (ptr_words(e[i].tag) >> k & 1) {
+        kind = 3;
+        for (size_t b = 0; kind == 3 && b < c->nbuf + s->count; b++) {
+          const bx_guarded *g = b < c->nbuf ? &c->bufs[b] : &s->items[b - c->nbuf];
+          if (v >= (uintptr_t)g->data && v <= (uintptr_t)g->data + g->len) {
+            kind = b < c->nbuf ? 1 : 2;
+            id = (uint32_t)(b < c->nbuf ? b : b - c->nbuf);
+            val = (uint64_t)(v - (uintptr_t)g->data);
+          }
+        }
+      }
+      bx_w_u32(w, kind);
+      bx_w_u32(w, id);
+      bx_w_u64(w, val);
+    }
+  }
+}
+
 int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire_op *ops,
                  size_t nops, bx_guarded *bufs, size_t nbuf, bx_scratch_list *scratch,
-                 bx_viol_list *viol, int64_t *rc, int32_t *refused_op, bx_fault *fault, char *err,
-                 size_t errlen) {
+                 bx_viol_list *viol, bx_abi_log *abi, bx_writer *trace, int64_t *rc,
+                 int32_t *refused_op, bx_fault *fault, char *err, size_t errlen) {
   ctx c = {kd, m, n, bufs, nbuf, err, errlen};
+  uint32_t traced = 0;
   *rc = 0;
   *refused_op = -1;
+  if (trace) bx_w_u32(trace, 0); /* the tile count, filled in at the end */
   if (m == 0 || n == 0 || m > BX_FRAME_MAX_DIM || n > BX_FRAME_MAX_DIM) {
     snprintf(err, errlen, "FRAME: m = %u, n = %u: both must be in 1..%u", m, n, BX_FRAME_MAX_DIM);
     return -1;
@@ -325,12 +361,16 @@ int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire
       const size_t h = m - row0 < mr ? m - row0 : mr, w = n - col0 < nr ? n - col0 : nr;
       for (size_t k = 0; k < nops; k++)
         tile_entry(&c, &f[k], scratch, row0, col0, h, w, ti, tj, &expect[k + 1]);
+      if (trace) {
+        trace_tile(&c, scratch, expect, nops + 1, ti, tj, trace);
+        traced++;
+      }
       memcpy(chain, expect, chain_len); /* expect[nops + 1] stays Done (zeroed) */
       const bx_fault_scope scope = {bufs, (uint32_t)nbuf, scratch};
       intptr_t r = 0;
       fault->ti = (int32_t)ti;
       fault->tj = (int32_t)tj;
-      if (bx_fault_call(&scope, kd->kernel, chain, &r, fault)) {
+      if (bx_fault_call(&scope, abi, kd->kernel, chain, &r, fault)) {
         ret = 0;
         goto out;
       }
@@ -351,6 +391,8 @@ int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire
   }
   ret = 0;
 out:
+  if (trace && !trace->oom)
+    for (int b = 0; b < 4; b++) trace->p[b] = (uint8_t)(traced >> (8 * b));
   free(f);
   free(expect);
   return ret;

@@ -26,7 +26,7 @@ const bx_kernel_desc bx_kernel_arm64_neon_i32_8x8 = {
     .nr = 8,
     .n_packings = 1,
     .packings = arm64_neon_i32_8x8_packings,
-    .supported_ops = BX_OPS_ALL,
+    .supported_ops = BX_OPS_V1,
     .kernel = arm64_neon_i32_8x8_kernel,
     .is_supported_here = arm64_neon_i32_8x8_supported,
 };

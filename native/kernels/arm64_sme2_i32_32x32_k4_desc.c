@@ -43,7 +43,7 @@ const bx_kernel_desc bx_kernel_arm64_sme2_i32_32x32_k4 = {
     .nr = 32,
     .n_packings = 1,
     .packings = arm64_sme2_i32_32x32_k4_packings,
-    .supported_ops = BX_OPS_ALL & ~BX_OP_BIT(BX_LEAKY_RELU),
+    .supported_ops = BX_OPS_V1 & ~BX_OP_BIT(BX_LEAKY_RELU),
     .kernel = arm64_sme2_i32_32x32_k4_kernel,
     .is_supported_here = arm64_sme2_i32_32x32_k4_supported,
 };

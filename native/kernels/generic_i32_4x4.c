@@ -161,7 +161,7 @@ const bx_kernel_desc bx_kernel_generic_i32_4x4 = {
     NR,
     N_PACKINGS,
     generic_packings,
-    BX_OPS_ALL,
+    BX_OPS_V1,
     generic_i32_4x4_kernel,
     generic_is_supported_here,
 };

@@ -416,7 +416,7 @@ const bx_kernel_desc bx_kernel_x86_avx2_i32_8x8 = {
     NR,
     N_PACKINGS,
     avx2_packings,
-    BX_OPS_ALL,
+    BX_OPS_V1,
     avx2_i32_8x8_kernel,
     avx2_is_supported_here,
 };

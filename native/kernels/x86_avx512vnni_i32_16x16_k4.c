@@ -418,7 +418,7 @@ const bx_kernel_desc bx_kernel_x86_avx512vnni_i32_16x16_k4 = {
     NR,
     N_PACKINGS,
     vnni_packings,
-    BX_OPS_ALL,
+    BX_OPS_V1,
     vnni_i32_16x16_k4_kernel,
     vnni_is_supported_here,
 };

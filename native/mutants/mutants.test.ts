@@ -18,6 +18,8 @@ const REQUIRED = [
   'vpmaddubsw saturation', 'VNNI compensation missing', 'Sub and SubF swapped', 'per-row and per-col swapped', 'write one row too many',
   'write one column too many', 'Store item size 2 writing one byte', 'AddUnicast i8 read as i32', 'LeakyRelu computed instead of refused',
   'a stale ZA tile after a spill/reload', 'a scratch row stride wrong in the spill', 'an SVL assumption not checked',
+  'a callee-saved register clobbered (x86-64', 'a callee-saved register clobbered (aarch64', 'MXCSR left changed',
+  'streaming mode left on', 'ZA left on',
   // right values, wrong accesses (SPEC section 8)
   'a per-col vector read one i32 past its end', 'one K4 block read past the packed B panel',
   'an i8 AddUnicast line read 4 bytes per element', 'a write 4 KiB below the tile',

@@ -139,6 +139,23 @@ BREAKER kern_sm
   ret
   .size kern_sm, .-kern_sm
 
+/* Keeps the convention but runs one NEON instruction in streaming mode: legal only with
+ * FEAT_SME_FA64 (qemu's max CPU), SIGILL on an Apple-M4-like CPU (the m4 CPU profile). */
+BREAKER kern_neon_streaming
+  stp d8, d9, [sp, #-64]!
+  stp d10, d11, [sp, #16]
+  stp d12, d13, [sp, #32]
+  stp d14, d15, [sp, #48]
+  smstart sm
+  add v0.4s, v0.4s, v0.4s
+  smstop sm
+  ldp d10, d11, [sp, #16]
+  ldp d12, d13, [sp, #32]
+  ldp d14, d15, [sp, #48]
+  ldp d8, d9, [sp], #64
+  ret
+  .size kern_neon_streaming, .-kern_neon_streaming
+
 /* Returns with ZA on (SMSTART ZA, no SMSTOP). */
 BREAKER kern_za
   smstart za

@@ -99,10 +99,11 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
     } else if (t == BX_ADD_UNICAST) {
       const bx_output_store *o = &spec->u.store;
       if (o->item_size != 1 && o->item_size != 4) return BX_KERNEL_UNSUPPORTED;
+      const intptr_t rs = cfg->quirks & BX_REF_UNICAST_NR_STRIDE ? (intptr_t)(nr * o->item_size)
+                                                                 : o->row_byte_stride;
       for (size_t i = 0; i < mr; i++)
         for (size_t j = 0; j < nr; j++) {
-          const char *p = (const char *)o->ptr + (intptr_t)i * o->row_byte_stride +
-                          (intptr_t)j * o->col_byte_stride;
+          const char *p = (const char *)o->ptr + (intptr_t)i * rs + (intptr_t)j * o->col_byte_stride;
           if (o->item_size == 1 && (cfg->quirks & BX_REF_UNICAST_I8_AS_I32)) {
             const uint32_t w = (uint32_t)ld_i32(p);
             sink = w; /* all 4 bytes are loaded (the compiler would narrow the load to one) */

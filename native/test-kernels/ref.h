@@ -17,11 +17,12 @@ enum bx_ref_quirk {
   BX_REF_HANG_ON_MATMUL = 1u << 1,  /* never returns from AddMatMul */
   BX_REF_STORE_EXTRA_ROW = 1u << 2, /* Store writes row mr too (one row past the tile) */
   BX_REF_WRITE_CHAIN = 1u << 3,     /* scribbles into its (const) chain entry at Clear */
+  BX_REF_UNICAST_NR_STRIDE = 1u << 4, /* AddUnicast rows read nr items apart (row_byte_stride ignored) */
   /* Values stay right; only the accesses are wrong (SPEC section 8): */
-  BX_REF_PERCOL_OVERREAD = 1u << 4,   /* per-col ops also load value nr (one i32 past the vector) */
-  BX_REF_PACKED_B_OVERREAD = 1u << 5, /* AddMatMul also loads one K4 block (4 nr bytes) past panel B */
-  BX_REF_UNICAST_I8_AS_I32 = 1u << 6, /* i8 AddUnicast loads 4 bytes per element, keeps the low one */
-  BX_REF_STORE_FAR_BELOW = 1u << 7    /* Store also writes row 0 4 KiB below the tile */
+  BX_REF_PERCOL_OVERREAD = 1u << 5,   /* per-col ops also load value nr (one i32 past the vector) */
+  BX_REF_PACKED_B_OVERREAD = 1u << 6, /* AddMatMul also loads one K4 block (4 nr bytes) past panel B */
+  BX_REF_UNICAST_I8_AS_I32 = 1u << 7, /* i8 AddUnicast loads 4 bytes per element, keeps the low one */
+  BX_REF_STORE_FAR_BELOW = 1u << 8    /* Store also writes row 0 4 KiB below the tile */
 };
 
 typedef struct bx_ref_cfg {

@@ -8,6 +8,8 @@
  *   test_hang_i32_4x4                   infinite loop on AddMatMul
  *   test_oob_i32_4x4                    Store writes one row too many
  *   test_chainwrite_i32_4x4             writes into its const chain
+ *   test_unicast_tilestride_i32_4x4     AddUnicast assumes row stride nr * item (right on a
+ *                                       row-major tile, wrong inside a wider frame)
  * right values, wrong accesses (SPEC section 8: what a kernel may read and write):
  *   test_overread_percol_i32_4x4        reads one i32 past a per-col vector
  *   test_overread_packed_b_i32_4x4      reads one K4 block past the packed B panel
@@ -23,6 +25,8 @@
  *            test_sp_i32_4x4                         returns with sp 64 bytes low
  *            test_fpcr_i32_4x4                       leaves FPCR rounding toward zero
  *            test_sm_i32_4x4, test_za_i32_4x4        returns in streaming mode / with ZA on (SME)
+ *            test_neon_streaming_i32_4x4             keeps the convention, runs NEON in streaming
+ *                                                    mode (faults without FEAT_SME_FA64: m4 profile)
  */
 #include <stdio.h>
 
@@ -41,18 +45,19 @@ static const bx_packing pk_3x5[] = {{PF(3, 8), PF(5, 8), 1}, {K4(3), K4(5), 4}};
   static const bx_ref_cfg cfg_##id = {mr, nr, pk, sizeof pk / sizeof pk[0], ops, quirks};       \
   static intptr_t kern_##id(const bx_fused_ker_spec *s) { return bx_ref_run(&cfg_##id, s); }
 
-CFG(ref44, 4, 4, pk_4x4, BX_OPS_ALL, 0)
-CFG(ref35, 3, 5, pk_3x5, BX_OPS_ALL, 0)
+CFG(ref44, 4, 4, pk_4x4, BX_OPS_V1, 0)
+CFG(ref35, 3, 5, pk_3x5, BX_OPS_V1, 0)
 CFG(minimal, 4, 4, pk_4x4, BX_OPS_REQUIRED, 0)
-CFG(unsup, 4, 4, pk_4x4, BX_OPS_ALL, 0)
-CFG(crash, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_CRASH_ON_MATMUL)
-CFG(hang, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_HANG_ON_MATMUL)
-CFG(oob, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_EXTRA_ROW)
-CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_WRITE_CHAIN)
-CFG(or_percol, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_PERCOL_OVERREAD)
-CFG(or_packed_b, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_PACKED_B_OVERREAD)
-CFG(or_unicast, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_UNICAST_I8_AS_I32)
-CFG(far_write, 4, 4, pk_4x4, BX_OPS_ALL, BX_REF_STORE_FAR_BELOW)
+CFG(unsup, 4, 4, pk_4x4, BX_OPS_V1, 0)
+CFG(crash, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_CRASH_ON_MATMUL)
+CFG(hang, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_HANG_ON_MATMUL)
+CFG(oob, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_EXTRA_ROW)
+CFG(chainwrite, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_WRITE_CHAIN)
+CFG(tilestride, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_NR_STRIDE)
+CFG(or_percol, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_PERCOL_OVERREAD)
+CFG(or_packed_b, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_PACKED_B_OVERREAD)
+CFG(or_unicast, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_I8_AS_I32)
+CFG(far_write, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_FAR_BELOW)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -78,18 +83,19 @@ static int never_here(char *why, size_t n) {
   static const bx_kernel_desc desc_##id = {BX_ABI_VERSION, name, "test", mr, nr,               \
                                            sizeof pk / sizeof pk[0], pk, ops, kern_##id, pred};
 
-DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_ALL, NULL)
+DESC(ref44, "test_ref_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(ref35, "test_ref_i32_3x5", 3, 5, pk_3x5, BX_OPS_V1, NULL)
 DESC(minimal, "test_minimal_i32_4x4", 4, 4, pk_4x4, BX_OPS_REQUIRED, NULL)
-DESC(unsup, "test_unsupported_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, never_here)
-DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(or_percol, "test_overread_percol_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(or_packed_b, "test_overread_packed_b_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(or_unicast, "test_overread_unicast_i8_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-DESC(far_write, "test_far_write_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
+DESC(unsup, "test_unsupported_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, never_here)
+DESC(crash, "test_crash_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(hang, "test_hang_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(oob, "test_oob_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(chainwrite, "test_chainwrite_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(tilestride, "test_unicast_tilestride_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(or_percol, "test_overread_percol_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(or_packed_b, "test_overread_packed_b_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(or_unicast, "test_overread_unicast_i8_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(far_write, "test_far_write_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -99,18 +105,25 @@ static int has_sme(char *why, size_t n) {
 }
 #endif
 
-#define ABI_DESC(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, NULL)
-#define ABI_DESC_SME(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_ALL, has_sme)
+#define ABI_DESC(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+#define ABI_DESC_SME(id) DESC(id, "test_" #id "_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, has_sme)
 ABI_BREAKERS(ABI_DESC)
 ABI_BREAKERS_SME(ABI_DESC_SME)
+#if defined(__aarch64__)
+__attribute__((visibility("hidden"))) intptr_t kern_neon_streaming(const bx_fused_ker_spec *s);
+ABI_DESC_SME(neon_streaming)
+#define NEON_STREAMING &desc_neon_streaming,
+#else
+#define NEON_STREAMING
+#endif
 #define ENTRY(id) &desc_##id,
 
 static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_minimal,
                                               &desc_unsup, &desc_crash, &desc_hang,
-                                              &desc_oob,   &desc_chainwrite,
+                                              &desc_oob,   &desc_chainwrite, &desc_tilestride,
                                               &desc_or_percol, &desc_or_packed_b,
                                               &desc_or_unicast, &desc_far_write,
-                                              ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY)};
+                                              ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
   *count = sizeof table / sizeof table[0];

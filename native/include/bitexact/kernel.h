@@ -32,39 +32,9 @@ extern "C" {
 #define BX_KERNEL_DONE 0
 #define BX_KERNEL_UNSUPPORTED 1
 
-/* Op tags (the usize at offset 0 of every entry). */
-enum bx_op_tag {
-  BX_DONE = 0,
-  BX_CLEAR = 1,
-  BX_LOAD_TILE = 2,
-  BX_SCALAR_MIN = 3,
-  BX_SCALAR_MAX = 4,
-  BX_SCALAR_ADD = 5,
-  BX_SCALAR_MUL = 6,
-  BX_SCALAR_SUB = 7,  /* acc = x - acc */
-  BX_SCALAR_SUBF = 8, /* acc = acc - x */
-  BX_LEAKY_RELU = 9,
-  BX_PER_ROW_MIN = 10,
-  BX_PER_ROW_MAX = 11,
-  BX_PER_ROW_ADD = 12,
-  BX_PER_ROW_MUL = 13,
-  BX_PER_ROW_SUB = 14,
-  BX_PER_ROW_SUBF = 15,
-  BX_PER_COL_MIN = 16,
-  BX_PER_COL_MAX = 17,
-  BX_PER_COL_ADD = 18,
-  BX_PER_COL_MUL = 19,
-  BX_PER_COL_SUB = 20,
-  BX_PER_COL_SUBF = 21,
-  BX_Q_SCALE = 22,
-  BX_ROUNDING_SHIFT_RIGHT = 23,
-  BX_SHIFT_LEFT = 24,
-  BX_ADD_UNICAST = 25,
-  BX_ADD_ROW_COL_PRODUCTS = 26,
-  BX_STORE = 27,
-  BX_ADD_MAT_MUL = 28,
-  BX_OP_COUNT = 29
-};
+/* Op tags (enum bx_op_tag, BX_OP_COUNT), their names and the frozen tag set BX_OPS_V1:
+ * generated from the op table (oracle/opset.ts). */
+#include "ops.gen.h"
 
 /* Rounding policies (QScale, RoundingShiftRight). Native (0) is never valid for i32. */
 enum bx_rounding_policy {
@@ -175,9 +145,10 @@ typedef struct bx_packing {
 } bx_packing;
 
 #define BX_OP_BIT(tag) (UINT64_C(1) << (tag))
-/* Ops every kernel must implement: Done, Clear, AddMatMul, Store. */
-#define BX_OPS_REQUIRED (BX_OP_BIT(BX_DONE) | BX_OP_BIT(BX_CLEAR) | BX_OP_BIT(BX_ADD_MAT_MUL) | BX_OP_BIT(BX_STORE))
-#define BX_OPS_ALL ((UINT64_C(1) << BX_OP_COUNT) - 1)
+/* BX_OPS_REQUIRED (ops.gen.h): Done, Clear, Store, AddMatMul, which every kernel implements. */
+/* Deprecated: the name ABI v1 descriptors used for "every op"; it stays BX_OPS_V1 forever
+ * (never grows with new tags). New descriptors write BX_OPS_V1. */
+#define BX_OPS_ALL BX_OPS_V1
 
 typedef intptr_t (*bx_kernel_fn)(const bx_fused_ker_spec *chain);
 

@@ -514,13 +514,8 @@ static void gen_case(case_t *c) {
 
 /* ---------------------------------------------------------------------------------------- */
 static const char *tag_name(uintptr_t t) {
-  static const char *n[] = {"Done", "Clear", "LoadTile", "ScalarMin", "ScalarMax", "ScalarAdd",
-                            "ScalarMul", "ScalarSub", "ScalarSubF", "LeakyRelu", "PerRowMin",
-                            "PerRowMax", "PerRowAdd", "PerRowMul", "PerRowSub", "PerRowSubF",
-                            "PerColMin", "PerColMax", "PerColAdd", "PerColMul", "PerColSub",
-                            "PerColSubF", "QScale", "RoundingShiftRight", "ShiftLeft",
-                            "AddUnicast", "AddRowColProducts", "Store", "AddMatMul"};
-  return t < 29 ? n[t] : "(bad tag)";
+  const char *name = bx_op_tract_name(t);
+  return name ? name : "(bad tag)";
 }
 
 static void dump_case(const case_t *c) {

@@ -188,12 +188,7 @@ typedef struct {
   int n;
 } Chain;
 
-static const char *const TAG_NAMES[BX_OP_COUNT] = {
-    "done", "clear", "load_tile", "scalar_min", "scalar_max", "scalar_add", "scalar_mul",
-    "scalar_sub", "scalar_sub_f", "leaky_relu", "per_row_min", "per_row_max", "per_row_add",
-    "per_row_mul", "per_row_sub", "per_row_sub_f", "per_col_min", "per_col_max", "per_col_add",
-    "per_col_mul", "per_col_sub", "per_col_sub_f", "q_scale", "rounding_shift_right",
-    "shift_left", "add_unicast", "add_row_col_products", "store", "add_mat_mul"};
+static const char *const TAG_NAMES[BX_OP_COUNT] = {BX_OP_NAMES_INIT};
 
 /* coverage counters, summed over all kernels */
 static uint64_t cov_ops[BX_OP_COUNT], cov_invalid, cov_qs_tie[7], cov_rsr_tie[7], cov_k_mod4[4];
