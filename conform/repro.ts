@@ -1,10 +1,13 @@
 // A standalone C reproducer for a failing case: `repro.c` includes only the public header
 // (bitexact/kernel.h), builds the exact FusedKerSpec chain and buffers the gate handed the
 // kernel (packed panels, garbage in the undefined payload bytes, sentinel bytes between strided
-// elements, canary guards around every buffer), calls the kernel once and compares every store
+// elements, every buffer against no-access pages on the side the gate placed it, canaries in the
+// rest of its pages, the chain guarded too), calls the kernel once and compares every store
 // with the oracle's expected tile: differing cells are printed as the gate prints them
 // ("store #0 [1][2]: expected 5 (0x00000005), got -5 (0xfffffffb)") and it exits 1; 0 when
-// the kernel's tile equals the oracle's; 2 when it cannot run (library, kernel name, tile).
+// the kernel's tile equals the oracle's; 2 when it cannot run (library, kernel name, tile). An
+// access in a no-access page is caught by a SIGSEGV handler that prints the buffer, the side and
+// the byte offset as the gate does ("reads past the end of chain[2] per_col values ...").
 //
 // A frame-level case becomes one tile that fails, replayed with the frame's own memory
 // (properties/frame-tile.ts, from the frame model): the caller's whole operands and outputs with
@@ -61,6 +64,7 @@ export interface Repro {
 
 /** The tile that holds the first differing cell of a frame-level verdict (0, 0 without one). */
 export function tileOfFailure(c: Case, k: KernelDesc, v?: Verdict): [number, number] {
+  if (v?.outcome === 'out_of_bounds' && v.tile && c.level === 'frame') return v.tile;
   const d = v ? cellsOf(v)?.[0] : undefined;
   return d && c.level === 'frame' ? [Math.floor(d.i / k.mr), Math.floor(d.j / k.nr)] : [0, 0];
 }
@@ -145,7 +149,8 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   const B = enc.req.buffers.length;
   const lines: string[] = [];
   lines.push('/*', ...header.map((l) => ` * ${comment(l)}`.trimEnd()), ' */');
-  lines.push('#include <stdint.h>', '#include <stdio.h>', '#include <stdlib.h>', '#include <string.h>', '', '#include "bitexact/kernel.h"', '');
+  lines.push('#define _GNU_SOURCE /* REG_ERR */', '#include <signal.h>', '#include <stdint.h>', '#include <stdio.h>', '#include <stdlib.h>', '#include <string.h>', '#include <sys/mman.h>', '#include <ucontext.h>', '#include <unistd.h>');
+  lines.push('#if defined(__aarch64__)', '#include <asm/sigcontext.h>', '#endif', '', '#include "bitexact/kernel.h"', '');
   lines.push('#ifdef BX_REPRO_LINK', 'const bx_kernel_desc *const *BX_REPRO_LINK(size_t *count);', '#else', '#include <dlfcn.h>', '#endif', '');
   lines.push(`#define KERNEL_NAME ${cstr(k.name)}`);
   lines.push(`#define DEFAULT_LIB ${o.source === 'builtin' ? 'NULL' : cstr(o.source)}`);
@@ -157,21 +162,24 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   lines.push(`#define EXPECTED_RC ${refusedAt < 0 ? 0 : 1} /* ${why} */`);
   lines.push(`#define VALID_H ${h} /* rows of the tile compared (the frame crops the rest) */`, `#define VALID_W ${w}`);
   lines.push(`#define ROW0 ${r0} /* cells are printed in the coordinates of the case */`, `#define COL0 ${c0}`);
-  lines.push('#define GUARD 64', '');
+  lines.push(`#define GUARD_START ${enc.req.guardStart ? 1 : 0} /* 1: every buffer starts at a page start; 0: it ends at a page end (as the gate placed them) */`);
+  lines.push('#define ZONE (64 * 1024) /* no-access bytes on each side of every buffer */', '');
   enc.req.buffers.forEach((b, i) => {
     lines.push(`/* buffer ${i}: ${comment(enc.names[i])}, ${b.data.length} bytes */`);
     lines.push(`static const unsigned char init${i}[] = ${bytesLiteral(b.data)};`);
     const differs = exp[i].some((x, j) => x !== b.data[j]);
     if (differs) lines.push(`static const unsigned char expect${i}[] = ${bytesLiteral(exp[i])};`);
-    lines.push(`static _Alignas(64) unsigned char mem${i}[GUARD + ${Math.max(1, b.data.length)} + GUARD];`, '');
+    lines.push('');
   });
-  lines.push('struct buf { const char *name; size_t len; const unsigned char *init, *expect; unsigned char *mem; };');
+  lines.push('struct buf { const char *name; size_t len; const unsigned char *init, *expect; };');
   lines.push('static const struct buf bufs[NBUF] = {');
   enc.req.buffers.forEach((b, i) => {
     const differs = exp[i].some((x, j) => x !== b.data[j]);
-    lines.push(`  {${cstr(enc.names[i])}, ${b.data.length}, init${i}, ${differs ? `expect${i}` : `init${i}`}, mem${i}},`);
+    lines.push(`  {${cstr(enc.names[i])}, ${b.data.length}, init${i}, ${differs ? `expect${i}` : `init${i}`}},`);
   });
-  lines.push('};', '#define DATA(b) (bufs[b].mem + GUARD)', '');
+  lines.push('};', '/* the pages of buffer b (b = NBUF: the chain) */');
+  lines.push('struct place { const char *name; size_t len; unsigned char *map, *lo, *hi, *data; size_t map_len; };');
+  lines.push('static struct place places[NBUF + 1];', '#define DATA(b) (places[b].data)', '');
   lines.push('/* the stores of the chain: buffer, offset of element (0,0), strides, item size; ran = stores before the refused op */');
   lines.push('struct store { int buf; long base, row_stride, col_stride; int item_size, ran; };');
   lines.push(`static const struct store stores[${Math.max(1, enc.stores.length)}] = {`);
@@ -181,7 +189,7 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   });
   if (enc.stores.length === 0) lines.push('  {0, 0, 0, 0, 0, 0},');
   lines.push('};', '');
-  lines.push('static bx_fused_ker_spec chain[NOPS + 1];', '', 'static void build_chain(void) {', '  memset(chain, 0, sizeof chain);');
+  lines.push('static bx_fused_ker_spec *chain; /* NOPS + 1 entries, guarded like the buffers */', '', 'static void build_chain(void) {', '  memset(chain, 0, (NOPS + 1) * sizeof *chain);');
   const word = (wd: Word): string => (wd.kind === 'imm' ? u64(wd.value) : `(uintptr_t)(DATA(${wd.buf}) + ${wd.offset})`);
   enc.req.ops.forEach((op, i) => {
     lines.push(`  /* ${comment(fmtOp(tileCase.chain[i], i).trim().split('\n')[0])} */`);
@@ -199,6 +207,71 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
 
 /** The fixed part of every repro: kernel lookup, guards, the call, the comparison. */
 const C_MAIN = String.raw`static unsigned char canary(int i) { return (unsigned char)(0xA5 ^ ((i * 29) & 0xff)); }
+
+/* canary(i) at offset -64 + i before the data and len + i after it, repeating outward */
+static unsigned char slack_canary(const struct place *p, const unsigned char *a) {
+  size_t d = a < p->data ? 64 - (size_t)(p->data - a) % 64 : (size_t)(a - (p->data + p->len));
+  return canary((int)(d % 64));
+}
+
+/* The gate's placement: ZONE no-access bytes, the buffer's pages, ZONE no-access bytes; the data
+ * against the page end (or, GUARD_START, the page start), canaries in the rest of its pages. */
+static int place_buffer(struct place *p, const char *name, size_t len) {
+  size_t ps = (size_t)sysconf(_SC_PAGESIZE), body = len ? (len + ps - 1) / ps * ps : ps;
+  p->name = name;
+  p->len = len;
+  p->map_len = ZONE + body + ZONE;
+  void *m = mmap(NULL, p->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  p->map = m;
+  if (mprotect(p->map + ZONE, body, PROT_READ | PROT_WRITE)) return -1;
+  p->lo = p->map + ZONE;
+  p->hi = p->lo + body;
+  p->data = GUARD_START ? p->lo : p->hi - len;
+  for (unsigned char *a = p->lo; a < p->hi; a++)
+    if (a < p->data || a >= p->data + len) *a = slack_canary(p, a);
+  return 0;
+}
+
+/* An access in a no-access page: name the buffer, the side and the offset, as the gate does. */
+static void on_fault(int sig, siginfo_t *si, void *uctx) {
+  const unsigned char *a = si->si_addr;
+  const char *verb = "accesses";
+#if defined(__x86_64__)
+  verb = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2 ? "writes" : "reads";
+#elif defined(__aarch64__)
+  const unsigned char *r = ((ucontext_t *)uctx)->uc_mcontext.__reserved;
+  const unsigned char *end = r + sizeof ((ucontext_t *)uctx)->uc_mcontext.__reserved;
+  while (r + sizeof(struct _aarch64_ctx) <= end) {
+    const struct _aarch64_ctx *h = (const void *)r;
+    if (h->magic == 0 || h->size < sizeof *h) break;
+    if (h->magic == ESR_MAGIC) {
+      unsigned long long esr = ((const struct esr_context *)r)->esr;
+      unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+      if (ec == 0x24 || ec == 0x25) verb = (esr >> 6) & 1 ? "writes" : "reads";
+      break;
+    }
+    r += h->size;
+  }
+#else
+  (void)uctx;
+#endif
+  for (int b = 0; b <= NBUF; b++) {
+    const struct place *p = &places[b];
+    if (p->map == NULL || a < p->map || a >= p->map + p->map_len || (a >= p->lo && a < p->hi)) continue;
+    long off = (long)(a - p->data);
+    char where[64], msg[512];
+    if (off < 0) snprintf(where, sizeof where, "%ld byte(s) before the start of", -off);
+    else if ((size_t)off == p->len) snprintf(where, sizeof where, "past the end of");
+    else snprintf(where, sizeof where, "%ld byte(s) past the end of", off - (long)p->len + 1);
+    int n = b < NBUF ? snprintf(msg, sizeof msg, "OUT OF BOUNDS: the kernel %s %s %s (buffer %d, %zu bytes): byte offset %ld\n", verb, where, p->name, b, p->len, off)
+                     : snprintf(msg, sizeof msg, "OUT OF BOUNDS: the kernel %s %s %s (%zu bytes): byte offset %ld\n", verb, where, p->name, p->len, off);
+    fflush(stdout);
+    if (n > 0 && write(1, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0) _exit(1);
+    _exit(1);
+  }
+  signal(sig, SIG_DFL); /* outside every guard: a plain crash */
+}
 
 static const bx_kernel_desc *find_kernel(int argc, char **argv) {
   bx_kernels_fn table_fn;
@@ -243,11 +316,20 @@ int main(int argc, char **argv) {
     char why[256] = "";
     if (!k->is_supported_here(why, sizeof why)) { fprintf(stderr, "%s does not run here: %s\n", KERNEL_NAME, why); return 2; }
   }
-  for (int b = 0; b < NBUF; b++) {
-    for (int i = 0; i < GUARD; i++) { bufs[b].mem[i] = canary(i); bufs[b].mem[GUARD + bufs[b].len + i] = canary(i); }
-    memcpy(DATA(b), bufs[b].init, bufs[b].len);
+  for (int b = 0; b <= NBUF; b++) {
+    int failed = b < NBUF ? place_buffer(&places[b], bufs[b].name, bufs[b].len) : place_buffer(&places[b], "the chain", (NOPS + 1) * sizeof *chain);
+    if (failed) { perror("mmap"); return 2; }
+    if (b < NBUF) memcpy(DATA(b), bufs[b].init, bufs[b].len);
   }
+  chain = (bx_fused_ker_spec *)DATA(NBUF);
   build_chain();
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
   printf("%s: calling the kernel on a %d-op chain\n", KERNEL_NAME, NOPS);
   fflush(stdout);
   intptr_t rc = k->kernel(chain);
@@ -256,13 +338,15 @@ int main(int argc, char **argv) {
     printf("kernel returned %ld, expected %d (%s)\n", (long)rc, EXPECTED_RC, EXPECTED_RC ? "an op of the chain is not declared: return 1 there" : "every op is declared: return 0 at Done");
     bad++;
   }
-  for (int b = 0; b < NBUF; b++)
-    for (int i = 0; i < GUARD; i++)
-      if (bufs[b].mem[i] != canary(i) || bufs[b].mem[GUARD + bufs[b].len + i] != canary(i)) {
-        printf("write outside the buffer: %s (buffer %d) guard byte %s %d changed\n", bufs[b].name, b, bufs[b].mem[i] != canary(i) ? "before, at" : "after, at", i);
+  for (int b = 0; b <= NBUF; b++) {
+    const struct place *p = &places[b];
+    for (const unsigned char *a = p->lo; a < p->hi; a++)
+      if ((a < p->data || a >= p->data + p->len) && *a != slack_canary(p, a)) {
+        printf("write outside the buffer: %s (buffer %d) byte offset %ld (canary) changed\n", p->name, b, (long)(a - p->data));
         bad++;
         break;
       }
+  }
   /* the differing cells of every store, in the case's coordinates */
   int cells = 0;
   for (int s = 0; s < NSTORES; s++) {

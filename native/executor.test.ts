@@ -101,7 +101,7 @@ describe('protocol encoding', () => {
   });
 
   it('decodes a TILE response with violations and returned buffers', () => {
-    const r = new Uint8Array(4 + 8 + 4 + 4 + 2 * 14 + 4 + 4 + 4 + 3 + 4 + 4 + 4 + 3 + 16);
+    const r = new Uint8Array(4 + 8 + 4 + 4 + 2 * 14 + 4 + 4 + 4 + 3 + 4 + 4 + 4 + 3 + 16 + 4); // ... abi, then no fault (u32 0)
     const dv = new DataView(r.buffer);
     let p = 0;
     const u32 = (v: number): void => (dv.setUint32(p, v, true), void (p += 4));
@@ -112,6 +112,8 @@ describe('protocol encoding', () => {
     u32(0x8000_0002); i64(70n); r[p++] = 1; r[p++] = 2;
     u32(2); u32(0); u32(3); r.set([9, 8, 7], p); p += 3;
     u32(0); u32(1); u32(3); r.set([0x72, 0x62, 0x78], p); p += 3; i64(5n); i64(-1n); // call 0: rbx 5 -> 2^64-1
+    u32(0);
+    expect(p).toBe(r.length);
     expect(decodeResult(r)).toEqual({
       rc: 1,
       refusedOp: -1,
@@ -121,6 +123,31 @@ describe('protocol encoding', () => {
       ],
       buffers: [new Uint8Array(0), new Uint8Array([9, 8, 7])],
       abi: { call: 0, items: [{ what: 'rbx', expected: 5n, got: (1n << 64n) - 1n }] },
+    });
+  });
+
+  it('decodes a FRAME response in record order: buffers, abi, fault, then the trace', () => {
+    const r = new Uint8Array(4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + (4 + 4 + 8 + 8 + 4 + 4 + 4) + 4 + 12 + 4 + 4 * 16);
+    const dv = new DataView(r.buffer);
+    let p = 0;
+    const u32 = (v: number): void => (dv.setUint32(p, v, true), void (p += 4));
+    const i64 = (v: bigint): void => (dv.setBigInt64(p, v, true), void (p += 8));
+    u32(0); i64(0n); u32(0xffff_ffff); u32(0); // OK, rc 0, refused_op -1, no violations
+    u32(1); u32(0); // one buffer, not returned
+    u32(0xffff_ffff); u32(0); // abi: no break
+    u32(1); u32(0x8000_0001); i64(64n); i64(64n); u32(1); u32(0); u32(1); // fault: scratch 1, write past the end, tile (0, 1)
+    u32(1); u32(0); u32(1); u32(1); // trace: one tile (0, 1), one entry
+    u32(TAG.clear);
+    for (let k = 0; k < 4; k++) { u32(0); u32(0); i64(0n); }
+    expect(p).toBe(r.length);
+    expect(decodeResult(r, true)).toEqual({
+      rc: 0,
+      refusedOp: -1,
+      violations: [],
+      buffers: [new Uint8Array(0)],
+      abi: null,
+      fault: { buf: 1, scratch: true, offset: 64, len: 64, access: 'write', tile: [0, 1] },
+      trace: [{ ti: 0, tj: 1, chain: [{ tag: TAG.clear, words: Array.from({ length: 4 }, () => ({ kind: 'imm', value: 0n })) }] }],
     });
   });
 
@@ -310,14 +337,26 @@ describe('TILE', () => {
     expect(readI32(res.buffers[0]!, 60)).toBe(7);
   });
 
-  it('reports a store one row past the tile as canary violations at the right offsets', async () => {
+  it('stops a store one row past the tile at the page end of the buffer', async () => {
     const res = await backend.exec({
       type: 'tile',
       kernel: 'test_oob_i32_4x4',
       buffers: [{ data: new Uint8Array(64), ret: true }],
       ops: [op(TAG.clear), op(TAG.scalar_add, imm(0x11223344)), op(TAG.store, ptr(0), imm(16), imm(4), imm(4))],
     });
+    expect(res.fault).toEqual({ buf: 0, scratch: false, offset: 64, len: 64, access: 'write', tile: undefined });
+  });
+
+  it('reports a store one row past the tile as canary violations at the right offsets (buffer at its page start)', async () => {
+    const res = await backend.exec({
+      type: 'tile',
+      kernel: 'test_oob_i32_4x4',
+      guardStart: true,
+      buffers: [{ data: new Uint8Array(64), ret: true }],
+      ops: [op(TAG.clear), op(TAG.scalar_add, imm(0x11223344)), op(TAG.store, ptr(0), imm(16), imm(4), imm(4))],
+    });
     expect(res.rc).toBe(0);
+    expect(res.fault).toBeUndefined();
     // The extra row is bytes 64..79: the first 16 bytes of the trailing guard.
     const written = [0x44, 0x33, 0x22, 0x11];
     const expected = [];
@@ -482,8 +521,8 @@ describe('malformed requests', () => {
     flags[8 + 'test_ref_i32_4x4'.length] = 0x80; // flags word: unknown bit
     expect(errorOf(flags)).toMatch(/FRAME: unknown flag bits 0x80/);
     const tileTrace = encodeRequest({ type: 'tile', kernel: 'test_ref_i32_4x4', buffers: [], ops: [] });
-    tileTrace[8 + 'test_ref_i32_4x4'.length] = 2; // TRACE is a FRAME flag
-    expect(errorOf(tileTrace)).toMatch(/TILE: unknown flag bits 0x2/);
+    tileTrace[8 + 'test_ref_i32_4x4'.length] = 4; // TRACE is a FRAME flag
+    expect(errorOf(tileTrace)).toMatch(/TILE: unknown flag bits 0x4/);
     const kind = frame.slice();
     // first word kind of op 0: after header, buffers, nops and tag
     const wordAt = 4 + 4 + 16 + 4 + 8 + 4 + (8 + 35) * 2 + 4 + 4;
@@ -534,10 +573,39 @@ describe('FRAME', () => {
     expect(res.buffers[0]).toEqual(new Uint8Array(35).fill(9)); // the first Store never ran
   });
 
+  it('stops a border-tile store overflow at the page end of the scratch tile', async () => {
+    const res = await backend.exec({
+      type: 'frame',
+      kernel: 'test_oob_i32_4x4',
+      m: 5,
+      n: 7,
+      buffers: [{ data: new Uint8Array(35 * 4), ret: true }],
+      ops: [op(TAG.scalar_add, imm(0x01020304)), op(TAG.store, ptr(0), imm(28), imm(4), imm(4))],
+    });
+    // tile (0, 0) is full (its extra row is row 4 of the user's buffer); tile (0, 1) is a border tile
+    expect(res.fault).toEqual({ buf: 1, scratch: true, offset: 64, len: 64, access: 'write', tile: [0, 1] });
+  });
+
+  it('reports the fault and traces the walk up to the faulting tile', async () => {
+    const res = await backend.exec({
+      type: 'frame',
+      kernel: 'test_oob_i32_4x4',
+      trace: true,
+      m: 5,
+      n: 7,
+      buffers: [{ data: new Uint8Array(35 * 4), ret: true }],
+      ops: [op(TAG.scalar_add, imm(0x01020304)), op(TAG.store, ptr(0), imm(28), imm(4), imm(4))],
+    });
+    expect(res.abi).toBeNull();
+    expect(res.fault).toEqual({ buf: 1, scratch: true, offset: 64, len: 64, access: 'write', tile: [0, 1] });
+    expect(res.trace?.map((t) => [t.ti, t.tj])).toEqual([[0, 0], [0, 1]]);
+  });
+
   it('reports a border-tile store overflow in the scratch tile, and full-tile ones in the user buffer', async () => {
     const res = await backend.exec({
       type: 'frame',
       kernel: 'test_oob_i32_4x4',
+      guardStart: true,
       m: 5,
       n: 7,
       buffers: [{ data: new Uint8Array(35 * 4), ret: true }],

@@ -18,6 +18,9 @@ export interface ExecRequest {
   kernel: string;
   /** run even if the kernel's is_supported_here() says no */
   force?: boolean;
+  /** place every buffer at the start of its pages instead of at their end (the side an
+   *  access outside it faults on; PROTOCOL.md "guarded allocation") */
+  guardStart?: boolean;
   /** FRAME: return, per tile the kernel was called on, the chain it was handed (ExecResult.trace) */
   trace?: boolean;
   /** FRAME: matrix shape (required). TILE: ignored. */
@@ -28,6 +31,18 @@ export interface ExecRequest {
 }
 /** buf: request buffer index, or (scratch) the executor's scratch id (PROTOCOL.md). */
 export interface CanaryViolation { buf: number; scratch: boolean; offset: number; expected: number; got: number }
+/** A kernel access inside the no-access zone of a buffer (the call was stopped there). */
+export interface GuardFault {
+  buf: number;
+  scratch: boolean;
+  /** of the faulting byte from the data start: < 0 before it, >= its length past it */
+  offset: number;
+  /** the buffer's length */
+  len: number;
+  access: 'read' | 'write' | 'access';
+  /** FRAME: the tile being computed (tile row, tile column); TILE: undefined */
+  tile?: [number, number];
+}
 export interface ExecResult {
   /** 0 Done, 1 refused (FRAME: also when refused before running) */
   rc: number;
@@ -38,6 +53,8 @@ export interface ExecResult {
   buffers: Uint8Array[];
   /** the first kernel call that broke the calling convention (SPEC section 8), if one did */
   abi: AbiBreak | null;
+  /** the access inside a guard that ended the kernel call, if one did */
+  fault?: GuardFault;
   /** FRAME with trace: the tiles in walk order, up to the one the walk stopped at */
   trace?: TraceTile[];
 }
@@ -57,9 +74,11 @@ export const REQ = { LIST: 1, TILE: 2, FRAME: 3, PACK: 4, LOAD_LIB: 5, PING: 6 }
 const STATUS_OK = 0;
 const STATUS_ERROR = 1;
 const FLAG_FORCE = 1;
-const FLAG_TRACE = 2;
+const FLAG_GUARD_START = 2;
+const FLAG_TRACE = 4;
+const ACCESS = ['read', 'write', 'access'] as const;
 /** op tags are u64 on the wire (set only when a tag needs it, so other requests stay as they were) */
-const FLAG_TAG64 = 4;
+const FLAG_TAG64 = 8;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
 
@@ -134,7 +153,7 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   });
   const tag64 = tags.some((t) => t > 0xffff_ffffn);
   if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
-  w.u32((req.force ? FLAG_FORCE : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0), 'flags');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0), 'flags');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');
@@ -246,10 +265,26 @@ export function decodeResult(buf: Uint8Array, traced = false): ExecResult {
   const nbuf = r.u32('nbuf');
   const buffers: Uint8Array[] = [];
   for (let i = 0; i < nbuf; i++) buffers.push(r.bytes(`buffer ${i}`));
-  const abi = decodeAbi(r);
-  const trace = traced ? decodeTrace(r) : undefined;
+  const res: ExecResult = { rc, refusedOp, violations, buffers, abi: decodeAbi(r) };
+  const fault = decodeFault(r);
+  if (fault) res.fault = fault;
+  if (traced) res.trace = decodeTrace(r);
   r.end();
-  return trace ? { rc, refusedOp, violations, buffers, abi, trace } : { rc, refusedOp, violations, buffers, abi };
+  return res;
+}
+
+/** The fault record of a TILE / FRAME response (after the abi record). */
+function decodeFault(r: Reader): GuardFault | undefined {
+  if (!r.u32('fault')) return undefined;
+  const id = r.u32('fault buf');
+  const offset = Number(r.i64('fault offset'));
+  const len = Number(r.i64('fault len'));
+  const access = ACCESS[r.u32('fault access')];
+  if (!access) throw new Error('malformed executor response: fault access');
+  const ti = r.i32('fault tile row');
+  const tj = r.i32('fault tile col');
+  const scratch = (id & SCRATCH_FLAG) !== 0;
+  return { buf: scratch ? id & ~SCRATCH_FLAG : id, scratch, offset, len, access, tile: ti >= 0 ? [ti, tj] : undefined };
 }
 
 /** The abi record of a TILE / FRAME response. */

@@ -7,7 +7,7 @@ import type { Case } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import { ExecError, type ExecResult } from '../native/wire.js';
 import { KernelCrash, type Backend } from '../native/process.js';
-import { encodeCase, opTag, type Encoded } from './encode.js';
+import { encodeCase, opTag, scratchBuffer, type Encoded } from './encode.js';
 import { isRawTag } from '../oracle/opset.js';
 import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';
@@ -19,18 +19,24 @@ export { describeCell } from './verdict-format.js';
 
 const F = { ok: false, refused: false } as const;
 
-/** The calling convention first (a clobbered register breaks the caller whatever was stored),
- *  then the values. */
+/** A fault first (the kernel touched memory it must not; the call was stopped there), then the
+ *  calling convention (a clobbered register breaks the caller whatever was stored), then the
+ *  values. A fault after an earlier frame tile broke the convention carries that break too. */
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
   const exp = expectedState(c, kernel, enc);
-  const v = judgeValues(c, kernel, enc, res, exp);
-  if (!res.abi) return v;
   const hex = (x: bigint): string => `0x${x.toString(16)}`;
-  return {
-    ...F, outcome: 'abi_violation', kernel: kernel.name, call: res.abi.call,
-    items: res.abi.items.map((i) => ({ what: i.what, expected: hex(i.expected), got: hex(i.got) })),
-    ...(v.ok ? {} : { values: v }), expected: exp.result,
-  };
+  const abi = res.abi && { call: res.abi.call, items: res.abi.items.map((i) => ({ what: i.what, expected: hex(i.expected), got: hex(i.got) })) };
+  if (res.fault) {
+    const f = res.fault;
+    const b = f.scratch ? scratchBuffer(c, kernel, enc, f.buf) : { name: enc.names[f.buf], extent: enc.extents[f.buf] };
+    return {
+      ...F, outcome: 'out_of_bounds', access: f.access, buf: f.buf, scratch: f.scratch, bufName: b.name, extent: b.extent,
+      offset: f.offset, len: f.len, tile: f.tile, ...(abi ? { abi } : {}),
+    };
+  }
+  const v = judgeValues(c, kernel, enc, res, exp);
+  if (!abi) return v;
+  return { ...F, outcome: 'abi_violation', kernel: kernel.name, ...abi, ...(v.ok ? {} : { values: v }), expected: exp.result };
 }
 
 function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult, exp: ReturnType<typeof expectedState>): Verdict {
@@ -86,6 +92,8 @@ const stderrTail = (s: string | undefined): string[] => (s ? s.trim().split('\n'
 export interface RunCaseOptions {
   /** encode even a case the kernel's shape or packing rejects (see encodeCase) */
   force?: boolean;
+  /** the guard side, when not the case's own (see encodeCase) */
+  guardStart?: boolean;
   /** sees the encoded request and the raw result before judging (e.g. to print the kernel's output) */
   onExec?: (enc: Encoded, res: ExecResult) => void;
   /** c already encoded another way (a frame tile with the frame's buffers: properties/frame-tile.ts) */
@@ -104,7 +112,7 @@ export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Cr
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
   let enc: Encoded;
   try {
-    enc = opts.encoded ?? encodeCase(c, kernel, { force: opts.force });
+    enc = opts.encoded ?? encodeCase(c, kernel, { force: opts.force, guardStart: opts.guardStart });
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }

@@ -4,11 +4,12 @@
 // checker can tell a wrong value from a write outside the tile from a modified input.
 import type { Case, Op, Policy } from '../oracle/types.js';
 import { policyCode } from '../oracle/types.js';
-import { declaresOp, entryTag, opSpec, type WordSpec } from '../oracle/opset.js';
+import { declaresOp, entryTag, opSpec, opTag, type FrameHandling, type WordSpec } from '../oracle/opset.js';
 import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import type { ExecRequest, WireBuffer, WireOp, Word } from '../native/wire.js';
-import { packOperand } from './pack.js';
-import { place, offsetOf, writeItem, sentinelFill, type Placement } from './layout.js';
+import { frameKernel, packOperand } from './pack.js';
+import { ENTRY_BYTES, frameScratch, type FrameScratch } from '../oracle/frame-model.js';
+import { place, offsetOf, writeItem, sentinelFill, MARGIN, type Placement } from './layout.js';
 
 /** Re-exported for the callers that meet tags through the encoder. */
 export { OP_TAGS, opTag } from '../oracle/opset.js';
@@ -29,7 +30,14 @@ export interface Encoded {
   initial: Uint8Array[];
   /** what each buffer is, for messages */
   names: string[];
+  /** its extent in the kernel's terms ("nr = 8 i32"; '' when its byte length says it), for messages */
+  extents: string[];
 }
+
+/** The guard side of a case (PROTOCOL.md "guarded allocation"): derived from the case alone, so
+ *  a replay places every buffer the same way, and alternating between nearby cases, so both
+ *  sides are tried. true: buffers start at a page start; false: they end at a page end. */
+export const guardAtStart = (c: Case): boolean => (c.m + c.n + c.k + c.chain.length) % 2 === 1;
 
 const imm = (v: number | bigint): Word => ({ kind: 'imm', value: BigInt(v) });
 const ptr = (buf: number, offset = 0): Word => ({ kind: 'ptr', buf, offset });
@@ -56,17 +64,28 @@ function i8Bytes(rows: number[][], cols: number): Uint8Array {
   return out;
 }
 
-export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean } = {}): Encoded {
+/** guardStart: the guard side, when not the case's own (a frame tile replayed alone keeps the
+ *  side of its frame-level case). */
+export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean; guardStart?: boolean } = {}): Encoded {
   const tile = c.level === 'tile';
   if (tile && (c.m !== kernel.mr || c.n !== kernel.nr)) {
     throw new Error(`tile-level case is ${c.m}x${c.n} but ${kernel.name} has a ${kernel.mr}x${kernel.nr} tile`);
   }
   const buffers: WireBuffer[] = [];
   const names: string[] = [];
-  const add = (data: Uint8Array, name: string): number => {
+  const extents: string[] = [];
+  const add = (data: Uint8Array, name: string, extent = ''): number => {
     buffers.push({ data, ret: true });
     names.push(name);
+    extents.push(extent);
     return buffers.length - 1;
+  };
+  const guardStart = opts.guardStart ?? guardAtStart(c);
+  // a vector's length as the kernel sees it: mr / nr at tile level, m / n at frame level
+  // (which one: how the frame pads it, per row or per column)
+  const vectorDim = (h: FrameHandling, word: number): string => {
+    const perRow = h === 'pad_row_vector' || (h === 'pad_row_col' && word === 0);
+    return tile ? (perRow ? 'mr' : 'nr') : perRow ? 'm' : 'n';
   };
   const stores: StoreSlot[] = [];
   const ops: WireOp[] = [];
@@ -93,6 +112,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
 
   c.chain.forEach((op, idx) => {
     const f = op as unknown as Record<string, unknown>;
+    const handling = opSpec(op.op).frame;
     const words: Word[] = [];
     const unusedHi: number[] = [];
     const word = (w: WordSpec): void => {
@@ -103,29 +123,36 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
           break;
         case 'imm': words.push(imm((f[w.field] as number | undefined) ?? 0)); break;
         case 'policy': words.push(imm(policyCode(f[w.field] as Policy))); break;
-        case 'i32_vec': words.push(ptr(add(i32Bytes(f[w.field] as number[]), `chain[${idx}] ${w.name}`))); break;
+        case 'i32_vec': {
+          const v = f[w.field] as number[];
+          words.push(ptr(add(i32Bytes(v), `chain[${idx}] ${w.name}`, `${vectorDim(handling, words.length)} = ${v.length} i32`)));
+          break;
+        }
         case 'i32_tile': {
           const v = f[w.field] as number[][];
           const flat: number[] = [];
           if (w.order === 'row_major') flat.push(...v.flat());
           else for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) flat.push(v[i][j]);
-          words.push(ptr(add(i32Bytes(flat), `chain[${idx}] ${op.op} ${w.order}`)));
+          words.push(ptr(add(i32Bytes(flat), `chain[${idx}] ${op.op} ${w.order}`, `${c.m} x ${c.n} i32`)));
           break;
         }
         case 'strided': {
           const item = f.item_size as 1 | 2 | 4;
           const layout = (f.layout as string | undefined) ?? 'row_major';
-          const p = place(layout as Parameters<typeof place>[0], c.m, c.n, item);
+          // an operand has no margin on the guarded side: an element read wider than item_size
+          // reaches the guard
+          const margins: [number, number] | undefined = w.role === 'operand' ? (guardStart ? [0, MARGIN] : [MARGIN, 0]) : undefined;
+          const p = place(layout as Parameters<typeof place>[0], c.m, c.n, item, margins);
           const data = new Uint8Array(p.length);
           let b: number;
           if (w.role === 'operand') {
             sentinelFill(data, idx); // bytes between elements are garbage a kernel must not read
             const v = f.values as number[][];
             for (let i = 0; i < c.m; i++) for (let j = 0; j < c.n; j++) writeItem(data, offsetOf(p, i, j), v[i][j], item);
-            b = add(data, `chain[${idx}] ${op.op} operand (${layout}, i${item * 8})`);
+            b = add(data, `chain[${idx}] ${op.op} operand (${layout}, i${item * 8})`, `${c.m} x ${c.n} i${item * 8}`);
           } else {
             sentinelFill(data, 1000 + idx);
-            b = add(data, `chain[${idx}] ${op.op} output (${layout}, ${item} bytes)`);
+            b = add(data, `chain[${idx}] ${op.op} output (${layout}, ${item} bytes)`, `${c.m} x ${c.n} x ${item} bytes`);
             stores.push({ opIndex: idx, buf: b, placement: p });
           }
           words.push(ptr(b, p.base), imm(p.rowStride), imm(p.colStride), imm(item));
@@ -161,10 +188,39 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean 
     type: tile ? 'tile' : 'frame',
     kernel: kernel.name,
     force: opts.force,
+    guardStart,
     m: c.m,
     n: c.n,
     buffers,
     ops,
   };
-  return { req, stores, initial: buffers.map((b) => b.data.slice()), names };
+  return { req, stores, initial: buffers.map((b) => b.data.slice()), names, extents };
+}
+
+/** Name and extent of the executor's scratch buffer `id` for an encoded case, in the executor's
+ *  allocation order (PROTOCOL.md "Scratch ids"): at tile level the chain alone, at frame level
+ *  the scratch the frame model allocates (oracle/frame-model.ts frameScratch). */
+export function scratchBuffer(c: Case, kernel: KernelDesc, enc: Encoded, id: number): { name: string; extent: string } {
+  const ops = enc.req.ops;
+  const sc: FrameScratch[] = c.level === 'frame'
+    ? frameScratch({ m: c.m, n: c.n, ops }, frameKernel(kernel))
+    : [{ id: 0, op: -1, role: 'chain', bytes: (ops.length + 1) * ENTRY_BYTES }];
+  const s = sc[id];
+  if (!s) return { name: `frame scratch buffer ${id}`, extent: 'unknown size' };
+  const { mr, nr } = kernel;
+  // the request buffer word w of op s.op points into
+  const of = (w: number): string => {
+    const word = ops[s.op].words[w];
+    return word?.kind === 'ptr' ? enc.names[word.buf] : `chain[${s.op}]`;
+  };
+  const packing = (): bigint => { const w = ops[s.op].words[3]; return w?.kind === 'imm' ? w.value : 0n; };
+  switch (s.role) {
+    case 'chain': return { name: 'the chain', extent: `${s.bytes / ENTRY_BYTES} entries of ${ENTRY_BYTES} bytes` };
+    case 'vector': return { name: `border copy of ${of(0)}`, extent: opSpec(c.chain[s.op].op).frame === 'pad_row_vector' ? `mr = ${mr} i32` : `nr = ${nr} i32` };
+    case 'rows': return { name: `border copy of ${of(0)}`, extent: `mr = ${mr} i32` };
+    case 'cols': return { name: `border copy of ${of(1)}`, extent: `nr = ${nr} i32` };
+    case 'tile': return { name: `border tile of ${of(0)}`, extent: `${mr} x ${nr} x ${s.bytes / (mr * nr)} bytes` };
+    case 'packed_a': return { name: `packed A (packing ${packing()}) of chain[${s.op}]`, extent: `${Math.ceil(c.m / mr)} panel(s)` };
+    case 'packed_b': return { name: `packed B (packing ${packing()}) of chain[${s.op}]`, extent: `${Math.ceil(c.n / nr)} panel(s)` };
+  }
 }

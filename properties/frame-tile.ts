@@ -9,7 +9,7 @@ import { tileChain } from '../oracle/eval.js';
 import { frameScratch, frameTile, tileEntries, type FrameScratch, type FrameTile } from '../oracle/frame-model.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { WireBuffer, WireOp, Word } from '../native/wire.js';
-import { encodeCase, i32Bytes, type Encoded, type StoreSlot } from './encode.js';
+import { encodeCase, i32Bytes, scratchBuffer, type Encoded, type StoreSlot } from './encode.js';
 import { packOperand, frameKernel } from './pack.js';
 import { writeItem } from './layout.js';
 
@@ -33,6 +33,7 @@ export function encodeFrameTile(c: Case, k: KernelDesc, ia: number, ib: number):
 
   const buffers: WireBuffer[] = frame.req.buffers.map((b) => ({ data: b.data.slice(), ret: true }));
   const names = [...frame.names];
+  const extents = [...frame.extents];
   const bufOf = new Map<number, number>(); // scratch id -> buffer index
   // what the frame has put into a scratch buffer when the kernel is called on this tile
   const contents = (s: FrameScratch): Uint8Array => {
@@ -61,7 +62,9 @@ export function encodeFrameTile(c: Case, k: KernelDesc, ia: number, ib: number):
     if (b === undefined) {
       const s = sc[w.id];
       b = buffers.push({ data: contents(s), ret: true }) - 1;
-      names.push(`frame scratch ${w.id}: ${s.role.replace('_', ' ')} of frame op ${s.op} (${c.chain[s.op].op})`);
+      const what = scratchBuffer(c, k, frame, w.id);
+      names.push(what.name); // as the gate names it (a fault message reads the same in both)
+      extents.push(what.extent);
       bufOf.set(w.id, b);
     }
     return { kind: 'ptr', buf: b, offset: w.offset };
@@ -81,8 +84,9 @@ export function encodeFrameTile(c: Case, k: KernelDesc, ia: number, ib: number):
     });
   });
   const enc: Encoded = {
-    req: { type: 'tile', kernel: k.name, m: k.mr, n: k.nr, buffers, ops },
-    stores, initial: buffers.map((b) => b.data.slice()), names,
+    // the guard side of the frame request, so an access outside a buffer faults as in the frame
+    req: { type: 'tile', kernel: k.name, guardStart: frame.req.guardStart, m: k.mr, n: k.nr, buffers, ops },
+    stores, initial: buffers.map((b) => b.data.slice()), names, extents,
   };
   return { enc, tileCase, tile };
 }

@@ -74,20 +74,22 @@ describe('gate self-check on the test kernel library', async () => {
     }
   });
 
-  // [kernel, family (the JSON's kind), label (the text reports' word), words of the message]
-  const broken: [string, string, string, string][] = [
-    ['test_crash_i32_4x4', 'crash', 'crash', 'crashed'],
-    ['test_hang_i32_4x4', 'crash', 'hang', 'hang: no response within'],
-    ['test_oob_i32_4x4', 'out_of_tile_write', 'out_of_tile_write', 'outside'],
-    ['test_chainwrite_i32_4x4', 'out_of_tile_write', 'out_of_tile_write', 'chain'],
+  // [kernel, families (the JSON's kind), labels (the text reports' word), the message]: a store
+  // one row past the tile hits the sentinel margin, a canary, or (buffers ending at a page end)
+  // the no-access page behind it
+  const broken: [string, string[], string[], RegExp][] = [
+    ['test_crash_i32_4x4', ['crash'], ['crash'], /crashed/],
+    ['test_hang_i32_4x4', ['crash'], ['hang'], /hang: no response within/],
+    ['test_oob_i32_4x4', ['out_of_tile_write', 'out_of_bounds_write'], ['out_of_tile_write', 'out_of_bounds_write'], /outside|writes past the end of chain\[\d+\] store output/],
+    ['test_chainwrite_i32_4x4', ['out_of_tile_write'], ['out_of_tile_write'], /chain/],
   ];
-  for (const [name, kind, label, words] of broken) {
-    it(`${name} is caught as ${label} and shrunk, and the backend keeps working`, async () => {
+  for (const [name, kinds, labels, words] of broken) {
+    it(`${name} is caught as ${labels.join(' or ')} and shrunk, and the backend keeps working`, async () => {
       const out = await run(target(name), 'tile', 30);
       expect(out.failure, 'the broken kernel must be caught').toBeDefined();
-      expect(failureKind(out.failure!.verdict)).toBe(kind);
-      expect(failureLabel(out.failure!.verdict)).toBe(label);
-      expect(out.failure!.text).toContain(words);
+      expect(kinds).toContain(failureKind(out.failure!.verdict));
+      expect(labels).toContain(failureLabel(out.failure!.verdict));
+      expect(out.failure!.text).toMatch(words);
       // shrunk: a broken-on-every-matmul kernel needs no more than clear, matmul, store
       expect(out.failure!.case.chain.length).toBeLessThanOrEqual(3);
       // the run goes on: a correct kernel on the same backend still passes

@@ -15,9 +15,11 @@ export interface Placement {
 }
 
 /** Bytes around the addressed elements that a correct kernel never touches (sentinels). */
-const MARGIN = 8;
+export const MARGIN = 8;
 
-export function place(layout: Layout | UnicastLayout, m: number, n: number, itemSize: number): Placement {
+/** margins: sentinel bytes before the lowest and after the highest element (a side without
+ *  margin puts the footprint's edge against the buffer's edge, where the guard is). */
+export function place(layout: Layout | UnicastLayout, m: number, n: number, itemSize: number, margins: [number, number] = [MARGIN, MARGIN]): Placement {
   const s = itemSize;
   let rowStride: number;
   let colStride: number;
@@ -36,8 +38,8 @@ export function place(layout: Layout | UnicastLayout, m: number, n: number, item
   const corners = [0, (m - 1) * rowStride, (n - 1) * colStride, (m - 1) * rowStride + (n - 1) * colStride];
   const lo = Math.min(...corners);
   const hi = Math.max(...corners) + s;
-  const base = MARGIN - lo;
-  return { base, rowStride, colStride, itemSize: s, length: base + hi + MARGIN };
+  const base = margins[0] - lo;
+  return { base, rowStride, colStride, itemSize: s, length: base + hi + margins[1] };
 }
 
 export const offsetOf = (p: Placement, i: number, j: number): number => p.base + i * p.rowStride + j * p.colStride;

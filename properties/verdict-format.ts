@@ -1,6 +1,6 @@
 // The words of a verdict: the one-line message every report prints (terminal, JSON, JUnit,
 // markdown, HTML, fixture notes, repro headers), rendered from the verdict's fields.
-import { cellsOf, expectedOf, failureKind, isHang, type AbiRule, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
+import { cellsOf, expectedOf, failureKind, isHang, type AbiBreakRecord, type AbiRule, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
 import { timeoutBasisText } from './timeout.js';
 
 export const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
@@ -32,6 +32,11 @@ export function describeAbiRule(r: AbiRule): string {
   return `${r.what} ${m.broke}: expected ${r.expected}, got ${r.got} (${m.rule})`;
 }
 
+function describeAbiBreak(b: AbiBreakRecord): string {
+  const at = b.call > 0 ? ` (kernel call ${b.call} of the frame walk)` : '';
+  return `${b.items.map(describeAbiRule).join('; ')}${at}`;
+}
+
 const tail = (lines: string[]): string => (lines.length ? ': ' + lines.join(' | ') : '');
 
 /** The message of a failure. */
@@ -55,6 +60,13 @@ export function failureMessage(v: FailedVerdict): string {
       const where = v.scratch ? `frame scratch buffer ${v.buf}` : `${v.bufName} (buffer ${v.buf})`;
       return `write outside the buffer: ${where} byte offset ${v.offset} (canary expected ${hex(v.canary)}, got ${hex(v.got)}); ${v.count} canary byte(s) changed`;
     }
+    case 'out_of_bounds': {
+      const verb = v.access === 'read' ? 'reads' : v.access === 'write' ? 'writes' : 'accesses';
+      const where = v.offset < 0 ? `${-v.offset} byte(s) before the start of` : v.offset === v.len ? 'past the end of' : `${v.offset - v.len + 1} byte(s) past the end of`;
+      const about = [v.scratch ? '' : `buffer ${v.buf}`, v.extent, `${v.len} bytes`].filter((x) => x).join(', ');
+      const abi = v.abi ? `; the calling convention was broken too: ${describeAbiBreak(v.abi)}` : '';
+      return `${verb} ${where} ${v.bufName} (${about}): byte offset ${v.offset}${v.tile ? `, in tile (${v.tile[0]}, ${v.tile[1]})` : ''}${abi}`;
+    }
     case 'stray_write':
       return `${v.bufName} (buffer ${v.buf}) byte ${v.offset} changed from ${hex(v.from)} to ${hex(v.to)}${v.role === 'output' ? ' (outside the stored elements)' : ' (an input the kernel must only read)'}`;
     case 'refusal':
@@ -71,9 +83,8 @@ export function failureMessage(v: FailedVerdict): string {
     case 'crash': return `${v.kernel} crashed (${v.signal ?? 'exit ' + v.exitCode})${tail(v.stderrTail)}`;
     case 'hang': return `no response within ${v.timeout.ms} ms (${timeoutBasisText(v.timeout)})${tail(v.stderrTail)}`;
     case 'abi_violation': {
-      const at = v.call > 0 ? ` (kernel call ${v.call} of the frame walk)` : '';
       const values = v.values ? `; the values are wrong too: ${failureKind(v.values)}: ${failureMessage(v.values)}` : '';
-      return `${v.items.map(describeAbiRule).join('; ')}${at}${values}`;
+      return `${describeAbiBreak(v)}${values}`;
     }
     case 'exec_error':
       switch (v.reason) {

@@ -100,6 +100,48 @@ describe('judge', () => {
     expect(failureMessage(e)).toBe(`buffer ${input} came back with ${want - 1} bytes, expected ${want}`);
   });
 
+  it('a fault in a guard is out_of_bounds_read / _write naming the buffer, side and offset', () => {
+    const c: Case = { ...tileCase, chain: [{ op: 'clear' }, { op: 'per_col', bin: 'add', values: [1, 2] }, { op: 'store', item_size: 4 }] };
+    let { enc, res } = correct(c, all);
+    res.fault = { buf: 0, scratch: false, offset: 8, len: 8, access: 'read' };
+    let v = failed(judge(c, all, enc, res));
+    expect(failureKind(v)).toBe('out_of_bounds_read');
+    expect(failureMessage(v)).toBe('reads past the end of chain[1] per_col values (buffer 0, nr = 2 i32, 8 bytes): byte offset 8');
+    ({ enc, res } = correct(c, all));
+    const store = enc.stores[0].buf;
+    const len = enc.initial[store].length;
+    res.fault = { buf: store, scratch: false, offset: -4096, len, access: 'write' };
+    v = failed(judge(c, all, enc, res));
+    expect(failureKind(v)).toBe('out_of_bounds_write');
+    expect(failureMessage(v)).toBe(`writes 4096 byte(s) before the start of ${enc.names[store]} (buffer ${store}, 2 x 2 x 4 bytes, ${len} bytes): byte offset -4096`);
+    // frame level: the executor's scratch in allocation order (chain, border copy of the vector, border tile of the store)
+    const frame: Case = { ...c, level: 'frame', m: 3, n: 3, chain: [{ op: 'per_col', bin: 'add', values: [1, 2, 3] }, { op: 'add_mat_mul' }, { op: 'store', item_size: 4 }] };
+    frame.a = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+    frame.b = [[1, 0, 0], [0, 1, 0], [1, 1, 1]];
+    ({ enc, res } = correct(frame, all));
+    const names = [0, 1, 2, 3, 4].map((id) => {
+      res.fault = { buf: id, scratch: true, offset: 12, len: 8, access: 'access', tile: [1, 0] };
+      return failureMessage(failed(judge(frame, all, enc, res)));
+    });
+    expect(names).toEqual([
+      'accesses 5 byte(s) past the end of the chain (5 entries of 40 bytes, 8 bytes): byte offset 12, in tile (1, 0)',
+      'accesses 5 byte(s) past the end of border copy of chain[0] per_col values (nr = 2 i32, 8 bytes): byte offset 12, in tile (1, 0)',
+      'accesses 5 byte(s) past the end of packed A (packing 0) of chain[1] (2 panel(s), 8 bytes): byte offset 12, in tile (1, 0)',
+      'accesses 5 byte(s) past the end of packed B (packing 0) of chain[1] (2 panel(s), 8 bytes): byte offset 12, in tile (1, 0)',
+      `accesses 5 byte(s) past the end of border tile of ${enc.names[enc.stores[0].buf]} (2 x 2 x 4 bytes, 8 bytes): byte offset 12, in tile (1, 0)`,
+    ]);
+    expect(failureKind(failed(judge(frame, all, enc, res)))).toBe('out_of_bounds_write');
+    // a fault wins over a calling-convention break of an earlier tile, and says so
+    res.abi = { call: 0, items: [{ what: 'rbx', expected: 0x1234n, got: 0n }] };
+    res.fault = { buf: 1, scratch: true, offset: 8, len: 8, access: 'read', tile: [1, 0] };
+    v = failed(judge(frame, all, enc, res));
+    expect(v.outcome).toBe('out_of_bounds');
+    expect(verdictLine(v)).toBe(
+      'out_of_bounds_read: reads past the end of border copy of chain[0] per_col values (nr = 2 i32, 8 bytes): byte offset 8, in tile (1, 0); ' +
+        'the calling convention was broken too: rbx not preserved: expected 0x1234, got 0x0 (callee-saved, x86-64 SysV)',
+    );
+  });
+
   it('a calling-convention break is judged before the values, and says when they differ too', () => {
     let { enc, res } = correct(tileCase, all);
     res.abi = { call: 0, items: [{ what: 'rbx', expected: 0x1234n, got: 0n }, { what: 'df', expected: 0n, got: 1n }] };

@@ -10,6 +10,8 @@ import type { CallTimeout } from './timeout.js';
 export type FailureKind =
   | 'mismatch' // a stored value (or a packed byte) differs from the oracle
   | 'out_of_tile_write' // canary or sentinel byte changed
+  | 'out_of_bounds_read' // read in the no-access page next to a buffer
+  | 'out_of_bounds_write' // write (or, where the CPU does not say which, any access) there
   | 'input_modified' // the kernel wrote into an operand it only reads
   | 'refusal' // returned 1 on a declared op, or 0 on an undeclared one
   | 'crash' // SIGSEGV / SIGILL / SIGBUS / hang
@@ -71,6 +73,27 @@ export interface CanaryWrite extends Failed {
   expected: EvalResult;
 }
 
+/** The kernel touched the no-access page next to a buffer; the executor stopped the call there. */
+export interface OutOfBounds extends Failed {
+  outcome: 'out_of_bounds';
+  cells?: undefined;
+  /** 'access': the CPU did not say which */
+  access: 'read' | 'write' | 'access';
+  buf: number;
+  /** the buffer is the executor's own (the chain, border copies, packed operands) */
+  scratch: boolean;
+  bufName: string;
+  /** its size in the kernel's terms ("nr = 8 i32") */
+  extent: string;
+  /** of the first inaccessible byte touched, from the buffer's start: < 0 before it, >= len past it */
+  offset: number;
+  len: number;
+  /** frame level: the tile (tile row, tile column) whose kernel call faulted */
+  tile?: [number, number];
+  /** an earlier kernel call of the frame walk that broke the calling convention */
+  abi?: AbiBreakRecord;
+}
+
 /** A byte of a buffer changed that the call must not change: outside the stored elements of an
  *  output (sentinel), or anywhere in an input. */
 export interface StrayWrite extends Failed {
@@ -110,15 +133,20 @@ export interface Hang extends Failed { outcome: 'hang'; cells?: undefined; kerne
  *  record stays JSON). */
 export interface AbiRule { what: string; expected: string; got: string }
 
+/** The first kernel call that broke the calling convention, and what it broke. */
+export interface AbiBreakRecord {
+  /** TILE 0, FRAME the tile index in walk order */
+  call: number;
+  items: AbiRule[];
+}
+
 /** The kernel returned with the calling convention broken (reported by the executor's checked
- *  call). Judged before the values: a clobbered register breaks the caller whatever was stored. */
-export interface AbiViolation extends Failed {
+ *  call). Judged before the values (a clobbered register breaks the caller whatever was stored),
+ *  after a fault. */
+export interface AbiViolation extends Failed, AbiBreakRecord {
   outcome: 'abi_violation';
   cells?: undefined;
   kernel: string;
-  /** the kernel call that broke it: TILE 0, FRAME the tile index in walk order */
-  call: number;
-  items: AbiRule[];
   /** the verdict of the values alone, when they are wrong too */
   values?: FailedVerdict;
   expected: EvalResult;
@@ -135,7 +163,7 @@ export type ExecFailure = Failed & { outcome: 'exec_error'; cells?: undefined } 
 /** A failure on another kernel than the one gated: the fallback of a refused chain, or a peer. */
 export interface OnKernel extends Failed { outcome: 'on_kernel'; cells?: undefined; role: 'fallback' | 'peer'; kernel: string; cause: FailedVerdict }
 
-export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | StrayWrite | WrongRefusal | Crash | Hang | AbiViolation | ExecFailure | OnKernel;
+export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | OutOfBounds | StrayWrite | WrongRefusal | Crash | Hang | AbiViolation | ExecFailure | OnKernel;
 export type Verdict = Pass | RefusedAsDeclared | FailedVerdict;
 
 /** The report family of a failure. */
@@ -143,6 +171,7 @@ export function failureKind(v: FailedVerdict): FailureKind {
   switch (v.outcome) {
     case 'mismatch': case 'pack_mismatch': return 'mismatch';
     case 'canary_write': return 'out_of_tile_write';
+    case 'out_of_bounds': return v.access === 'read' ? 'out_of_bounds_read' : 'out_of_bounds_write';
     case 'stray_write': return v.role === 'output' ? 'out_of_tile_write' : 'input_modified';
     case 'refusal': return 'refusal';
     case 'crash': case 'hang': return 'crash';

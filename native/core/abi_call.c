@@ -199,3 +199,7 @@ intptr_t bx_abi_call_logged(bx_abi_log *log, bx_kernel_fn fn, const bx_fused_ker
   log->calls++;
   return rc;
 }
+
+void *bx_abi_mark(void) { return bx_abi_cur; }
+
+void bx_abi_unwind(void *mark) { bx_abi_cur = mark; }

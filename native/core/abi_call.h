@@ -122,5 +122,13 @@ typedef struct bx_abi_log {
 /* bx_abi_call, keeping the first violating report in *log. */
 intptr_t bx_abi_call_logged(bx_abi_log *log, bx_kernel_fn fn, const bx_fused_ker_spec *chain);
 
+/* A jump out of a checked call (a fault caught by fault.c) skips the trampoline's epilogue and
+ * leaves its frame, on the dead stack, as this thread's innermost one. bx_abi_mark() before the
+ * call names the enclosing frame; bx_abi_unwind(mark) after the jump makes it innermost again.
+ * The rest of what the epilogue restores (callee-saved registers, sp, MXCSR / x87 CW / DF or
+ * FPCR, streaming mode and ZA) is the jumper's to put back. */
+void *bx_abi_mark(void);
+void bx_abi_unwind(void *mark);
+
 #endif /* __ASSEMBLER__ */
 #endif

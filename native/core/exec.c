@@ -15,6 +15,7 @@
 
 #include "abi_call.h"
 #include "bitexact/kernel.h"
+#include "fault.h"
 #include "frame.h"
 #include "guard.h"
 #include "pack.h"
@@ -101,7 +102,7 @@ static size_t run_pack(const bx_pack_req *q, uint8_t **resp) {
 
 /* TILE: the ops verbatim (PTR words relocated), Done appended, one kernel call. */
 static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_list *s,
-                    bx_viol_list *v, bx_abi_log *abi, int64_t *rc, char *err) {
+                    bx_viol_list *v, bx_abi_log *abi, int64_t *rc, bx_fault *fault, char *err) {
   const size_t chain_len = ((size_t)q->nops + 1) * sizeof(bx_fused_ker_spec);
   bx_fused_ker_spec *expect = calloc(q->nops + 1, sizeof *expect);
   uint32_t chain_id;
@@ -120,7 +121,10 @@ static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_li
     }
   }
   memcpy(g->data, expect, chain_len); /* expect[nops] is Done (zeroed) */
-  *rc = (int64_t)bx_abi_call_logged(abi, d->kernel, (const bx_fused_ker_spec *)g->data);
+  const bx_fault_scope scope = {q->bufs, q->nbuf, s};
+  intptr_t r = 0;
+  bx_fault_call(&scope, abi, d->kernel, (const bx_fused_ker_spec *)g->data, &r, fault);
+  *rc = (int64_t)r;
   /* The chain is const for the kernel: report every byte it changed. */
   const uint8_t *got = g->data, *exp = (const uint8_t *)expect;
   for (size_t b = 0; b < chain_len; b++)
@@ -140,20 +144,23 @@ static size_t run_exec(bx_exec_req *q, int is_frame, uint8_t **resp) {
     return bx_resp_error(err, resp);
   }
   bx_scratch_list scratch = {0};
+  scratch.start = (q->flags & BX_FLAG_GUARD_START) != 0;
   bx_viol_list viol = {0};
+  bx_fault fault = BX_FAULT_NONE;
   int64_t rc = 0;
   int32_t refused = -1;
   bx_writer trace = {0}, *tr = q->flags & BX_FLAG_TRACE ? &trace : NULL;
   bx_abi_log abi = BX_ABI_LOG_INIT;
   int failed = is_frame ? bx_frame_run(d, q->m, q->n, q->ops, q->nops, q->bufs, q->nbuf, &scratch,
-                                       &viol, &abi, tr, &rc, &refused, err, sizeof err)
-                        : run_tile(d, q, &scratch, &viol, &abi, &rc, err);
+                                       &viol, &abi, tr, &rc, &refused, &fault, err, sizeof err)
+                        : run_tile(d, q, &scratch, &viol, &abi, &rc, &fault, err);
+  bx_fault_disarm();
   size_t out;
   if (failed) {
     out = bx_resp_error(err, resp);
   } else {
     bx_guards_check(q->bufs, q->nbuf, &scratch, &viol);
-    out = bx_resp_run(rc, refused, &viol, q->bufs, q->buf_flags, q->nbuf, &abi, tr, resp);
+    out = bx_resp_run(rc, refused, &viol, q->bufs, q->buf_flags, q->nbuf, &abi, &fault, tr, resp);
   }
   free(trace.p);
   bx_scratch_free(&scratch);

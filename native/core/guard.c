@@ -2,44 +2,122 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-static void fill_guard(uint8_t *p) {
-  for (unsigned i = 0; i < BX_GUARD_BYTES; i++) p[i] = bx_canary(i);
+static size_t page_size(void) {
+  static size_t ps;
+  if (!ps) {
+    long v = sysconf(_SC_PAGESIZE);
+    ps = v > 0 ? (size_t)v : 4096;
+  }
+  return ps;
 }
 
-int bx_guarded_alloc(bx_guarded *g, size_t len) {
-  g->raw = g->data = NULL;
-  g->len = 0;
-  /* guard + alignment slack + data + guard; callers bound len far below SIZE_MAX. */
-  size_t total = len + 2 * BX_GUARD_BYTES + BX_GUARD_ALIGN;
-  uint8_t *raw = malloc(total);
-  if (!raw) return -1;
-  uintptr_t start = (uintptr_t)raw + BX_GUARD_BYTES;
-  start = (start + BX_GUARD_ALIGN - 1) & ~(uintptr_t)(BX_GUARD_ALIGN - 1);
-  g->raw = raw;
-  g->data = (uint8_t *)start;
+/* The slack pattern: canary(i) at offset -64 + i before the data and at len + i after it,
+ * repeating every 64 bytes outward, i.e. canary((p - anchor) mod 64) with the data start as the
+ * anchor before it and the data end after it. Filled and compared 64 bytes at a time. */
+static const uint8_t *pattern(void) {
+  static uint8_t pat[128];
+  if (!pat[0])
+    for (unsigned i = 0; i < 128; i++) pat[i] = bx_canary(i % 64);
+  return pat;
+}
+
+/* [from, to) with phase = (from - anchor) mod 64. */
+static void slack_fill(uint8_t *from, uint8_t *to, size_t phase) {
+  const uint8_t *pat = pattern();
+  for (uint8_t *p = from; p < to; p += 64) {
+    size_t n = (size_t)(to - p) < 64 ? (size_t)(to - p) : 64;
+    memcpy(p, pat + phase, n);
+  }
+}
+
+static void slack_check(const uint8_t *from, const uint8_t *to, size_t phase, const uint8_t *data,
+                        uint32_t buf_id, bx_viol_list *out) {
+  const uint8_t *pat = pattern();
+  for (const uint8_t *p = from; p < to; p += 64) {
+    size_t n = (size_t)(to - p) < 64 ? (size_t)(to - p) : 64;
+    if (memcmp(p, pat + phase, n) == 0) continue;
+    for (size_t i = 0; i < n; i++)
+      if (p[i] != pat[phase + i]) bx_viol_add(out, buf_id, (int64_t)(p + i - data), pat[phase + i], p[i]);
+  }
+}
+
+static size_t before_phase(const bx_guarded *g) { return (64 - (size_t)(g->data - g->lo) % 64) % 64; }
+
+/* Mappings are kept for reuse: creating and unmapping one costs far more than the kernel call
+ * (munmap shoots down TLBs on every thread), so freed ones wait here, by size, for the next
+ * request. Per thread: a request allocates and frees on one thread. */
+#define POOL_MAX 512
+#define POOL_MAX_BYTES (UINT64_C(256) << 20)
+typedef struct map_pool {
+  struct {
+    uint8_t *map;
+    size_t body;
+  } items[POOL_MAX];
+  size_t n, bytes;
+} map_pool;
+/* Only a pointer in TLS: the addon's TLS is static (initial-exec, see abi_call.c) and small. */
+static __thread map_pool *pool;
+
+static uint8_t *map_get(size_t body) {
+  if (!pool) pool = calloc(1, sizeof *pool); /* without a pool every mapping is fresh */
+  for (size_t i = pool ? pool->n : 0; i-- > 0;)
+    if (pool->items[i].body == body) {
+      uint8_t *m = pool->items[i].map;
+      pool->items[i] = pool->items[--pool->n];
+      pool->bytes -= body;
+      return m;
+    }
+  const size_t total = BX_GUARD_REGION + body + BX_GUARD_REGION;
+  void *m = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  if (mprotect((uint8_t *)m + BX_GUARD_REGION, body, PROT_READ | PROT_WRITE)) {
+    munmap(m, total);
+    return NULL;
+  }
+  return m;
+}
+
+static void map_put(uint8_t *map, size_t body) {
+  if (pool && pool->n < POOL_MAX && pool->bytes + body <= POOL_MAX_BYTES) {
+    pool->items[pool->n].map = map;
+    pool->items[pool->n++].body = body;
+    pool->bytes += body;
+  } else {
+    munmap(map, BX_GUARD_REGION + body + BX_GUARD_REGION);
+  }
+}
+
+int bx_guarded_alloc(bx_guarded *g, size_t len, int start) {
+  *g = (bx_guarded){0};
+  const size_t ps = page_size();
+  /* callers bound len far below SIZE_MAX */
+  const size_t body = len ? (len + ps - 1) / ps * ps : ps;
+  uint8_t *map = map_get(body);
+  if (!map) return -1;
+  g->map = map;
+  g->map_len = BX_GUARD_REGION + body + BX_GUARD_REGION;
+  g->lo = map + BX_GUARD_REGION;
+  g->hi = g->lo + body;
+  g->data = start ? g->lo : g->hi - len;
   g->len = len;
-  fill_guard(g->data - BX_GUARD_BYTES);
   memset(g->data, 0, len);
-  fill_guard(g->data + len);
+  slack_fill(g->lo, g->data, before_phase(g));
+  slack_fill(g->data + len, g->hi, 0);
   return 0;
 }
 
 void bx_guarded_free(bx_guarded *g) {
-  free(g->raw);
-  g->raw = g->data = NULL;
-  g->len = 0;
+  if (g->map) map_put(g->map, (size_t)(g->hi - g->lo));
+  *g = (bx_guarded){0};
 }
 
 void bx_guarded_check(const bx_guarded *g, uint32_t buf_id, bx_viol_list *out) {
   if (!g->data) return;
-  const uint8_t *before = g->data - BX_GUARD_BYTES, *after = g->data + g->len;
-  for (unsigned i = 0; i < BX_GUARD_BYTES; i++)
-    if (before[i] != bx_canary(i))
-      bx_viol_add(out, buf_id, (int64_t)i - BX_GUARD_BYTES, bx_canary(i), before[i]);
-  for (unsigned i = 0; i < BX_GUARD_BYTES; i++)
-    if (after[i] != bx_canary(i))
-      bx_viol_add(out, buf_id, (int64_t)g->len + i, bx_canary(i), after[i]);
+  slack_check(g->lo, g->data, before_phase(g), g->data, buf_id, out);
+  slack_check(g->data + g->len, g->hi, 0, g->data, buf_id, out);
 }
 
 void bx_viol_add(bx_viol_list *l, uint32_t buf, int64_t offset, uint8_t expected, uint8_t got) {
@@ -75,7 +153,7 @@ bx_guarded *bx_scratch_new(bx_scratch_list *l, size_t len, uint32_t *id) {
     l->cap = cap;
   }
   bx_guarded *g = &l->items[l->count];
-  if (bx_guarded_alloc(g, len)) return NULL;
+  if (bx_guarded_alloc(g, len, l->start)) return NULL;
   *id = (uint32_t)l->count++;
   return g;
 }

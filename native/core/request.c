@@ -37,7 +37,7 @@ static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_e
       return -1;
     if (q->buf_flags[i] & ~BX_BUF_RETURN)
       return bx_rd_fail(r, "%s: buffer %u has unknown flag bits 0x%x", what, i, q->buf_flags[i]);
-    if (bx_guarded_alloc(&q->bufs[i], len))
+    if (bx_guarded_alloc(&q->bufs[i], len, (q->flags & BX_FLAG_GUARD_START) != 0))
       return bx_rd_fail(r, "%s: out of memory for buffer %u (%u bytes)", what, i, len);
     memcpy(q->bufs[i].data, data, len);
   }
@@ -115,7 +115,7 @@ int bx_request_parse(const uint8_t *req, size_t len, bx_request *q, char *err) {
   case BX_REQ_TILE:
   case BX_REQ_FRAME:
     if (parse_exec(&r, q->type == BX_REQ_FRAME ? "FRAME" : "TILE",
-                   q->type == BX_REQ_FRAME ? BX_FLAG_FORCE | BX_FLAG_TAG64 | BX_FLAG_TRACE : BX_FLAG_FORCE | BX_FLAG_TAG64,
+                   BX_FLAG_FORCE | BX_FLAG_GUARD_START | BX_FLAG_TAG64 | (q->type == BX_REQ_FRAME ? BX_FLAG_TRACE : 0),
                    &q->exec) == 0)
       return 0;
     exec_req_free(&q->exec);

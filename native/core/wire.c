@@ -238,7 +238,8 @@ static void w_abi(bx_writer *w, const bx_abi_log *abi) {
 
 size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
                    const bx_guarded *bufs, const uint32_t *buf_flags, uint32_t nbuf,
-                   const bx_abi_log *abi, const bx_writer *trace, uint8_t **resp) {
+                   const bx_abi_log *abi, const bx_fault *fault, const bx_writer *trace,
+                   uint8_t **resp) {
   bx_writer w = {0};
   bx_w_u32(&w, BX_STATUS_OK);
   bx_w_u64(&w, (uint64_t)rc);
@@ -258,6 +259,15 @@ size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
     if (ret) bx_w_bytes(&w, bufs[i].data, bufs[i].len);
   }
   w_abi(&w, abi);
+  bx_w_u32(&w, fault->hit);
+  if (fault->hit) {
+    bx_w_u32(&w, fault->buf);
+    bx_w_u64(&w, (uint64_t)fault->offset);
+    bx_w_u64(&w, fault->len);
+    bx_w_u32(&w, fault->access);
+    bx_w_u32(&w, (uint32_t)fault->ti);
+    bx_w_u32(&w, (uint32_t)fault->tj);
+  }
   if (trace) {
     bx_w_bytes(&w, trace->p, trace->len);
     if (trace->oom) w.oom = 1;

@@ -13,6 +13,7 @@
 
 #include "abi_call.h"
 #include "bitexact/kernel.h"
+#include "fault.h"
 #include "guard.h"
 
 enum bx_req_type {
@@ -27,8 +28,9 @@ enum bx_req_type {
 enum bx_status { BX_STATUS_OK = 0, BX_STATUS_ERROR = 1 };
 
 #define BX_FLAG_FORCE 1u  /* TILE / FRAME flags */
-#define BX_FLAG_TRACE 2u  /* FRAME only: append the trace record (PROTOCOL.md) */
-#define BX_FLAG_TAG64 4u  /* every op tag is a u64 (else a u32) */
+#define BX_FLAG_GUARD_START 2u /* place every buffer at the start of its pages (guard.h) */
+#define BX_FLAG_TRACE 4u  /* FRAME only: append the trace record (PROTOCOL.md) */
+#define BX_FLAG_TAG64 8u  /* every op tag is a u64 (else a u32) */
 #define BX_BUF_RETURN 1u  /* per-buffer flags */
 
 /* Size of every error message buffer (messages are truncated to it). */
@@ -100,10 +102,11 @@ size_t bx_resp_json(bx_writer *json, uint8_t **resp);
 uint8_t *bx_resp_packed(bx_writer *w, uint32_t len);
 
 /* TILE / FRAME: kernel_rc, refused_op, the violations, every buffer (its contents when
- * its flags say RETURN), the first calling-convention break of *abi, then the trace record's
- * bytes when trace is not NULL. */
+ * its flags say RETURN), the first calling-convention break of *abi, the guard fault (fault.h)
+ * if any, then the trace record's bytes when trace is not NULL. */
 size_t bx_resp_run(int64_t rc, int32_t refused_op, const bx_viol_list *viol,
                    const bx_guarded *bufs, const uint32_t *buf_flags, uint32_t nbuf,
-                   const bx_abi_log *abi, const bx_writer *trace, uint8_t **resp);
+                   const bx_abi_log *abi, const bx_fault *fault, const bx_writer *trace,
+                   uint8_t **resp);
 
 #endif

@@ -326,7 +326,7 @@ static void trace_tile(const ctx *c, const bx_scratch_list *s, const bx_fused_ke
 int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire_op *ops,
                  size_t nops, bx_guarded *bufs, size_t nbuf, bx_scratch_list *scratch,
                  bx_viol_list *viol, bx_abi_log *abi, bx_writer *trace, int64_t *rc,
-                 int32_t *refused_op, char *err, size_t errlen) {
+                 int32_t *refused_op, bx_fault *fault, char *err, size_t errlen) {
   ctx c = {kd, m, n, bufs, nbuf, err, errlen};
   uint32_t traced = 0;
   *rc = 0;
@@ -373,7 +373,14 @@ int bx_frame_run(const bx_kernel_desc *kd, uint32_t m, uint32_t n, const bx_wire
         traced++;
       }
       memcpy(chain, expect, chain_len); /* expect[nops + 1] stays Done (zeroed) */
-      intptr_t r = bx_abi_call_logged(abi, kd->kernel, chain);
+      const bx_fault_scope scope = {bufs, (uint32_t)nbuf, scratch};
+      intptr_t r = 0;
+      fault->ti = (int32_t)ti;
+      fault->tj = (int32_t)tj;
+      if (bx_fault_call(&scope, abi, kd->kernel, chain, &r, fault)) {
+        ret = 0;
+        goto out;
+      }
       if (!chain_reported && memcmp(chain, expect, chain_len) != 0) {
         const uint8_t *got = (const uint8_t *)chain, *exp = (const uint8_t *)expect;
         for (size_t b = 0; b < chain_len; b++)

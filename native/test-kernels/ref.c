@@ -10,6 +10,15 @@ static int32_t ld_i32(const void *p) {
   return v;
 }
 
+/* Loads whose values are thrown away must still happen. */
+static volatile uint32_t sink;
+
+static size_t panel_len(const bx_pack_format *f, size_t k) {
+  if (f->kind == BX_PACK_I8K4) return (k + 3) / 4 * 4 * f->r;
+  size_t raw = (k + f->end_padding_record) * f->r;
+  return (raw + f->align - 1) / f->align * f->align;
+}
+
 static uint32_t bin(unsigned op, uint32_t acc, uint32_t x) {
   switch (op) {
   case 0: return (int32_t)x < (int32_t)acc ? x : acc; /* min */
@@ -74,6 +83,7 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
       for (size_t i = 0; i < mr; i++)
         for (size_t j = 0; j < nr; j++)
           ACC(i, j) = bin((unsigned)(t - 16), ACC(i, j), (uint32_t)ld_i32(spec->u.per_vec + j));
+      if (cfg->quirks & BX_REF_PERCOL_OVERREAD) sink = (uint32_t)ld_i32(spec->u.per_vec + nr);
     } else if (t == BX_Q_SCALE) {
       intptr_t s = spec->u.q_scale.shift + 31;
       uintptr_t pol = spec->u.q_scale.policy;
@@ -102,7 +112,12 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
       for (size_t i = 0; i < mr; i++)
         for (size_t j = 0; j < nr; j++) {
           const char *p = (const char *)o->ptr + (intptr_t)i * rs + (intptr_t)j * o->col_byte_stride;
-          ACC(i, j) += o->item_size == 1 ? (uint32_t)(int32_t)*(const int8_t *)p : (uint32_t)ld_i32(p);
+          if (o->item_size == 1 && (cfg->quirks & BX_REF_UNICAST_I8_AS_I32)) {
+            const uint32_t w = (uint32_t)ld_i32(p);
+            sink = w; /* all 4 bytes are loaded (the compiler would narrow the load to one) */
+            ACC(i, j) += (uint32_t)(int32_t)(int8_t)(uint8_t)w;
+          } else
+            ACC(i, j) += o->item_size == 1 ? (uint32_t)(int32_t)*(const int8_t *)p : (uint32_t)ld_i32(p);
         }
     } else if (t == BX_ADD_ROW_COL_PRODUCTS) {
       for (size_t i = 0; i < mr; i++)
@@ -119,6 +134,7 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
           uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
           const int one_byte = o->item_size == 2 && (cfg->quirks & BX_REF_STORE16_ONE_BYTE);
           memcpy(p, b, one_byte ? 1 : o->item_size); /* little-endian truncation */
+          if (i == 0 && (cfg->quirks & BX_REF_STORE_FAR_BELOW)) memcpy(p - 4096, b, o->item_size);
         }
     } else if (t == BX_ADD_MAT_MUL) {
       if (cfg->quirks & BX_REF_CRASH_ON_MATMUL) {
@@ -136,6 +152,10 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
       if (pk >= cfg->n_packings) return BX_KERNEL_UNSUPPORTED;
       const bx_pack_format *fa = &cfg->packings[pk].a, *fb = &cfg->packings[pk].b;
       const int8_t *pa = spec->u.add_mat_mul.pa, *pb = spec->u.add_mat_mul.pb;
+      if (cfg->quirks & BX_REF_PACKED_B_OVERREAD) {
+        const uint8_t *past = (const uint8_t *)pb + panel_len(fb, spec->u.add_mat_mul.k);
+        for (size_t b = 0; b < 4 * nr; b++) sink = past[b];
+      }
       for (size_t kk = 0; kk < spec->u.add_mat_mul.k; kk++)
         for (size_t i = 0; i < mr; i++)
           for (size_t j = 0; j < nr; j++)

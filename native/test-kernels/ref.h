@@ -18,9 +18,15 @@ enum bx_ref_quirk {
   BX_REF_STORE_EXTRA_ROW = 1u << 2, /* Store writes row mr too (one row past the tile) */
   BX_REF_WRITE_CHAIN = 1u << 3,     /* scribbles into its (const) chain entry at Clear */
   BX_REF_UNICAST_NR_STRIDE = 1u << 4, /* AddUnicast rows read nr items apart (row_byte_stride ignored) */
-  BX_REF_SATURATING_SHL = 1u << 6,  /* ShiftLeft saturates on overflow (tract's NEON sqrshl) */
-  BX_REF_STORE16_ONE_BYTE = 1u << 7, /* Store item_size 2 writes only the low byte (tract's NEON) */
-  BX_REF_SKIP_UNKNOWN_TAGS = 1u << 8 /* an entry whose tag is no op is skipped, not refused */
+  /* Values stay right; only the accesses are wrong (SPEC section 8): */
+  BX_REF_PERCOL_OVERREAD = 1u << 5,   /* per-col ops also load value nr (one i32 past the vector) */
+  BX_REF_PACKED_B_OVERREAD = 1u << 6, /* AddMatMul also loads one K4 block (4 nr bytes) past panel B */
+  BX_REF_UNICAST_I8_AS_I32 = 1u << 7, /* i8 AddUnicast loads 4 bytes per element, keeps the low one */
+  BX_REF_STORE_FAR_BELOW = 1u << 8,   /* Store also writes row 0 4 KiB below the tile */
+  /* tract's NEON behaviours, declared outside a contract (test_tractlike), and a skipped tag: */
+  BX_REF_SATURATING_SHL = 1u << 9,  /* ShiftLeft saturates on overflow (tract's NEON sqrshl) */
+  BX_REF_STORE16_ONE_BYTE = 1u << 10, /* Store item_size 2 writes only the low byte (tract's NEON) */
+  BX_REF_SKIP_UNKNOWN_TAGS = 1u << 11 /* an entry whose tag is no op is skipped, not refused */
 };
 
 typedef struct bx_ref_cfg {

@@ -18,6 +18,11 @@
  *                                       saturates and its i16 Store writes one byte, both outside it
  *   test_tractlike_nocontract_i32_4x4   the same kernel code with no contract (fails the gate)
  *   test_skiptag_i32_4x4                skips an entry whose tag is no op (runs what follows)
+ * right values, wrong accesses (SPEC section 8: what a kernel may read and write):
+ *   test_overread_percol_i32_4x4        reads one i32 past a per-col vector
+ *   test_overread_packed_b_i32_4x4      reads one K4 block past the packed B panel
+ *   test_overread_unicast_i8_i32_4x4    reads 4 bytes per element of an i8 AddUnicast operand
+ *   test_far_write_i32_4x4              Store also writes one row 4 KiB below the tile
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -75,6 +80,10 @@ static const bx_contract tract_contract = {
     .preconditions = BX_PRE_SHIFT_LEFT_NO_OVERFLOW,
 };
 CFG(skiptag, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_SKIP_UNKNOWN_TAGS)
+CFG(or_percol, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_PERCOL_OVERREAD)
+CFG(or_packed_b, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_PACKED_B_OVERREAD)
+CFG(or_unicast, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_I8_AS_I32)
+CFG(far_write, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_FAR_BELOW)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -131,6 +140,10 @@ static const bx_kernel_desc desc_tractlike_nc = {BX_ABI_VERSION, "test_tractlike
                                                  sizeof pk_4x4 / sizeof pk_4x4[0], pk_4x4, BX_OPS_V1, kern_tractlike,
                                                  NULL, NULL, NULL};
 DESC(skiptag, "test_skiptag_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(or_percol, "test_overread_percol_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(or_packed_b, "test_overread_packed_b_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(or_unicast, "test_overread_unicast_i8_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(far_write, "test_far_write_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -158,6 +171,8 @@ static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_mi
                                               &desc_oob,   &desc_chainwrite, &desc_tilestride,
                                               &desc_sparse, (const bx_kernel_desc *)&desc_v1,
                                               &desc_tractlike, &desc_tractlike_nc, &desc_skiptag,
+                                              &desc_or_percol, &desc_or_packed_b,
+                                              &desc_or_unicast, &desc_far_write,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
