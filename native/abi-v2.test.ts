@@ -50,7 +50,7 @@ describe('descriptor ABI v2', () => {
     for (const level of ['tile', 'frame'] as const) {
       for (const packing of [0, 1]) {
         const c: Case = { format: 'bitexact-case/1', level, m: 4, n: 4, k: 3, a, b, chain: [{ op: 'clear' }, { op: 'add_mat_mul', packing }, { op: 'store', item_size: 4 }] } as Case;
-        const words = encodeCase(c, sparse).req.ops.find((o) => o.tag === 28)!.words;
+        const words = encodeCase(c, sparse).req.ops.find((o) => Number(o.tag) === 28)!.words;
         expect(words[3]).toEqual({ kind: 'imm', value: BigInt(sparse.packing_ids[packing]) });
         const v = await runCase(backend, sparse, c);
         expect(v, `${level} packing ${packing}`).toMatchObject({ ok: true, refused: false });

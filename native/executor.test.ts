@@ -85,7 +85,7 @@ describe('protocol encoding', () => {
     expect(dv(narrow).getUint32(flagsAt, true)).toBe(0);
     expect(dv(narrow).getUint32(opsAt, true)).toBe(TAG.clear);
     expect(narrow.length).toBe(opsAt + 2 * (4 + 4 * 16));
-    expect(dv(wide).getUint32(flagsAt, true)).toBe(2);
+    expect(dv(wide).getUint32(flagsAt, true)).toBe(8); // TAG64
     expect(dv(wide).getBigUint64(opsAt, true)).toBe(BigInt(TAG.clear));
     expect(dv(wide).getBigUint64(opsAt + 8 + 4 * 16, true)).toBe(1n << 40n);
     expect(wide.length).toBe(opsAt + 2 * (8 + 4 * 16));

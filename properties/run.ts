@@ -192,11 +192,13 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
  *  would wait for the timeout). */
 async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>): Promise<{ case: Case; verdict: FailedVerdict }> {
   if (v.outcome === 'hang') return { case: c, verdict: v };
-  const kind = failureKind(v);
+  // a step must keep the bug, not only its family: dropping the raw tag of a skipped-tag refusal
+  // leaves a chain with nothing to refuse, another refusal
+  const bug = signatureOf(v);
   const attempt = async (cand: Case): Promise<boolean> => {
     if (cand.chain[cand.chain.length - 1]?.op !== 'store' || checkCase(cand)) return false;
     const r = await exec(cand);
-    if (r.ok || failureKind(r) !== kind) return false;
+    if (r.ok || signatureOf(r) !== bug) return false;
     c = cand; v = r;
     return true;
   };
@@ -207,6 +209,9 @@ async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise
   if (c.k > 0) await attempt({ ...c, k: 0, a: c.a.map(() => []), b: [] });
   return { case: c, verdict: v };
 }
+
+/** What a failure is, beyond its family: the outcome and, where it has one, its reason. */
+const signatureOf = (v: FailedVerdict): string => `${failureKind(v)}/${v.outcome}/${'reason' in v ? String(v.reason) : ''}`;
 
 /** Steps shrinkChain took: ops dropped, and the operands. */
 const shrunkOps = (from: Case, to: Case): number => from.chain.length - to.chain.length + (from.k !== to.k ? 1 : 0);
