@@ -14,6 +14,8 @@ import { propertyByName } from './kernel-properties.js';
 import { runCaseProperty } from './run.js';
 import { runCase } from './check.js';
 import { failureMessage } from './verdict-format.js';
+import { encodeCase } from './encode.js';
+import { priorCase } from './stale.js';
 
 const SEEDS = [1, 2, 3, 42, 20261202];
 
@@ -62,6 +64,28 @@ describe('stale state across calls (host)', async () => {
       expect(out.failure?.text, `seed ${seed}`).toBeUndefined();
     }
   }, 300_000);
+
+  it('PRIOR: both calls run on the same buffers, each judged; lengths must match', async () => {
+    const k = kernel('test_ref_i32_4x4');
+    const c = { format: 'bitexact-case/1' as const, level: 'tile' as const, m: 4, n: 4, k: 12,
+      a: Array.from({ length: 4 }, (_, i) => Array.from({ length: 12 }, (_x, kk) => ((i * 31 + kk * 7) % 200) - 100)),
+      b: Array.from({ length: 12 }, (_, kk) => Array.from({ length: 4 }, (_x, j) => ((kk * 13 + j * 5) % 200) - 100)),
+      chain: [{ op: 'clear' as const }, { op: 'add_mat_mul' as const }, { op: 'per_col' as const, bin: 'add' as const, values: [1, 2, 3, 4] }, { op: 'store' as const, item_size: 4 as const }] };
+    for (const prior of ['all_bytes', 'interior_bytes'] as const) {
+      const enc = encodeCase(c, k);
+      const first = encodeCase(priorCase({ ...c, prior }), k);
+      const res = await backend.exec({ ...enc.req, prior: first.req.buffers.map((b) => b.data) });
+      const s = enc.stores[0];
+      // the second call's stores are this case's, the first call's are the prior contents'
+      expect(res.buffers[s.buf]).not.toEqual(res.priorBuffers![s.buf]);
+      expect((await runCase(backend, k, { ...c, prior })).ok).toBe(true);
+      const alone = await backend.exec(first.req);
+      expect(res.priorBuffers![s.buf]).toEqual(alone.buffers[s.buf]);
+    }
+    const enc = encodeCase(c, k);
+    const short = enc.req.buffers.map((b) => b.data.slice(1));
+    await expect(backend.exec({ ...enc.req, prior: short })).rejects.toThrow(/prior buffer 0/);
+  });
 
   it('the case format keeps prior (tile level only)', () => {
     const c = { format: 'bitexact-case/1' as const, level: 'tile' as const, m: 4, n: 4, k: 0, a: [[], [], [], []], b: [], chain: [{ op: 'clear' as const }, { op: 'store' as const, item_size: 4 as const }], prior: 'interior_bytes' as const };
