@@ -29,7 +29,7 @@ describe('bitexact conform (CLI)', () => {
     expect(code).toBe(0);
     const k = r.kernels[0];
     expect(r.kernels.map((x) => x.name)).toEqual(['generic_i32_4x4']);
-    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'beyond']);
+    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'stale', 'beyond']);
     // 10 random cases after the deterministic edge cases (25 depths) and the coverage sweep's 6 tile cases
     expect(k.properties.find((p) => p.property === 'tile')).toMatchObject({ status: 'passed', ran: 41, passed: 41, failed: 0, sweep: 6 });
     expect(k.coverage).toMatchObject({ sweep: 9, sweepRan: 9, judged: true, missing: [] });
