@@ -53,7 +53,7 @@ describe('bitexact conform (CLI)', () => {
     // the other formats
     const xml = readFileSync(out('r.xml'), 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
-    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="7"');
+    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="8"');
     expect(xml).toContain('<testcase classname="bitexact.generic_i32_4x4" name="tile"');
     const md = readFileSync(out('r.md'), 'utf8');
     expect(md).toContain('| `generic_i32_4x4` | tile | passed | 41 | 41 | 0 | 0 |');
