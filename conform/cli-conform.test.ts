@@ -29,7 +29,7 @@ describe('bitexact conform (CLI)', () => {
     expect(code).toBe(0);
     const k = r.kernels[0];
     expect(r.kernels.map((x) => x.name)).toEqual(['generic_i32_4x4']);
-    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'beyond']);
+    expect(k.properties.map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'stale', 'beyond']);
     // 10 random cases after the deterministic edge cases (25 depths) and the coverage sweep's 6 tile cases
     expect(k.properties.find((p) => p.property === 'tile')).toMatchObject({ status: 'passed', ran: 41, passed: 41, failed: 0, sweep: 6 });
     expect(k.coverage).toMatchObject({ sweep: 9, sweepRan: 9, judged: true, missing: [] });
@@ -53,7 +53,7 @@ describe('bitexact conform (CLI)', () => {
     // the other formats
     const xml = readFileSync(out('r.xml'), 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
-    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="7"');
+    expect(xml).toContain('<testsuite name="generic_i32_4x4" tests="8"');
     expect(xml).toContain('<testcase classname="bitexact.generic_i32_4x4" name="tile"');
     const md = readFileSync(out('r.md'), 'utf8');
     expect(md).toContain('| `generic_i32_4x4` | tile | passed | 41 | 41 | 0 | 0 |');

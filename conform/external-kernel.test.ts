@@ -54,7 +54,7 @@ describe('external kernel example', () => {
     const k = r.kernels[0];
     expect(k.source).toBe(good);
     // gating too: a kernel declaring every op still meets raw tags it must refuse
-    expect(k.properties.filter((p) => p.status === 'passed').map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating']);
+    expect(k.properties.filter((p) => p.status === 'passed').map((p) => p.property)).toEqual(['tile', 'frame', 'interleave', 'packing', 'gating', 'stale']);
     expect(k.coverage.missing).toEqual([]);
   });
 

@@ -252,7 +252,7 @@ class ProcessBackend implements Backend {
 
   async exec(req: ExecRequest, opts?: CallOptions): Promise<ExecResult> {
     const payload = encodeRequest(req);
-    return decodeResult(await this.call(payload, `${req.type.toUpperCase()} ${req.kernel}`, opts), req.trace === true);
+    return decodeResult(await this.call(payload, `${req.type.toUpperCase()} ${req.kernel}`, opts), req.trace === true, req.prior !== undefined);
   }
 
   async pack(kernel: string, packing: number, side: 'a' | 'b', mn: number, k: number, data: Int8Array, opts?: CallOptions): Promise<Uint8Array> {

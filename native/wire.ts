@@ -28,6 +28,9 @@ export interface ExecRequest {
   n?: number;
   buffers: WireBuffer[];
   ops: WireOp[];
+  /** TILE: the contents of every buffer (same lengths) for an earlier call at the same buffer
+   *  and chain addresses; the response is the second call's, on `buffers` (PROTOCOL.md PRIOR) */
+  prior?: Uint8Array[];
 }
 /** buf: request buffer index, or (scratch) the executor's scratch id (PROTOCOL.md). */
 export interface CanaryViolation { buf: number; scratch: boolean; offset: number; expected: number; got: number }
@@ -57,6 +60,8 @@ export interface ExecResult {
   fault?: GuardFault;
   /** FRAME with trace: the tiles in walk order, up to the one the walk stopped at */
   trace?: TraceTile[];
+  /** TILE with prior: the buffers after the earlier call (empty unless ret), as `buffers` */
+  priorBuffers?: Uint8Array[];
 }
 /** call: TILE 0, FRAME the tile index in walk order. Each item: a register name, or mxcsr /
  * x87cw / df (x86-64), fpcr / svcr.sm / svcr.za (aarch64); flags expect 0 and got 1. */
@@ -79,6 +84,7 @@ const FLAG_TRACE = 4;
 const ACCESS = ['read', 'write', 'access'] as const;
 /** op tags are u64 on the wire (set only when a tag needs it, so other requests stay as they were) */
 const FLAG_TAG64 = 8;
+const FLAG_PRIOR = 16;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
 
@@ -153,7 +159,7 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   });
   const tag64 = tags.some((t) => t > 0xffff_ffffn);
   if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
-  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0), 'flags');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0) | (req.prior ? FLAG_PRIOR : 0), 'flags');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');
@@ -165,6 +171,14 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
     else w.u32(Number(tags[i]), `op ${i} tag`);
     for (let k = 0; k < 4; k++) encodeWord(w, op.words[k] ?? { kind: 'imm', value: 0n }, `op ${i} word ${k}`);
   });
+  if (req.prior) {
+    if (req.type !== 'tile') throw new TypeError('prior is a TILE option');
+    if (req.prior.length !== req.buffers.length) throw new RangeError(`prior: ${req.prior.length} buffers, the request has ${req.buffers.length}`);
+    req.prior.forEach((d, i) => {
+      if (d.length !== req.buffers[i].data.length) throw new RangeError(`prior buffer ${i}: ${d.length} bytes, buffer ${i} has ${req.buffers[i].data.length}`);
+      w.u32(d.length, `prior buffer ${i} length`).bytes(d);
+    });
+  }
   return w.done();
 }
 
@@ -248,7 +262,7 @@ function okReader(buf: Uint8Array): Reader {
 }
 
 /** TILE / FRAME response. */
-export function decodeResult(buf: Uint8Array, traced = false): ExecResult {
+export function decodeResult(buf: Uint8Array, traced = false, prior = false): ExecResult {
   const r = okReader(buf);
   const rc = Number(r.i64('kernel_rc'));
   const refusedOp = r.i32('refused_op');
@@ -269,6 +283,7 @@ export function decodeResult(buf: Uint8Array, traced = false): ExecResult {
   const fault = decodeFault(r);
   if (fault) res.fault = fault;
   if (traced) res.trace = decodeTrace(r);
+  if (prior) res.priorBuffers = Array.from({ length: nbuf }, (_, i) => r.bytes(`prior buffer ${i}`));
   r.end();
   return res;
 }

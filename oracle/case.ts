@@ -144,6 +144,7 @@ function toCase(o: Json, raw: Map<string, string>): Case {
     a: mat('$.a', o.a), b: mat('$.b', o.b), chain,
   };
   if (o.expect !== undefined) c.expect = mat('$.expect', o.expect);
+  if (o.prior !== undefined) c.prior = o.prior as Case['prior'];
   for (const key of ['kernel', 'seed', 'note'] as const) if (o[key] !== undefined) c[key] = o[key] as string;
   return c;
 }
@@ -207,6 +208,7 @@ export function writeCase(c: Case): string {
   lines.push(`  "format": "${FORMAT}"`);
   lines.push(`  "level": "${c.level}"`);
   lines.push(`  "m": ${c.m}, "n": ${c.n}, "k": ${c.k}`);
+  if (c.prior !== undefined) lines.push(`  "prior": ${JSON.stringify(c.prior)}`);
   if (c.kernel !== undefined) lines.push(`  "kernel": ${JSON.stringify(c.kernel)}`);
   if (c.seed !== undefined) lines.push(`  "seed": ${JSON.stringify(c.seed)}`);
   if (c.note !== undefined) lines.push(`  "note": ${JSON.stringify(c.note)}`);

@@ -3,13 +3,14 @@
 // oracle/validate.ts's step, whose messages name the op and the allowed range. Each node the
 // reader can report on carries `x-expected`: the words of its error message ("expected ...").
 // Published as schema/bitexact-case-1.schema.json (`npm run gen`).
+import { PRIOR_VARIANTS } from './types.js';
 import { ENUM_VALUES, OP_NAMES, RAW_TAG_MAX, TAG_COUNT, opSpec, type FieldSpec, type OpName } from './opset.js';
 
 export const FORMAT = 'bitexact-case/1';
 export const SCHEMA_FILE = 'schema/bitexact-case-1.schema.json';
 
 /** Top-level keys, in the order the reader checks them. */
-export const TOP_KEYS = ['format', 'level', 'm', 'n', 'k', 'a', 'b', 'chain', 'expect', 'kernel', 'seed', 'note'] as const;
+export const TOP_KEYS = ['format', 'level', 'm', 'n', 'k', 'a', 'b', 'chain', 'expect', 'prior', 'kernel', 'seed', 'note'] as const;
 
 type Json = { [key: string]: unknown };
 
@@ -86,6 +87,7 @@ export function caseSchema(): Json {
       chain: { type: 'array', items: ref('op'), 'x-expected': 'an array of ops' },
       expect: ref('mat', 'the values written by the last store (m x n, signed)'),
       kernel: { ...str, description: 'provenance: the kernel that failed' },
+      prior: { enum: [...PRIOR_VARIANTS], 'x-expected': oneOfText(PRIOR_VARIANTS), description: 'tile level: first call the kernel at the same addresses on contents derived from this case (every content byte changed, or only interior ones), then judge this case' },
       seed: { ...str, description: 'provenance: the seed / path that found it' },
       note: { ...str, description: 'free-form' },
     } satisfies Record<(typeof TOP_KEYS)[number], Json>,

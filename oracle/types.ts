@@ -43,6 +43,9 @@ export type Op =
 
 export type OpName = Op['op'];
 
+export const PRIOR_VARIANTS = ['all_bytes', 'interior_bytes'] as const;
+export type PriorVariant = (typeof PRIOR_VARIANTS)[number];
+
 export interface Case {
   format: 'bitexact-case/1';
   /** frame: the chain runs on a cleared m x n accumulator. tile: m = mr, n = nr of the kernel,
@@ -58,6 +61,10 @@ export interface Case {
   chain: Op[];
   /** optional: the content written by the last store, signed (sign-extended from item_size) */
   expect?: number[][];
+  /** tile level: before this case, call the kernel once at the same buffer and chain addresses
+   *  on contents derived from it (PRIOR_VARIANTS, properties/stale.ts): every content byte
+   *  changed, or only interior ones; the second call is judged (SPEC section 8: no state) */
+  prior?: PriorVariant;
   /** optional provenance: which kernel failed, with which seed/path, free-form note */
   kernel?: string;
   seed?: string;

@@ -1,7 +1,7 @@
 // The domain of definition (SPEC section 2, "Domain of definition") and the shape rules of a
 // case (SPEC section 6). A case outside it is rejected, before anything runs, with an error
 // that names the op, the field and the allowed range.
-import type { Op } from './types.js';
+import { PRIOR_VARIANTS, type Op } from './types.js';
 import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, RAW_TAG_MAX, TAG_COUNT, opSpec, rawTagProblem, type OpName } from './opset.js';
 
 export { I32_MIN, I32_MAX, U32_MAX } from './opset.js';
@@ -88,7 +88,7 @@ class Checker {
 }
 
 /** Throws ValidationError on the first violation of the domain or the shapes; returns otherwise. */
-export function validateCase(c: ChainInput & { format?: string; expect?: readonly (readonly number[])[] }, opts: ValidateOptions = {}): void {
+export function validateCase(c: ChainInput & { format?: string; prior?: string; expect?: readonly (readonly number[])[] }, opts: ValidateOptions = {}): void {
   const ck = new Checker(opts.raw);
   if (c === null || typeof c !== 'object') throw new ValidationError('$', 'a case must be an object');
   if ('format' in c && c.format !== undefined && c.format !== 'bitexact-case/1') {
@@ -101,6 +101,10 @@ export function validateCase(c: ChainInput & { format?: string; expect?: readonl
   ck.matrix('$.a', 'a', c.a, m, k, `m x k = ${m} x ${k}`, -128, 127, 'int8');
   ck.matrix('$.b', 'b', c.b, k, n, `k x n = ${k} x ${n}`, -128, 127, 'int8');
   validateChain(c.chain, c.level, m, n, ck);
+  if ('prior' in c && c.prior !== undefined) {
+    ck.oneOf('$.prior', 'prior', c.prior, PRIOR_VARIANTS);
+    if (c.level !== 'tile') throw new ValidationError('$.prior', 'prior is tile level only (a frame case has no fixed buffer addresses per kernel call)');
+  }
   if ('expect' in c && c.expect !== undefined) {
     let last: Op | undefined;
     for (const op of c.chain) if (op.op === 'store') last = op;

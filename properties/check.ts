@@ -3,16 +3,17 @@
 // value, a write outside the tile (canary or sentinel), a modified input, a wrong refusal, a
 // crash or hang. The one path from a case to a verdict: the properties, the CLI, the conform
 // engine (and through it the mutant gate) and the repro writer all call runCase.
-import type { Case } from '../oracle/types.js';
+import type { Case, PriorVariant } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import { ExecError, type ExecResult } from '../native/wire.js';
 import { KernelCrash, type Backend } from '../native/process.js';
-import { encodeCase, opTag, scratchBuffer, type Encoded } from './encode.js';
+import { encodeCase, guardAtStart, opTag, scratchBuffer, type Encoded } from './encode.js';
 import { isRawTag } from '../oracle/opset.js';
 import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';
 import { callTimeout, caseWork, type CallTimeout, type TimeoutPolicy } from './timeout.js';
 import type { CellDiff, Crash, Hang, Verdict } from './verdict.js';
+import { priorCase } from './stale.js';
 
 export type { CellDiff, FailedVerdict, FailureKind, Verdict } from './verdict.js';
 export { describeCell } from './verdict-format.js';
@@ -111,8 +112,13 @@ export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Cr
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
   let enc: Encoded;
+  let prior: Encoded | undefined;
   try {
     enc = opts.encoded ?? encodeCase(c, kernel, { force: opts.force, guardStart: opts.guardStart });
+    if (c.prior) {
+      prior = encodeCase(priorCase(c), kernel, { force: opts.force, guardStart: opts.guardStart ?? guardAtStart(c) });
+      enc = { ...enc, req: { ...enc.req, prior: prior.req.buffers.map((b) => b.data) } };
+    }
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };
   }
@@ -126,5 +132,32 @@ export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opt
     throw e;
   }
   opts.onExec?.(enc, res);
-  return judge(c, kernel, enc, res);
+  const v = judge(c, kernel, enc, res);
+  if (!c.prior || !prior || res.fault) return v;
+  return judgePair(backend, kernel, { ...c, prior: c.prior }, enc, prior, res, v, opts);
+}
+
+/** A case with `prior` (properties/stale.ts): both calls judged. A second call that stored what
+ *  the oracle says of the first call's contents kept state. Any other failure is state when the
+ *  failing call's contents pass alone, else it is that failure. (A kernel that keeps state may
+ *  also go wrong alone, on what it kept from earlier requests at reused addresses.) */
+async function judgePair(backend: Backend, kernel: KernelDesc, c: Case & { prior: PriorVariant }, enc: Encoded, prior: Encoded, res: ExecResult, v: Verdict, opts: RunCaseOptions): Promise<Verdict> {
+  const pc = priorCase(c);
+  const firstRes: ExecResult = { ...res, buffers: res.priorBuffers ?? [], violations: [], abi: null };
+  const v1 = judge(pc, kernel, prior, firstRes);
+  const [bad, call, alone] = !v.ok ? [v, 2, { ...c, prior: undefined }] as const : !v1.ok ? [v1, 1, pc] as const : [undefined, 0, c] as const;
+  if (!bad) return v;
+  // the stores of one call hold the oracle values of the other call's contents
+  const storesOf = (e: Encoded, want: Encoded, wantCase: Case, got: ExecResult): boolean => {
+    const exp = expectedState(wantCase, kernel, want);
+    return e.stores.length > 0 && e.stores.every((s) => exp.buffers[s.buf].every((x, i) => got.buffers[s.buf]?.[i] === x));
+  };
+  const firstResult = call === 2 ? storesOf(enc, prior, pc, res) : storesOf(prior, enc, c, firstRes);
+  if (!firstResult) {
+    const a = await runCase(backend, kernel, alone, { ...opts, onExec: undefined });
+    // the case failing alone is its own failure; the earlier contents failing alone are a bug
+    // of those contents, not of this case (the other properties judge such cases)
+    if (!a.ok) return call === 2 ? a : v;
+  }
+  return { ...bad, stale: { prior: c.prior, call, firstResult } };
 }

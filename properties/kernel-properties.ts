@@ -2,7 +2,8 @@
 // suites, `bitexact conform` and the mutant benchmark all iterate over it, so a property added
 // here is enforced everywhere.
 import fc from 'fast-check';
-import type { Case, Op } from '../oracle/types.js';
+import { PRIOR_VARIANTS, type Case, type Op } from '../oracle/types.js';
+import { priorCase } from './stale.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
@@ -239,6 +240,21 @@ const GATING_PROPERTIES: PropertyDef[] = [
     },
     cost: 2,
     examples: rawTagEdges,
+  },
+  {
+    name: 'stale',
+    summary: 'the same tile chain twice at the same buffer and chain addresses, first on other contents (every byte, or only interior bytes), both bit-exact: a kernel keeps no state from one call to the next',
+    // the repro.c makes one call: it shows a failure of the case alone, not kept state
+    level: 'tile', coverage: false, throughput: false, repro: (c) => ({ ...c, prior: undefined }),
+    skipReason: () => null,
+    arb: (k) => fc.tuple(caseFor(k, { level: 'tile' }), fc.constantFrom(...PRIOR_VARIANTS)).map(([c, prior]): Case => ({ ...c, prior })),
+    // runCase judges the second call and, when it fails, the case alone (properties/stale.ts);
+    // a contracted kernel owes nothing on earlier contents outside its contract
+    exec: (t, _all, c, call) => {
+      const ct = t.kernel.contract;
+      return runCase(t.backend, t.kernel, ct && !inContract(priorCase(c), ct) ? { ...c, prior: undefined } : c, call);
+    },
+    cost: 3,
   },
 ];
 

@@ -2,6 +2,7 @@
 // markdown, HTML, fixture notes, repro headers), rendered from the verdict's fields.
 import { cellsOf, expectedOf, failureKind, isHang, type AbiBreakRecord, type AbiRule, type CellDiff, type FailedVerdict, type FailureKind, type Verdict } from './verdict.js';
 import { timeoutBasisText } from './timeout.js';
+import { staleText } from './stale.js';
 
 export const hex32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 const hex = (v: number): string => `0x${v.toString(16)}`;
@@ -41,6 +42,10 @@ const tail = (lines: string[]): string => (lines.length ? ': ' + lines.join(' | 
 
 /** The message of a failure. */
 export function failureMessage(v: FailedVerdict): string {
+  return v.stale ? `${staleText(v.stale)}; ${valuesMessage(v)}` : valuesMessage(v);
+}
+
+function valuesMessage(v: FailedVerdict): string {
   switch (v.outcome) {
     case 'mismatch': {
       const notRun = v.cells.find((d) => d.store >= v.storesRun);

@@ -3,7 +3,7 @@
 // of a crash). Every variant carries `ok` and `refused` (as fast-check's RunDetails carries
 // `failed` and `interrupted`), so a caller that only counts needs no switch. The messages are
 // rendered from these fields by properties/verdict-format.ts; nothing parses them back.
-import type { EvalResult } from '../oracle/types.js';
+import type { EvalResult, PriorVariant } from '../oracle/types.js';
 import type { CallTimeout } from './timeout.js';
 
 /** The failure families of the report (`verdict.kind`): the fix differs per family. */
@@ -22,7 +22,11 @@ export interface CellDiff { store: number; i: number; j: number; expected: numbe
 
 // Variants without cells declare `cells?: undefined` (as RunDetails declares `counterexample:
 // null` on success), so `v.cells` reads on any verdict.
-interface Failed { ok: false; refused: false }
+/** stale: the failure was seen on call 1 or 2 of a case with `prior` (two calls at the same
+ *  addresses, properties/stale.ts); firstResult: the failing call stored the oracle values of the
+ *  other call's contents (call 1: kept from an earlier request at the same addresses); else the
+ *  failing call's contents pass alone. */
+interface Failed { ok: false; refused: false; stale?: { prior: PriorVariant; call: 1 | 2; firstResult: boolean } }
 
 /** Every op ran and every byte equals the oracle's. */
 export interface Pass { outcome: 'pass'; ok: true; refused: false; cells?: undefined; expected?: EvalResult }

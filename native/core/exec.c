@@ -100,9 +100,10 @@ static size_t run_pack(const bx_pack_req *q, uint8_t **resp) {
 
 /* ---- TILE / FRAME ---------------------------------------------------------------------- */
 
-/* TILE: the ops verbatim (PTR words relocated), Done appended, one kernel call. */
+/* TILE: the ops verbatim (PTR words relocated), Done appended, one kernel call (two with PRIOR). */
 static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_list *s,
-                    bx_viol_list *v, bx_abi_log *abi, int64_t *rc, bx_fault *fault, char *err) {
+                    bx_viol_list *v, bx_abi_log *abi, int64_t *rc, bx_fault *fault,
+                    bx_writer *first, char *err) {
   const size_t chain_len = ((size_t)q->nops + 1) * sizeof(bx_fused_ker_spec);
   bx_fused_ker_spec *expect = calloc(q->nops + 1, sizeof *expect);
   uint32_t chain_id;
@@ -120,15 +121,30 @@ static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_li
                                                    : (uintptr_t)(uint64_t)wd->value;
     }
   }
-  memcpy(g->data, expect, chain_len); /* expect[nops] is Done (zeroed) */
   const bx_fault_scope scope = {q->bufs, q->nbuf, s};
-  intptr_t r = 0;
-  bx_fault_call(&scope, abi, d->kernel, (const bx_fused_ker_spec *)g->data, &r, fault);
-  *rc = (int64_t)r;
-  /* The chain is const for the kernel: report every byte it changed. */
-  const uint8_t *got = g->data, *exp = (const uint8_t *)expect;
-  for (size_t b = 0; b < chain_len; b++)
-    if (got[b] != exp[b]) bx_viol_add(v, BX_SCRATCH_FLAG | chain_id, (int64_t)b, exp[b], got[b]);
+  /* PRIOR: the earlier call on the prior contents first, at the same buffer and chain
+   * addresses; then every buffer is rewritten with its own contents for the judged call. A
+   * fault in the earlier call is the answer (the judged call does not run). */
+  for (int call = q->prior ? 0 : 1; call < 2; call++) {
+    const uint8_t *const *src = call ? q->data : q->prior;
+    if (q->prior)
+      for (uint32_t i = 0; i < q->nbuf; i++) memcpy(q->bufs[i].data, src[i], q->bufs[i].len);
+    memcpy(g->data, expect, chain_len); /* expect[nops] is Done (zeroed) */
+    intptr_t r = 0;
+    bx_fault_call(&scope, abi, d->kernel, (const bx_fused_ker_spec *)g->data, &r, fault);
+    *rc = (int64_t)r;
+    /* The chain is const for the kernel: report every byte it changed. */
+    const uint8_t *got = g->data, *exp = (const uint8_t *)expect;
+    for (size_t b = 0; b < chain_len; b++)
+      if (got[b] != exp[b]) bx_viol_add(v, BX_SCRATCH_FLAG | chain_id, (int64_t)b, exp[b], got[b]);
+    if (!call) /* PRIOR: the earlier call's buffers, as the response returns buffers */
+      for (uint32_t i = 0; i < q->nbuf; i++) {
+        int ret = q->buf_flags[i] & BX_BUF_RETURN;
+        bx_w_u32(first, ret ? (uint32_t)q->bufs[i].len : 0);
+        if (ret) bx_w_bytes(first, q->bufs[i].data, q->bufs[i].len);
+      }
+    if (fault->hit) break;
+  }
   free(expect);
   return 0;
 }
@@ -149,11 +165,12 @@ static size_t run_exec(bx_exec_req *q, int is_frame, uint8_t **resp) {
   bx_fault fault = BX_FAULT_NONE;
   int64_t rc = 0;
   int32_t refused = -1;
-  bx_writer trace = {0}, *tr = q->flags & BX_FLAG_TRACE ? &trace : NULL;
+  /* the trace record (FRAME), or the earlier call's buffers (TILE with PRIOR): last in the response */
+  bx_writer trace = {0}, *tr = q->flags & (BX_FLAG_TRACE | BX_FLAG_PRIOR) ? &trace : NULL;
   bx_abi_log abi = BX_ABI_LOG_INIT;
   int failed = is_frame ? bx_frame_run(d, q->m, q->n, q->ops, q->nops, q->bufs, q->nbuf, &scratch,
                                        &viol, &abi, tr, &rc, &refused, &fault, err, sizeof err)
-                        : run_tile(d, q, &scratch, &viol, &abi, &rc, &fault, err);
+                        : run_tile(d, q, &scratch, &viol, &abi, &rc, &fault, &trace, err);
   bx_fault_disarm();
   size_t out;
   if (failed) {

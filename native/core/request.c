@@ -15,6 +15,8 @@ static void exec_req_free(bx_exec_req *q) {
     for (uint32_t i = 0; i < q->nbuf; i++) bx_guarded_free(&q->bufs[i]);
   free(q->bufs);
   free(q->buf_flags);
+  free(q->data);
+  free(q->prior);
   free(q->ops);
   *q = (bx_exec_req){0};
 }
@@ -29,7 +31,8 @@ static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_e
     return bx_rd_fail(r, "%s: %u buffers (at most %u)", what, q->nbuf, BX_MAX_BUFFERS);
   q->bufs = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->bufs);
   q->buf_flags = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->buf_flags);
-  if (!q->bufs || !q->buf_flags) return bx_rd_fail(r, "%s: out of memory", what);
+  q->data = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->data);
+  if (!q->bufs || !q->buf_flags || !q->data) return bx_rd_fail(r, "%s: out of memory", what);
   for (uint32_t i = 0; i < q->nbuf; i++) {
     const uint8_t *data;
     uint32_t len;
@@ -40,6 +43,7 @@ static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_e
     if (bx_guarded_alloc(&q->bufs[i], len, (q->flags & BX_FLAG_GUARD_START) != 0))
       return bx_rd_fail(r, "%s: out of memory for buffer %u (%u bytes)", what, i, len);
     memcpy(q->bufs[i].data, data, len);
+    q->data[i] = data;
   }
   if (bx_rd_u32(r, &q->nops, "nops")) return -1;
   if (q->nops > BX_MAX_OPS) return bx_rd_fail(r, "%s: %u ops (at most %u)", what, q->nops, BX_MAX_OPS);
@@ -75,6 +79,17 @@ static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_e
       } else {
         return bx_rd_fail(r, "%s: op %u word %d: unknown word kind %u", what, i, k, wd->kind);
       }
+    }
+  }
+  if (q->flags & BX_FLAG_PRIOR) {
+    q->prior = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->prior);
+    if (!q->prior) return bx_rd_fail(r, "%s: out of memory", what);
+    for (uint32_t i = 0; i < q->nbuf; i++) {
+      uint32_t len;
+      if (bx_rd_bytes(r, &q->prior[i], &len, "prior buffer data")) return -1;
+      if (len != q->bufs[i].len)
+        return bx_rd_fail(r, "%s: prior buffer %u has %u bytes, buffer %u has %zu", what, i, len, i,
+                          q->bufs[i].len);
     }
   }
   return bx_rd_end(r, what);
@@ -115,7 +130,8 @@ int bx_request_parse(const uint8_t *req, size_t len, bx_request *q, char *err) {
   case BX_REQ_TILE:
   case BX_REQ_FRAME:
     if (parse_exec(&r, q->type == BX_REQ_FRAME ? "FRAME" : "TILE",
-                   BX_FLAG_FORCE | BX_FLAG_GUARD_START | BX_FLAG_TAG64 | (q->type == BX_REQ_FRAME ? BX_FLAG_TRACE : 0),
+                   BX_FLAG_FORCE | BX_FLAG_GUARD_START | BX_FLAG_TAG64 |
+                       (q->type == BX_REQ_FRAME ? BX_FLAG_TRACE : BX_FLAG_PRIOR),
                    &q->exec) == 0)
       return 0;
     exec_req_free(&q->exec);

@@ -23,6 +23,8 @@ typedef struct bx_exec_req {
   uint32_t name_len, flags, m, n, nbuf, nops;
   uint32_t *buf_flags;
   bx_guarded *bufs; /* the request buffers, guarded */
+  const uint8_t **data;  /* each buffer's contents in the request bytes */
+  const uint8_t **prior; /* PRIOR: each buffer's contents for the earlier call, else NULL */
   bx_wire_op *ops;
 } bx_exec_req;
 

@@ -26,7 +26,11 @@ enum bx_ref_quirk {
   /* tract's NEON behaviours, declared outside a contract (test_tractlike), and a skipped tag: */
   BX_REF_SATURATING_SHL = 1u << 9,  /* ShiftLeft saturates on overflow (tract's NEON sqrshl) */
   BX_REF_STORE16_ONE_BYTE = 1u << 10, /* Store item_size 2 writes only the low byte (tract's NEON) */
-  BX_REF_SKIP_UNKNOWN_TAGS = 1u << 11 /* an entry whose tag is no op is skipped, not refused */
+  BX_REF_SKIP_UNKNOWN_TAGS = 1u << 11, /* an entry whose tag is no op is skipped, not refused */
+  /* State kept from one call to the next (SPEC section 8 forbids it): AddMatMul caches its
+   * product by the packed-B pointer (and k) and reuses it when the same pointer comes back */
+  BX_REF_STALE_PANEL = 1u << 12,
+  BX_REF_STALE_PANEL_PEEK = 1u << 13 /* the same, its key also holding the panel's first 4 bytes */
 };
 
 typedef struct bx_ref_cfg {

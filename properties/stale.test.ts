@@ -1,0 +1,96 @@
+// A kernel that keeps state from one call to the next (SPEC section 8) must fail `stale` with
+// the stale-state message on every seed, shrunk, and its saved fixture must replay the two
+// calls; a correct kernel passes. The executor's PRIOR option (PROTOCOL.md) makes the second
+// call at the same buffer and chain addresses as the first.
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { KernelDesc } from '../native/descriptor.js';
+import { testKernelsPath } from '../native/paths.js';
+import { hostBackend } from '../native/backends/host.js';
+import { readCase, writeCase } from '../oracle/case.js';
+import { propertyByName } from './kernel-properties.js';
+import { runCaseProperty } from './run.js';
+import { runCase } from './check.js';
+import { failureMessage } from './verdict-format.js';
+import { encodeCase } from './encode.js';
+import { priorCase } from './stale.js';
+
+const SEEDS = [1, 2, 3, 42, 20261202];
+
+describe('stale state across calls (host)', async () => {
+  const backend = hostBackend({ timeoutMs: 5000 });
+  const lib = await backend.loadLib(testKernelsPath());
+  afterAll(async () => { await backend.close(); });
+  const kernel = (name: string): KernelDesc => {
+    const k = lib.find((x) => x.name === name);
+    expect(k, name).toBeDefined();
+    return k as KernelDesc;
+  };
+  const p = propertyByName('stale')!;
+
+  // kernel, the earlier contents that expose it (a cache keyed by the panel's first bytes
+  // still hits when only interior bytes change)
+  for (const [name, prior] of [['test_stale_panel_i32_4x4', /^(all|interior)_bytes$/], ['test_stale_panel_peek_i32_4x4', /^interior_bytes$/]] as const) {
+    it(`${name} fails stale with the stale-state message on every seed, and its fixture replays`, async () => {
+      const k = kernel(name);
+      const t = { kernel: k, backend };
+      const dir = mkdtempSync(path.join(tmpdir(), 'bx-stale-'));
+      for (const seed of SEEDS) {
+        const out = await runCaseProperty({ kernel: k.name, property: 'stale', arb: p.arb(k), exec: (c) => p.exec(t, [t], c), numRuns: 200, seed, fixtureDir: dir });
+        expect(out.failure, `seed ${seed}: must be caught`).toBeDefined();
+        const f = out.failure!;
+        expect(f.verdict.stale, `seed ${seed}: ${f.text}`).toBeDefined();
+        expect(f.verdict.stale!.prior).toMatch(prior);
+        expect(failureMessage(f.verdict)).toMatch(/^stale state: the (second call at the same addresses returned (the first call's result|a wrong result)|first of two calls at the same addresses returned (the second call's result \(kept from an earlier request at these addresses\)|a wrong result, and its contents alone pass)) \(first call on other (contents in every byte|interior bytes)(; this case alone passes)?\); /);
+        // shrunk to one matmul over a small depth
+        expect(f.case.chain.filter((o) => o.op === 'add_mat_mul').length, `seed ${seed}`).toBeGreaterThan(0);
+        // the fixture carries `prior`, and replaying it reruns both calls
+        const saved = readCase(readFileSync(f.fixture!, 'utf8'), f.fixture);
+        expect(saved.prior).toBe(f.case.prior);
+        const again = await runCase(backend, k, saved);
+        expect(again.ok).toBe(false);
+        expect(again.ok ? undefined : again.stale?.prior).toBe(f.case.prior);
+      }
+    }, 300_000);
+  }
+
+  it('a correct kernel passes stale', async () => {
+    const k = kernel('test_ref_i32_4x4');
+    const t = { kernel: k, backend };
+    for (const seed of SEEDS.slice(0, 2)) {
+      const out = await runCaseProperty({ kernel: k.name, property: 'stale', arb: p.arb(k), exec: (c) => p.exec(t, [t], c), numRuns: 100, seed, fixtureDir: null });
+      expect(out.failure?.text, `seed ${seed}`).toBeUndefined();
+    }
+  }, 300_000);
+
+  it('PRIOR: both calls run on the same buffers, each judged; lengths must match', async () => {
+    const k = kernel('test_ref_i32_4x4');
+    const c = { format: 'bitexact-case/1' as const, level: 'tile' as const, m: 4, n: 4, k: 12,
+      a: Array.from({ length: 4 }, (_, i) => Array.from({ length: 12 }, (_x, kk) => ((i * 31 + kk * 7) % 200) - 100)),
+      b: Array.from({ length: 12 }, (_, kk) => Array.from({ length: 4 }, (_x, j) => ((kk * 13 + j * 5) % 200) - 100)),
+      chain: [{ op: 'clear' as const }, { op: 'add_mat_mul' as const }, { op: 'per_col' as const, bin: 'add' as const, values: [1, 2, 3, 4] }, { op: 'store' as const, item_size: 4 as const }] };
+    for (const prior of ['all_bytes', 'interior_bytes'] as const) {
+      const enc = encodeCase(c, k);
+      const first = encodeCase(priorCase({ ...c, prior }), k);
+      const res = await backend.exec({ ...enc.req, prior: first.req.buffers.map((b) => b.data) });
+      const s = enc.stores[0];
+      // the second call's stores are this case's, the first call's are the prior contents'
+      expect(res.buffers[s.buf]).not.toEqual(res.priorBuffers![s.buf]);
+      expect((await runCase(backend, k, { ...c, prior })).ok).toBe(true);
+      const alone = await backend.exec(first.req);
+      expect(res.priorBuffers![s.buf]).toEqual(alone.buffers[s.buf]);
+    }
+    const enc = encodeCase(c, k);
+    const short = enc.req.buffers.map((b) => b.data.slice(1));
+    await expect(backend.exec({ ...enc.req, prior: short })).rejects.toThrow(/prior buffer 0/);
+  });
+
+  it('the case format keeps prior (tile level only)', () => {
+    const c = { format: 'bitexact-case/1' as const, level: 'tile' as const, m: 4, n: 4, k: 0, a: [[], [], [], []], b: [], chain: [{ op: 'clear' as const }, { op: 'store' as const, item_size: 4 as const }], prior: 'interior_bytes' as const };
+    expect(readCase(writeCase(c)).prior).toBe('interior_bytes');
+    expect(() => readCase(writeCase({ ...c, level: 'frame' }))).toThrow(/prior is tile level only/);
+    expect(() => readCase(JSON.stringify({ ...c, prior: 'some' }))).toThrow(/prior/);
+  });
+});

@@ -1,0 +1,44 @@
+// Stale state (SPEC section 8: a kernel keeps no state from one call to the next). A case with
+// `prior` is run as two kernel calls in one executor request, at the same buffer and chain
+// addresses (PROTOCOL.md PRIOR): first on contents derived from the case here, then on the
+// case's own contents, which are judged. A kernel that caches anything by address (a packed
+// panel, a product) and reuses it when the address comes back returns the first call's result.
+import type { Case, Op, PriorVariant } from '../oracle/types.js';
+
+const flip = (v: number): number => ~v; // every bit: a new value in the same i8 / i32 range
+const flipIf = (keep: (i: number) => boolean) => (v: number, i: number): number => (keep(i) ? v : flip(v));
+const inner = (len: number, edge: number) => (i: number): boolean => i < edge || i >= len - edge;
+
+/** The earlier call's case: the same shapes, chain and scalar words, new buffer contents.
+ *  all_bytes: every value of A, B and every vector / tile operand bit-flipped (every content
+ *  byte differs). interior_bytes: only values away from the start and the end of their buffer
+ *  (A and B at depth 4..k-5, vectors past their first and before their last value; tile
+ *  operands kept), so a cache keyed by address plus a few edge bytes still hits. */
+export function priorCase(c: Case): Case {
+  const all = c.prior === 'all_bytes';
+  const kKeep = all ? () => false : inner(c.k, 4);
+  const vec = (v: number[]): number[] => v.map(flipIf(all ? () => false : inner(v.length, 1)));
+  const mat = (v: number[][]): number[][] => (all ? v.map((r) => r.map(flip)) : v);
+  const chain = c.chain.map((op): Op => {
+    switch (op.op) {
+      case 'load_tile': return { ...op, values: mat(op.values) };
+      case 'add_unicast': return { ...op, values: mat(op.values) };
+      case 'per_row': case 'per_col': return { ...op, values: vec(op.values) };
+      case 'add_row_col_products': return { ...op, rows: vec(op.rows), cols: vec(op.cols) };
+      default: return op;
+    }
+  });
+  const { prior: _p, ...rest } = c;
+  return {
+    ...rest, chain,
+    a: c.a.map((r) => r.map(flipIf(kKeep))),
+    b: c.b.map((r, kk) => (kKeep(kk) ? r : r.map(flip))),
+  };
+}
+
+/** The stale-state words of a failure (verdict.stale). */
+export function staleText(s: { prior: PriorVariant; call: 1 | 2; firstResult: boolean }): string {
+  const first = `first call on ${s.prior === 'all_bytes' ? 'other contents in every byte' : 'other interior bytes'}`;
+  if (s.call === 1) return `stale state: the first of two calls at the same addresses returned ${s.firstResult ? "the second call's result (kept from an earlier request at these addresses)" : 'a wrong result, and its contents alone pass'} (${first})`;
+  return `stale state: the second call at the same addresses returned ${s.firstResult ? "the first call's result" : 'a wrong result'} (${first}${s.firstResult ? '' : '; this case alone passes'})`;
+}
