@@ -4,17 +4,14 @@
 // database: the fixture is the database). A hang is shrunk under shorter timeouts, with a bound
 // on how many candidates may hang, and the shrunk case is confirmed under the full timeout.
 import fc from 'fast-check';
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Case } from '../oracle/types.js';
-import { writeCase } from '../oracle/case.js';
-import { lastStore } from '../oracle/eval.js';
 import { checkCase } from '../oracle/validate.js';
-import { expectedOf, failureKind, isHang, type FailedVerdict, type Verdict } from './verdict.js';
+import { failureKind, isHang, type FailedVerdict, type Verdict } from './verdict.js';
 import type { TimeoutPolicy } from './timeout.js';
-import { verdictLine } from './verdict-format.js';
 import { fmtFailure } from './report.js';
+import { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
+import { replayCommand, rerunCommand } from './commands.js';
+export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
 
 export interface CaseFailure {
   case: Case;
@@ -80,27 +77,6 @@ export interface PropertyRunOptions {
   path?: string;
   /** report shrunk cases through this instead of only returning them */
   replayHint?: (fixture: string | undefined) => string;
-}
-
-export const DEFAULT_FIXTURE_DIR = join(process.cwd(), 'fixtures', 'regressions');
-
-export function saveFixture(dir: string, c: Case, kernel: string, property: string, seed: number, path: string | undefined, v: FailedVerdict): string {
-  const withMeta: Case = {
-    ...c,
-    kernel,
-    seed: path ? `${seed}:${path}` : String(seed),
-    note: `${property}: ${verdictLine(v)}`.slice(0, 500),
-  };
-  const exp = expectedOf(v);
-  const expect = exp ? lastStore(exp) : undefined;
-  const kind = failureKind(v);
-  if (expect && (kind === 'mismatch' || kind === 'out_of_tile_write') && c.chain.length && c.chain[c.chain.length - 1].op === 'store') withMeta.expect = expect;
-  const body = { ...c, kernel: undefined, seed: undefined, note: undefined };
-  const hash = createHash('sha1').update(JSON.stringify(body)).digest('hex').slice(0, 10);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${kernel}--${property}--${hash}.json`);
-  if (!existsSync(file)) writeFileSync(file, writeCase(withMeta));
-  return file;
 }
 
 export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOutcome> {
@@ -174,8 +150,8 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
     const how = [
       unshrunk,
       `seed ${o.seed}, path ${path}, shrunk ${shrinks} time(s)${hangShrinks >= maxHangShrinks ? ` (stopped after ${hangShrinks} hanging candidates)` : ''}, first failure after ${casesToFailure} case(s)`,
-      fixture ? `saved as ${fixture}; replay: npx bitexact replay ${fixture} --kernel ${o.kernel}` : '',
-      `rerun: npx bitexact conform --kernel ${o.kernel} --seed ${o.seed}`,
+      fixture ? `saved as ${fixture}; replay: ${replayCommand(fixture, o.kernel)}` : '',
+      `rerun: ${rerunCommand(o.kernel, o.seed)}`,
     ].filter(Boolean).join('\n');
     out.failure = { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure };
   } else if (details.failed) {
