@@ -36,6 +36,7 @@ export const CONFORM_OPTIONS = {
   svl: { type: 'string' },
   'cpu-profile': { type: 'string' },
   strict: { type: 'boolean' },
+  'first-failure': { type: 'boolean' },
 } as const;
 
 /** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
@@ -139,7 +140,7 @@ export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () 
         if (io.isTTY) draw(true);
         else {
           const what = r.status === 'skipped' ? `skipped (${r.skipped})`
-            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : r.note ? ` — ${r.note}` : ''}`;
+            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${(r.failures?.length ?? 1) > 1 ? `${r.failures!.length} distinct failures; first: ` : ''}${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : r.note ? ` — ${r.note}` : ''}`;
           io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
         }
         break;
@@ -155,7 +156,7 @@ export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib / --manifest)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--property NAME]...\n'
     + '                  [--runs N] [--seed S] [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64]\n'
-    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR] [--strict]\n'
+    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR] [--strict] [--first-failure]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
@@ -177,6 +178,8 @@ export const conformVerb: Verb = {
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
     + '  --strict            a divergence outside a kernel\'s declared contract (property beyond) fails the gate\n'
+    + '  --first-failure     stop each property at its first failure (default: keep generating within the budget and\n'
+    + '                      report every distinct failure, grouped by verdict and first divergent op, each shrunk)\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
     + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n'
     + '  Coverage is judged once the whole coverage sweep ran (a correct kernel then reaches every required cell);\n'
@@ -220,6 +223,7 @@ export const conformVerb: Verb = {
       timeoutMs,
       fixtureDir: v['fixture-dir'] as string | undefined,
       strict: v.strict === true,
+      firstFailure: v['first-failure'] === true,
     };
     io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);
     const live = liveView(io);

@@ -12,9 +12,11 @@ export { elfMachine } from '../native/backends/index.js';
 import { BEYOND, deterministicCases, PROPERTIES, PROPERTY_NAMES, type PropertyDef } from '../properties/kernel-properties.js';
 import type { Clause, Contract } from '../oracle/contract.js';
 import { PASS } from '../properties/verdict.js';
+import { runCase } from '../properties/check.js';
 import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
 import { isHang } from '../properties/verdict.js';
+import { divergenceText } from '../properties/divergence.js';
 import { parseTimeoutMs, type TimeoutPolicy } from '../properties/timeout.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
 import { coverageSweep } from '../coverage/sweep.js';
@@ -58,6 +60,9 @@ export interface ConformOptions {
   aarch64CpuProfile?: string;
   /** a divergence outside a kernel's declared contract (the `beyond` property) fails the gate */
   strict?: boolean;
+  /** stop each property at its first failure (default: keep generating and report every
+   *  distinct failure, one per signature) */
+  firstFailure?: boolean;
 }
 
 export type ConformEvent =
@@ -67,6 +72,10 @@ export type ConformEvent =
   | { type: 'unit-end'; kernel: string; property: string; result: PropertyResult };
 
 export type PropertyStatus = 'passed' | 'failed' | 'skipped';
+
+/** One distinct failure of a property: the shrunk case, its verdict (typed fields plus `kind`
+ *  and `message`, verdict-format.ts), its signature and first divergent op, fixture and repro. */
+export type FailureRecord = Omit<CaseFailure, 'case' | 'verdict'> & { case: unknown; verdict: VerdictRecord; repro?: string; reproBuild?: string; reproRun?: string };
 
 export interface PropertyResult {
   property: string;
@@ -81,8 +90,11 @@ export interface PropertyResult {
   interrupted: boolean;
   /** coverage-sweep cases it ran (counted in ran; coverage/sweep.ts) */
   sweep?: number;
-  /** the verdict carries its typed fields plus `kind` and `message` (verdict-format.ts) */
-  failure?: Omit<CaseFailure, 'case' | 'verdict'> & { case: unknown; verdict: VerdictRecord; repro?: string; reproBuild?: string; reproRun?: string };
+  /** the first distinct failure (failures[0]) */
+  failure?: FailureRecord;
+  /** every distinct failure found, one per signature (properties/run.ts signatureOf), each
+   *  shrunk keeping its signature, with its fixture and repro */
+  failures?: FailureRecord[];
   /** what a run that passed found worth saying (the `beyond` property's divergences) */
   note?: string;
 }
@@ -99,6 +111,7 @@ export interface Divergence {
   seed: number;
   path?: string;
   shrinks: number;
+  signature: string;
 }
 
 export interface KernelCoverage {
@@ -133,6 +146,10 @@ export interface KernelReport {
   throughput: { tile?: number; frame?: number };
   /** the CPU an emulated backend emulated (absent on real hardware) */
   emulation?: Emulation;
+  /** how the CLI loads an external kernel again (`--manifest FILE`, `--kernel-lib LIB`) */
+  load?: string;
+  /** the signatures of its distinct failures over all properties, in the order found */
+  distinct_failures?: string[];
 }
 
 export interface ConformReport {
@@ -171,13 +188,15 @@ async function runBeyond(u: Unit, budgetMs: number | undefined, strict: boolean,
       exec: async (c) => (BEYOND.outsideBy(k, clause, c) ? (probed.add(c), BEYOND.exec(u.target, c)) : PASS),
       numRuns: Math.max(10, Math.ceil(u.runs / clauses.length)), seed: (u.seed + i) | 0,
       timeBudgetMs: budgetMs === undefined ? undefined : budgetMs / clauses.length, fixtureDir: null,
+      // one divergence per clause: the clause is what the author declared away
+      firstFailure: true,
       onCase: (c) => { if (probed.has(c)) outside++; },
       onProgress: (n) => onProgress(ran + n),
     });
     ran += out.ran; seconds += out.seconds; interrupted ||= out.interrupted;
-    if (out.failure?.case) {
-      const f = out.failure;
-      found.push({ clause, case: f.case, verdict: verdictRecord(f.verdict), text: `divergence outside the declared contract (${clause})\n${f.text}`, seed: f.seed, path: f.path, shrinks: f.shrinks });
+    for (const f of out.failures) {
+      if (!f.case) continue;
+      found.push({ clause, case: f.case, verdict: verdictRecord(f.verdict), text: `divergence outside the declared contract (${clause})\n${f.text}`, seed: f.seed, path: f.path, shrinks: f.shrinks, signature: f.signature });
     }
   }
   const note = `${found.length} divergence(s) outside the declared contract${found.length ? ` (${found.map((d) => d.clause).join(', ')})` : ''}; ${clauses.length} clause(s) probed, ${outside} case(s) outside${found.length && !strict ? ' (information: --strict gates them)' : ''}`;
@@ -185,7 +204,7 @@ async function runBeyond(u: Unit, budgetMs: number | undefined, strict: boolean,
   const result: PropertyResult = {
     property: BEYOND.name, status: failed ? 'failed' : 'passed', ran, passed: ran - (failed ? found.length : 0), failed: failed ? found.length : 0, refused: 0,
     seed: u.seed, seconds, interrupted, note,
-    ...(failed ? { failure: { ...found[0], text: found[0].text, casesToFailure: 0 } } : {}),
+    ...(failed ? { failures: found.map((d) => ({ ...d, casesToFailure: 0 })), failure: { ...found[0], casesToFailure: 0 } } : {}),
   };
   return { result, found };
 }
@@ -259,6 +278,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
       supported_ops: t.kernel.supported_ops, ...(t.kernel.contract ? { contract: t.kernel.contract } : {}), outside_contract: [], properties: [], coverage: { hits: {}, required: [], missing: [], sweep: coverageSweep(t.kernel).length }, throughput: {},
       ...(t.backend.emulation ? { emulation: t.backend.emulation } : {}),
+      ...(t.source !== 'builtin' ? { load: t.load ?? `--kernel-lib ${t.source}` } : {}),
       cov: new CoverageMatrix(t.kernel), covRan: false, sweepRan: 0, rate: { tile: [0, 0], frame: [0, 0] },
     });
   }
@@ -282,6 +302,8 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         kernel: name, property: prop.name, arb: prop.arb(u.target.kernel),
         exec: (c, call) => prop.exec(u.target, allTargets, c, call), numRuns: u.runs, seed: u.seed, examples: u.examples,
         timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir, timeout,
+        firstFailure: opts.firstFailure, contract: u.target.kernel.contract,
+        probe: (c) => runCase(u.target.backend, u.target.kernel, c, { timeout }),
         onCase: prop.coverage ? (c) => kr.cov.record(c) : undefined,
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: prop.name, ran, runs: u.runs }),
       });
@@ -290,30 +312,12 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       // fast-check runs the examples first, in order: edge cases, then the sweep
       const sweepRan = Math.min(u.sweep, Math.max(0, out.ran - u.edges));
       kr.sweepRan += sweepRan;
-      let failure: PropertyResult['failure'];
-      if (out.failure) {
-        failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
-        // the replay / rerun hints need an external kernel's library and the emulated CPU
-        const emu = u.target.backend.emulation;
-        const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? `--kernel-lib ${u.target.source}`}` : '';
-        if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
-        // a standalone C reproducer next to the fixture, of the case the property maps the failure to
-        const reproCase = out.failure.case && prop.repro ? prop.repro(out.failure.case) : undefined;
-        if (failure.fixture && reproCase) {
-          try {
-            // the tile search of a hang is a search like shrinking: the shortened timeout
-            const searchTimeout = isHang(out.failure.verdict) ? { ...timeout, shrinking: true } : timeout;
-            const r = await writeRepro(u.target, reproCase, { source: u.target.source, verdict: out.failure.verdict, fixture: failure.fixture, timeout: searchTimeout });
-            Object.assign(failure, { repro: r.path, reproBuild: r.build, reproRun: r.run });
-            failure.text += `\nrepro.c: ${r.path}\n  build: ${r.build}\n  run:   ${r.run}${r.note ? `\n  ${r.note}` : ''}`;
-          } catch (e) {
-            failure.text += `\nrepro.c not written: ${(e as Error).message}`;
-          }
-        }
-      }
+      const failures: FailureRecord[] = [];
+      for (const f of out.failures) failures.push(await failureRecord(u, prop, f, name, timeout));
       result = {
         property: prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
-        seconds: out.seconds, interrupted: out.interrupted, ...(u.sweep ? { sweep: sweepRan } : {}), failure,
+        seconds: out.seconds, interrupted: out.interrupted, ...(u.sweep ? { sweep: sweepRan } : {}),
+        ...(failures.length ? { failure: failures[0], failures } : {}),
         // a property the kernel declares that ran zero cases proves nothing: a failure
         status: failed || out.ran === 0 ? 'failed' : 'passed',
       };
@@ -336,7 +340,9 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   });
   const notes: string[] = [];
   for (const { kernel: k, covRan } of kernels) {
-    for (const p of k.properties) if (p.status === 'failed') problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'failed', label: p.failure?.verdict.label, message: p.failure?.verdict.message ?? p.skipped ?? '' });
+    const sigs = new Set<string>();
+    for (const p of k.properties) if (p.status === 'failed') problems.push(...propertyProblems(k.name, p, p.skipped ?? '', 'failed', sigs));
+    k.distinct_failures = [...sigs];
     // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the
     // union), not after a failed property (it stops early), and only once the whole sweep ran
     if (shard || !covRan || k.properties.some((p) => p.status === 'failed')) continue;
@@ -349,6 +355,40 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard,
     kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems), notes,
   };
+}
+
+/** The problems of a failed property: one per distinct failure. */
+function propertyProblems(kernel: string, p: PropertyResult, why: string, none: 'failed' | 'ran zero cases' = 'failed', seen = new Set<string>()): Problem[] {
+  const all = p.failures ?? (p.failure ? [p.failure] : []);
+  if (!all.length) return [{ kind: 'property', kernel, property: p.property, failure: none, message: why }];
+  // a bug an earlier property of the kernel already reported is not listed again
+  const fs = all.filter((f) => !seen.has(f.signature));
+  for (const f of all) seen.add(f.signature);
+  return fs.map((f) => ({ kind: 'property', kernel, property: p.property, failure: f.verdict.kind, label: f.verdict.label, message: f.verdict.message, ...(f.divergence ? { at: divergenceText(f.divergence) } : {}) }));
+}
+
+/** A failure as the report carries it: the typed verdict, the replay / rerun hints of an
+ *  external or emulated kernel, and a standalone C reproducer next to its fixture. */
+async function failureRecord(u: Unit, prop: PropertyDef, f: CaseFailure, name: string, timeout: TimeoutPolicy): Promise<FailureRecord> {
+  const failure: FailureRecord = { ...f, verdict: verdictRecord(f.verdict) };
+  // the replay / rerun hints need an external kernel's library and the emulated CPU
+  const emu = u.target.backend.emulation;
+  const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? `--kernel-lib ${u.target.source}`}` : '';
+  if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
+  // a standalone C reproducer next to the fixture, of the case the property maps the failure to
+  const reproCase = f.case && prop.repro ? prop.repro(f.case) : undefined;
+  if (failure.fixture && reproCase) {
+    try {
+      // the tile search of a hang is a search like shrinking: the shortened timeout
+      const searchTimeout = isHang(f.verdict) ? { ...timeout, shrinking: true } : timeout;
+      const r = await writeRepro(u.target, reproCase, { source: u.target.source, verdict: f.verdict, fixture: failure.fixture, timeout: searchTimeout });
+      Object.assign(failure, { repro: r.path, reproBuild: r.build, reproRun: r.run });
+      failure.text += `\nrepro.c: ${r.path}\n  build: ${r.build}\n  run:   ${r.run}${r.note ? `\n  ${r.note}` : ''}`;
+    } catch (e) {
+      failure.text += `\nrepro.c not written: ${(e as Error).message}`;
+    }
+  }
+  return failure;
 }
 
 /** Judges a whole run's coverage: every sweep case ran (a correct kernel has then reached
@@ -389,7 +429,13 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
         else {
           q.ran += p.ran; q.passed += p.passed; q.failed += p.failed; q.refused += p.refused; q.seconds += p.seconds;
           q.interrupted ||= p.interrupted;
-          if (p.status === 'failed') { q.status = 'failed'; q.failure ??= p.failure; }
+          if (p.status === 'failed') {
+            q.status = 'failed';
+            q.failure ??= p.failure;
+            // the shards' distinct failures, one per signature
+            const all = [...(q.failures ?? []), ...(p.failures ?? (p.failure ? [p.failure] : []))];
+            q.failures = all.filter((f, i) => all.findIndex((x) => x.signature === f.signature) === i);
+          }
           if (p.note && p.note !== q.note) q.note = q.note ? `${q.note}; ${p.note}` : p.note;
           else if (q.status === 'skipped' && p.status === 'passed') { q.status = 'passed'; q.skipped = undefined; }
         }
@@ -402,7 +448,9 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   const notes: string[] = [];
   for (const k of kernels) {
     k.coverage.missing = k.coverage.required.filter((c) => !k.coverage.hits[c]);
-    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push({ kind: 'property', kernel: k.name, property: p.property, failure: p.failure?.verdict.kind ?? 'ran zero cases', label: p.failure?.verdict.label, message: p.failure?.verdict.message ?? '' });
+    const sigs = new Set<string>();
+    for (const p of k.properties) if (p.status === 'failed' || (p.ran === 0 && p.status !== 'skipped')) problems.push(...propertyProblems(k.name, p, '', 'ran zero cases', sigs));
+    k.distinct_failures = [...sigs];
     judgeCoverage(k, 'the merged shards ran part of it; the first shard runs it', problems, notes);
   }
   // problems that belong to no kernel (bad options, unreadable libraries) carry over: a merge

@@ -12,7 +12,8 @@ export type Problem =
   /** nothing runnable to gate */
   | { kind: 'nothing_to_gate' }
   /** a property failed on a kernel (or ran zero cases) */
-  | { kind: 'property'; kernel: string; property: string; failure: FailureKind | 'failed' | 'ran zero cases'; message: string; label?: FailureLabel }
+  /** (one per distinct failure; at: its first divergent op) */
+  | { kind: 'property'; kernel: string; property: string; failure: FailureKind | 'failed' | 'ran zero cases'; message: string; label?: FailureLabel; at?: string }
   /** required coverage cells never exercised */
   | { kind: 'coverage'; kernel: string; missing: string[]; hint: string };
 
@@ -21,7 +22,7 @@ export function problemText(p: Problem): string {
     case 'option': return `${p.option} ${p.value}: ${p.why}`;
     case 'library': return p.text;
     case 'nothing_to_gate': return 'no kernel to gate: none is runnable here';
-    case 'property': return `${p.kernel} / ${p.property}: ${p.label ?? p.failure}: ${p.message}`;
+    case 'property': return `${p.kernel} / ${p.property}: ${p.label ?? p.failure}: ${p.message}${p.at ? ` (${p.at})` : ''}`;
     case 'coverage': return `${p.kernel}: semantic coverage incomplete, never exercised: ${p.missing.join(', ')}${p.hint}`;
   }
 }

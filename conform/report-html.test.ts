@@ -12,7 +12,7 @@ import { conformance, type ConformReport } from './engine.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 import { renderJunit } from './report-junit.js';
-import { coverageJudged, heatLevel, heatTables, opList } from './summary.js';
+import { coverageJudged, failures, heatLevel, heatTables, opList } from './summary.js';
 import { PKG_ROOT } from '../native/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-report-'));
@@ -70,10 +70,12 @@ describe('conformance reports', () => {
     expect(dom).toMatch(/<table class="heatmap">/);
     expect(dom).toMatch(/<td class="h[1-4]" data-cell="op\.store"/);
     // the failure section: the buggy kernel's shrunk cases with fixture and repro.c
-    const failed = report.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p) => [k.name, p.property]));
+    // one article per distinct failure of a kernel (a bug several properties saw is one)
+    const failed = failures(report);
     expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((f) => `${f.kernel} ${f.signature}`)).size).toBe(failed.length);
     expect(dom).toContain(`<section id="failures" data-count="${failed.length}">`);
-    for (const [k, p] of failed) expect(dom).toContain(`<article class="failure" data-kernel="${k}" data-property="${p}">`);
+    for (const f of failed) expect(dom).toContain(`<article class="failure" data-kernel="${f.kernel}" data-property="${f.property}">`);
     expect(dom).toContain('differing cells');
     expect(dom).toContain('.repro.c');
     expect(dom).toContain('class="verdict fail"');
@@ -88,7 +90,9 @@ describe('conformance reports', () => {
     }
     expect(md).toContain('**binary ops (bin x family)**');
     expect(md).toContain('## Kernels and throughput');
-    expect(md).toMatch(/### `ext_buggy_i32_4x4` \/ tile: mismatch\n\n```text\next_buggy_i32_4x4: mismatch/);
+    expect(md).toMatch(/### `ext_buggy_i32_4x4` \/ \w+: mismatch( \(distinct failure 1 of \d+\))?\n\n- signature: `mismatch @ [^`]+`/);
+    expect(md).toMatch(/```text\next_buggy_i32_4x4: mismatch/);
+    expect(md).toMatch(/- first divergent op: #\d+ \w+/);
     expect(md).toMatch(/- repro\.c: `[^`]+\.repro\.c`/);
     // an external kernel's replay command names its library
     expect(md).toMatch(/replay: `npx bitexact replay \S+\.json --kernel-lib \S+ext_kernel_buggy\.so --kernel ext_buggy_i32_4x4`/);
@@ -100,10 +104,13 @@ describe('conformance reports', () => {
     const suites = xml.match(/<testsuite /g) ?? [];
     expect(suites.length).toBe(2);
     for (const k of report.kernels) {
-      const failed = k.properties.filter((p) => p.status === 'failed').length + (coverageJudged(k) && k.coverage.missing.length ? 1 : 0);
-      expect(xml).toContain(`<testsuite name="${k.name}" tests="${k.properties.length + 1}" failures="${failed}"`);
+      // a testcase per distinct failure of a property (at least one per failed property)
+      const groups = k.properties.reduce((n, p) => n + (p.status === 'failed' ? Math.max(1, p.failures?.length ?? 0) : 0), 0);
+      const failed = groups + (coverageJudged(k) && k.coverage.missing.length ? 1 : 0);
+      const extra = groups - k.properties.filter((p) => p.status === 'failed').length;
+      expect(xml).toContain(`<testsuite name="${k.name}" tests="${k.properties.length + 1 + extra}" failures="${failed}"`);
     }
-    expect(xml).toMatch(/<failure type="mismatch" message="[^"]*cell\(s\) differ[^"]*">ext_buggy_i32_4x4: mismatch/);
+    expect(xml).toMatch(/<failure type="mismatch" message="[^"]*cell\(s\) differ[^"]*">signature: mismatch @ [^\n]+\next_buggy_i32_4x4: mismatch/);
     expect(xml).not.toMatch(/<[^>]*<[^/]/); // no unescaped < inside a tag
   });
 

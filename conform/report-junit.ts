@@ -21,11 +21,18 @@ export function renderJunit(r: ConformReport): string {
       kt++;
       const head = `    <testcase classname="bitexact.${xml(k.name)}" name="${xml(p.property)}" time="${p.seconds.toFixed(3)}">`;
       if (p.status === 'failed') {
-        kf++;
-        const kind = p.failure?.verdict.kind ?? (p.ran === 0 ? 'no_cases' : 'failed');
-        const msg = p.failure?.verdict.message ?? p.skipped ?? 'failed';
-        const body = [p.failure?.text ?? msg, p.failure?.repro ? `repro.c: ${p.failure.repro}` : ''].filter(Boolean).join('\n');
-        cases.push(`${head}\n      <failure type="${xml(kind)}" message="${xml(msg)}">${text(body)}</failure>\n    </testcase>`);
+        // one testcase per distinct failure, so a dashboard lists every bug
+        const fs = p.failures ?? (p.failure ? [p.failure] : [undefined]);
+        fs.forEach((f, i) => {
+          if (i > 0) kt++;
+          kf++;
+          const kind = f?.verdict.kind ?? (p.ran === 0 ? 'no_cases' : 'failed');
+          const msg = f?.verdict.message ?? p.skipped ?? 'failed';
+          const body = [f?.signature ? `signature: ${f.signature}` : '', f?.text ?? msg, f?.repro ? `repro.c: ${f.repro}` : ''].filter(Boolean).join('\n');
+          const name = fs.length > 1 ? `${p.property} [${i + 1}/${fs.length}: ${f?.signature ?? kind}]` : p.property;
+          const h = `    <testcase classname="bitexact.${xml(k.name)}" name="${xml(name)}" time="${(i === 0 ? p.seconds : 0).toFixed(3)}">`;
+          cases.push(`${h}\n      <failure type="${xml(kind)}" message="${xml(msg)}">${text(body)}</failure>\n    </testcase>`);
+        });
       } else if (p.status === 'skipped') {
         ks++;
         cases.push(`${head}\n      <skipped message="${xml(p.skipped ?? 'skipped')}"/>\n    </testcase>`);

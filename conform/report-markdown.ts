@@ -3,7 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, emulationLines, notJudgedText, sweepText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { seenByText, coverageJudged, emulationLines, notJudgedText, sweepText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
 
@@ -81,7 +81,10 @@ export function renderMarkdown(r: ConformReport): string {
   out.push('## Failures', '');
   if (fs.length === 0) out.push('_none_', '');
   for (const f of fs) {
-    out.push(`### \`${f.kernel}\` / ${f.property}: ${f.kind}`, '');
+    out.push(`### \`${f.kernel}\` / ${f.property}: ${f.kind}${f.of > 1 ? ` (distinct failure ${f.nth} of ${f.of})` : ''}`, '');
+    if (f.signature) out.push(`- signature: \`${f.signature}\`${seenByText(f) ? ` (${seenByText(f)})` : ''}`);
+    if (f.divergence) out.push(`- ${f.divergence}`);
+    if (f.signature || f.divergence) out.push('');
     out.push(codeBlock(f.text), '');
     if (f.fixture) out.push(`- fixture: \`${f.fixture}\` (replay: \`${replayCommand(f)}\`)`);
     if (f.repro) out.push(`- repro.c: \`${f.repro}\``, `  - build: \`${f.reproBuild ?? ''}\``, `  - run: \`${f.reproRun ?? ''}\``);

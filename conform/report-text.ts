@@ -2,7 +2,7 @@
 // kernel x property -> run / passed / failed / refused / skipped (reason), throughput, the
 // coverage cells never exercised, every shrunk failure in full, and a closing verdict line.
 import type { ConformReport } from './engine.js';
-import { coverageJudged, coverageProblems, emulationLines, failures, OUTSIDE_TITLE, outsideContract, gateProblems, notJudgedText, summaryRows, sweepText, throughputText, verdictLine } from './summary.js';
+import { seenByText, coverageJudged, coverageProblems, emulationLines, failures, OUTSIDE_TITLE, outsideContract, gateProblems, notJudgedText, summaryRows, sweepText, throughputText, verdictLine } from './summary.js';
 
 function textTable(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -42,7 +42,8 @@ export function renderText(r: ConformReport): string {
     o.push('');
   }
   for (const f of failures(r)) {
-    o.push(`==== FAILED ${f.kernel} / ${f.property} ====`, f.text);
+    const also = seenByText(f);
+    o.push(`==== FAILED ${f.kernel} / ${f.property}${f.of > 1 ? ` (distinct failure ${f.nth} of ${f.of})` : ''} ====`, ...(f.signature ? [`signature: ${f.signature}${also ? ` (${also})` : ''}`] : []), f.text);
     o.push('');
   }
   for (const d of outsideContract(r)) {

@@ -5,6 +5,7 @@ import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
 import type { Emulation } from '../native/backends/provider.js';
 import { problemKernel, problemText } from './problems.js';
 import { DONE_TAG, OP_NAMES, OP_TAGS, tagName } from '../oracle/opset.js';
+import { divergenceText } from '../properties/divergence.js';
 
 /** ABI tag -> tag name (SPEC section 2; unknown tags: "tag<N>"). */
 export const opName = tagName;
@@ -67,19 +68,55 @@ export interface Failure {
   reproRun?: string;
   /** the CPU the kernel ran on under emulation (its options select it again) */
   emulation?: Emulation;
+  /** how the CLI loads an external kernel again (`--manifest FILE`, `--kernel-lib LIB`) */
+  load?: string;
+  /** what the failures of its group share, and where the kernel first departs from the oracle */
+  signature?: string;
+  divergence?: string;
+  /** every property that saw it (`property`: the one whose shrunk case is shown) */
+  properties: string[];
+  /** 1-based place among the kernel's distinct failures, and their number */
+  nth: number;
+  of: number;
 }
 
+/** Every distinct failure of each kernel: the failures of its properties grouped by signature
+ *  (one bug seen by tile, frame and interleave is one entry, `properties` naming them all),
+ *  each shown by its smallest shrunk case; a property that failed without a case (e.g. ran zero
+ *  cases) is an entry of its own. */
 export function failures(r: ConformReport): Failure[] {
-  return r.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p): Failure => ({
-    kernel: k.name, source: k.source, property: p.property,
-    // the label names a hang as such (its family, the JSON's kind, stays crash)
-    kind: p.failure?.verdict.label ?? p.failure?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
-    message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
-    text: p.failure?.text ?? p.skipped ?? '',
-    fixture: p.failure?.fixture, repro: p.failure?.repro, reproBuild: p.failure?.reproBuild, reproRun: p.failure?.reproRun,
-    emulation: k.emulation,
-  })));
+  return r.kernels.flatMap((k) => {
+    const seen: { f: Failure; ops: number }[] = [];
+    for (const p of k.properties.filter((x) => x.status === 'failed')) {
+      for (const f of p.failures ?? (p.failure ? [p.failure] : [undefined])) {
+        const entry: Failure = {
+          kernel: k.name, source: k.source, property: p.property, properties: [p.property],
+          // the label names a hang as such (its family, the JSON's kind, stays crash)
+          kind: f?.verdict.label ?? f?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
+          message: f?.verdict.message ?? p.skipped ?? 'failed',
+          text: f?.text ?? p.skipped ?? '',
+          fixture: f?.fixture, repro: f?.repro, reproBuild: f?.reproBuild, reproRun: f?.reproRun,
+          emulation: k.emulation, ...(k.load ? { load: k.load } : {}),
+          ...(f?.signature ? { signature: f.signature } : {}),
+          ...(f?.divergence ? { divergence: divergenceText(f.divergence) } : {}),
+          nth: 0, of: 0,
+        };
+        const ops = (f?.case as { chain?: unknown[] } | undefined)?.chain?.length ?? Infinity;
+        const same = entry.signature ? seen.find((x) => x.f.signature === entry.signature) : undefined;
+        if (!same) { seen.push({ f: entry, ops }); continue; }
+        if (!same.f.properties.includes(p.property)) same.f.properties.push(p.property);
+        if (ops < same.ops) { same.f = { ...entry, properties: same.f.properties }; same.ops = ops; }
+      }
+    }
+    return seen.map((x, i) => ({ ...x.f, nth: i + 1, of: seen.length }));
+  });
 }
+
+/** "also seen by frame, interleave" (empty when one property saw it). */
+export const seenByText = (f: Failure): string => {
+  const others = f.properties.filter((p) => p !== f.property);
+  return others.length ? `also seen by ${others.join(', ')}` : '';
+};
 
 /** Every divergence outside a kernel's declared contract (the `beyond` property), as information. */
 export interface OutsideContract { kernel: string; clause: string; kind: string; message: string; text: string }
@@ -168,7 +205,7 @@ export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values
 
 /** The replay command of a fixture (external kernels need their library, emulated ones their CPU). */
 export const replayCommand = (f: Failure): string =>
-  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}${f.emulation ? ` ${f.emulation.options.join(' ')}` : ''}`;
+  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` ${f.load ?? `--kernel-lib ${f.source}`}`} --kernel ${f.kernel}${f.emulation ? ` ${f.emulation.options.join(' ')}` : ''}`;
 
 /** "CPU profile m4 (qemu-aarch64 -cpu ...)" */
 export const emulationText = (e: Emulation): string => `CPU profile ${e.profile} (${e.settings})`;

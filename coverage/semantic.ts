@@ -12,7 +12,7 @@ import { cellInContract, type Contract } from '../oracle/contract.js';
 export interface KernelShape { mr: number; nr: number; supported_ops: number[]; contract?: Contract }
 
 /** Is v (an exact integer, possibly beyond 2^53 for q_scale: given as bigint) a tie at shift s? */
-function isTie(v: bigint, s: number): boolean {
+export function isTie(v: bigint, s: number): boolean {
   if (s < 1) return false;
   const a = v < 0n ? -v : v;
   const mask = (1n << BigInt(s)) - 1n;

@@ -11,6 +11,8 @@ import type { TimeoutPolicy } from './timeout.js';
 import { fmtFailure } from './report.js';
 import { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
 import { replayCommand, rerunCommand } from './commands.js';
+import { divergenceText, firstDivergence, ranAfterRefusal, type FirstDivergence } from './divergence.js';
+import type { Contract } from '../oracle/contract.js';
 export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
 
 export interface CaseFailure {
@@ -23,8 +25,12 @@ export interface CaseFailure {
   seed: number;
   path?: string;
   shrinks: number;
-  /** generated cases run before the first failure (1 = the first case failed) */
+  /** generated cases run before this failure was first seen (1 = the first case failed) */
   casesToFailure: number;
+  /** what the failures of one group share (signatureOf) */
+  signature: string;
+  /** where the kernel first departs from the oracle (properties/divergence.ts) */
+  divergence?: FirstDivergence;
 }
 
 export interface PropertyOutcome {
@@ -40,7 +46,10 @@ export interface PropertyOutcome {
   /** why nothing ran (kernel not runnable here, no op to test, ...) — never a silent pass */
   skipped?: string;
   interrupted: boolean;
+  /** the first distinct failure (failures[0]) */
   failure?: CaseFailure;
+  /** every distinct failure (one per signature), each shrunk keeping its signature */
+  failures: CaseFailure[];
   seconds: number;
 }
 
@@ -75,24 +84,73 @@ export interface PropertyRunOptions {
   examples?: Case[];
   /** replay an exact fast-check path (with the same seed) */
   path?: string;
+  /** stop at the first failure and shrink it (default: keep generating, one failure per signature) */
+  firstFailure?: boolean;
+  /** distinct failures kept (default MAX_FAILURE_GROUPS) */
+  maxGroups?: number;
+  /** the kernel's contract: the probe Store of the first-divergent-op search stays inside it */
+  contract?: Contract;
+  /** runs a chain prefix plainly on the kernel (the first-divergent-op search): not the
+   *  property's own exec, which may judge more than the values (a gating case must refuse) */
+  probe?: (c: Case) => Promise<Verdict>;
   /** report shrunk cases through this instead of only returning them */
   replayHint?: (fixture: string | undefined) => string;
 }
+
+/** The signature a failure is grouped by: its family and outcome, the fields that say which
+ *  bug (the buffer of a fault, the registers of an ABI break, the reason of a refusal) and the
+ *  first divergent op with its parameter class. Two failures with one signature are one bug. */
+export function signatureOf(v: FailedVerdict, d?: FirstDivergence): string {
+  const kind = failureKind(v);
+  // the buffer's role, not where this case placed it: "chain[] store output"
+  const buf = (name: string) => name.replace(/chain\[\d+\]/g, 'chain[]').replace(/\s*\([^)]*\)/g, '');
+  const at = d ? ` @ ${d.cls}` : '';
+  const stale = v.stale ? ` stale(call ${v.stale.call}${v.stale.firstResult ? ', first result' : ''})` : '';
+  switch (v.outcome) {
+    case 'mismatch': return `${kind}${ranAfterRefusal(v) ? `/ran after refused ${v.rawTag !== undefined ? 'raw tag' : 'op'}` : ''}${at}${stale}`;
+    case 'pack_mismatch': return `${kind}/packing ${v.packing} ${v.side}`;
+    // a canary and a sentinel byte are one family: where a stray write lands is the layout's doing
+    case 'canary_write': return `${kind}/${buf(v.bufName || 'scratch')}${stale}`;
+    case 'stray_write': return `${kind}/${buf(v.bufName)}${stale}`;
+    case 'out_of_bounds': return `${kind}/${buf(v.bufName)} ${v.offset < 0 ? 'before' : 'past'}${stale}`;
+    case 'abi_violation': return `${kind}/${v.items.map((i) => i.what).sort().join(',')}`;
+    case 'refusal': return `${kind}/${v.reason}${'op' in v && v.op ? ` ${v.op}` : ''}${'rawTag' in v && v.rawTag !== undefined ? ' raw tag' : ''}${stale}`;
+    case 'crash': return `${kind}/${v.signal ?? `exit ${v.exitCode}`}${at}${stale}`;
+    case 'hang': return `${kind}/hang${stale}`;
+    case 'exec_error': return `${kind}/${v.reason}`;
+    case 'on_kernel': return `${v.role} ${v.kernel}/${signatureOf(v.cause)}`;
+  }
+}
+
+/** The part of a signature known without probing (the first divergent op needs kernel calls). */
+const coarseOf = (sig: string): string => sig.split(' @ ')[0].split(' stale(')[0];
+
+/** Distinct failures a keep-going run shrinks and reports, per property (each costs a shrink). */
+export const MAX_FAILURE_GROUPS = 8;
+
+const probeOf = (o: PropertyRunOptions) => o.probe ?? ((x: Case) => o.exec(x, { timeout: o.timeout ?? {} }));
+
+interface Group { c: Case; index: number; v: FailedVerdict; sig: string; casesToFailure: number }
 
 export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOutcome> {
   const t0 = Date.now();
   let ran = 0, passed = 0, refused = 0, failed = 0;
   let shrinking = false;
-  let casesToFailure = 0;
   const full: CaseCall = { timeout: o.timeout ?? {} };
   const short: CaseCall = { timeout: { ...full.timeout, shrinking: true } };
-  // the first failure, run under the full timeout: run again and reported when a case shrunk
-  // under the shortened timeout does not fail under the full one
-  let first: { c: Case } | undefined;
+  const keepGoing = !o.firstFailure;
+  const maxGroups = o.maxGroups ?? MAX_FAILURE_GROUPS;
   // once a hang shows up, every later candidate runs under the shortened timeout
   let hangMode = false;
   let hangShrinks = 0;
   const maxHangShrinks = o.maxHangShrinks ?? MAX_HANG_SHRINKS;
+  const examples = o.examples?.map((c): [Case] => [c]);
+  const signed = async (c: Case, v: FailedVerdict): Promise<string> =>
+    signatureOf(v, await firstDivergence(c, v, probeOf(o), o.contract));
+  // distinct failures in the order found: the case, its stream index (a fast-check path), verdict
+  const groups = new Map<string, Group>();
+  // the failure the first fast-check run shrinks: the first of all (stop at first), or a hang
+  let stopped: Group | undefined;
   const prop = fc.asyncProperty(o.arb, async (c) => {
     if (hangMode && hangShrinks >= maxHangShrinks) return true; // the shrink budget of a hang is spent: not run
     const v = await o.exec(c, hangMode ? short : full);
@@ -100,73 +158,125 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
       ran++;
       if (v.ok && v.refused) refused++;
       else if (v.ok) passed++;
-      else { failed++; shrinking = true; casesToFailure = ran; first = { c }; }
+      else failed++;
       o.onCase?.(c, v);
       o.onProgress?.(ran);
-    } else if (isHang(v) && hangMode) hangShrinks++;
+      if (v.ok) return true;
+      // a hang stops the run: every later hang would cost a timeout
+      if (!keepGoing || isHang(v)) {
+        shrinking = true;
+        stopped = { c, index: ran - 1, v, sig: signatureOf(v), casesToFailure: ran };
+        if (isHang(v)) hangMode = true;
+        return false;
+      }
+      if (groups.size < maxGroups) {
+        const sig = await signed(c, v);
+        if (!groups.has(sig)) groups.set(sig, { c, index: ran - 1, v, sig, casesToFailure: ran });
+      }
+      return true;
+    }
+    if (isHang(v) && hangMode) hangShrinks++;
     if (isHang(v)) hangMode = true;
-    return v.ok;
+    // keep-going: a shrink step of a hang must stay a hang (the other bugs are their own groups)
+    return keepGoing ? !isHang(v) : v.ok;
   });
   const details = await fc.check(prop, {
-    numRuns: o.numRuns,
-    examples: o.examples?.map((c): [Case] => [c]),
-    seed: o.seed,
-    path: o.path,
-    interruptAfterTimeLimit: o.timeBudgetMs,
-    markInterruptAsFailure: false,
+    numRuns: o.numRuns, examples, seed: o.seed, path: o.path,
+    interruptAfterTimeLimit: o.timeBudgetMs, markInterruptAsFailure: false,
   });
   const out: PropertyOutcome = {
     kernel: o.kernel, property: o.property, seed: o.seed, ran, passed, refused, failed,
-    interrupted: details.interrupted, seconds: (Date.now() - t0) / 1000,
+    interrupted: details.interrupted, seconds: 0, failures: [],
   };
-  if (details.failed && details.counterexample) {
-    let c = details.counterexample[0];
-    let path = details.counterexamplePath ?? undefined;
-    let shrinks = details.numShrinks;
-    // re-run the shrunk case under the full timeout: its verdict is the one reported (and proves it still fails)
-    const rerun = await o.exec(c, full);
-    let v: FailedVerdict | undefined = rerun.ok ? undefined : rerun;
-    let unshrunk = '';
-    let passesAgain = 'the shrunk case passes when run again';
-    if (!v && hangMode && first && shrinks > 0) {
-      // it failed only under the shortened timeout: the first failure, once more under the full one
-      const again = await o.exec(first.c, full);
-      if (!again.ok) {
-        unshrunk = `the shrunk case (${c.chain.length} ops, k=${c.k}) did not fail under the full timeout, only under the shortened one used while shrinking: the first failing case is reported unshrunk`;
-        ({ c } = first);
-        v = again;
-        path = path?.split(':')[0];
-        shrinks = 0;
-      } else passesAgain = 'the shrunk case and the first failing case pass when run again under the full timeout: the machine stalled, the kernel did not hang';
-    }
-    v ??= threw(hangMode ? passesAgain : details.errorInstance ?? passesAgain);
-    // fast-check cannot shrink a deterministic case it did not generate: drop its ops here
-    if (!rerun.ok && !unshrunk && o.examples?.includes(c)) {
-      const before = c;
-      ({ case: c, verdict: v } = await shrinkChain(c, v, (x) => o.exec(x, full)));
-      shrinks += shrunkOps(before, c);
-    }
-    const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
-    const how = [
-      unshrunk,
-      `seed ${o.seed}, path ${path}, shrunk ${shrinks} time(s)${hangShrinks >= maxHangShrinks ? ` (stopped after ${hangShrinks} hanging candidates)` : ''}, first failure after ${casesToFailure} case(s)`,
-      fixture ? `saved as ${fixture}; replay: ${replayCommand(fixture, o.kernel)}` : '',
-      `rerun: ${rerunCommand(o.kernel, o.seed)}`,
-    ].filter(Boolean).join('\n');
-    out.failure = { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure };
+  const found: CaseFailure[] = [];
+  if (details.failed && details.counterexample && stopped) {
+    const r = { c: details.counterexample[0], path: details.counterexamplePath ?? undefined, shrinks: details.numShrinks, error: details.errorInstance };
+    found.push(await finish(o, r, stopped, { hangMode, hangShrinks, maxHangShrinks }));
   } else if (details.failed) {
     // failed without a counterexample: the predicate itself threw outside runCase's net
     const msg = String((details as { errorInstance?: unknown }).errorInstance ?? 'property failed without a counterexample');
     out.failed = Math.max(out.failed, 1);
-    out.failure = { case: undefined as unknown as Case, verdict: threw(msg), text: msg, seed: o.seed, shrinks: 0, casesToFailure };
+    found.push({ case: undefined as unknown as Case, verdict: threw(msg), text: msg, seed: o.seed, shrinks: 0, casesToFailure: ran, signature: 'exec_error/threw' });
   }
+  // every other distinct failure: replayed from its stream index and shrunk keeping its signature
+  const sameBug = (sig: string) => async (c: Case, v: Verdict): Promise<boolean> =>
+    !v.ok && coarseOf(signatureOf(v)) === coarseOf(sig) && (await signed(c, v)) === sig;
+  for (const g of groups.values()) {
+    if (found.some((f) => f.signature === g.sig)) continue;
+    found.push(await shrinkGroup(o, g, examples, sameBug(g.sig)));
+  }
+  out.failures = found;
+  out.failure = found[0];
+  out.seconds = (Date.now() - t0) / 1000;
   return out;
+}
+
+/** Shrinks one failure group: fast-check replays the group's case from its stream index and
+ *  shrinks it, a candidate counting as failing only when it fails with the group's signature. */
+async function shrinkGroup(o: PropertyRunOptions, g: Group, examples: [Case][] | undefined, sameBug: (c: Case, v: Verdict) => Promise<boolean>): Promise<CaseFailure> {
+  const full: CaseCall = { timeout: o.timeout ?? {} };
+  // a deterministic case: fast-check cannot shrink what it did not generate (finish drops ops)
+  if (g.index < (examples?.length ?? 0) || o.path) return finish(o, { c: g.c, path: o.path, shrinks: 0 }, g, undefined, sameBug);
+  const prop = fc.asyncProperty(o.arb, async (c) => !(await sameBug(c, await o.exec(c, full))));
+  const details = await fc.check(prop, { numRuns: 1, examples, seed: o.seed, path: String(g.index) });
+  if (details.failed && details.counterexample) {
+    return finish(o, { c: details.counterexample[0], path: details.counterexamplePath ?? undefined, shrinks: details.numShrinks }, g, undefined, sameBug);
+  }
+  // the replay did not fail the same way: the case as first seen, unshrunk
+  return finish(o, { c: g.c, path: String(g.index), shrinks: 0 }, g, undefined, sameBug);
+}
+
+/** Re-runs a shrunk failure under the full timeout (its verdict is the one reported), shrinks a
+ *  deterministic case's chain, names its first divergent op, saves the fixture, writes the text. */
+async function finish(
+  o: PropertyRunOptions,
+  r: { c: Case; path?: string; shrinks: number; error?: unknown },
+  g: Group,
+  hang?: { hangMode: boolean; hangShrinks: number; maxHangShrinks: number },
+  sameBug?: (c: Case, v: Verdict) => Promise<boolean>,
+): Promise<CaseFailure> {
+  const full: CaseCall = { timeout: o.timeout ?? {} };
+  let { c, path, shrinks } = r;
+  const hangMode = hang?.hangMode ?? false;
+  const rerun = await o.exec(c, full);
+  let v: FailedVerdict | undefined = rerun.ok ? undefined : rerun;
+  let unshrunk = '';
+  let passesAgain = 'the shrunk case passes when run again';
+  if (!v && hangMode && shrinks > 0) {
+    // it failed only under the shortened timeout: the first failure, once more under the full one
+    const again = await o.exec(g.c, full);
+    if (!again.ok) {
+      unshrunk = `the shrunk case (${c.chain.length} ops, k=${c.k}) did not fail under the full timeout, only under the shortened one used while shrinking: the first failing case is reported unshrunk`;
+      c = g.c;
+      v = again;
+      path = path?.split(':')[0];
+      shrinks = 0;
+    } else passesAgain = 'the shrunk case and the first failing case pass when run again under the full timeout: the machine stalled, the kernel did not hang';
+  }
+  v ??= threw(hangMode ? passesAgain : r.error ?? passesAgain);
+  // fast-check cannot shrink a deterministic case it did not generate: drop its ops here
+  if (!rerun.ok && !unshrunk && o.examples?.includes(c)) {
+    const before = c;
+    ({ case: c, verdict: v } = await shrinkChain(c, v, (x) => o.exec(x, full), sameBug));
+    shrinks += shrunkOps(before, c);
+  }
+  const d = isHang(v) ? undefined : await firstDivergence(c, v, probeOf(o), o.contract);
+  const signature = signatureOf(v, d);
+  const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
+  const how = [
+    unshrunk,
+    d ? divergenceText(d) : '',
+    `seed ${o.seed}${path ? `, path ${path}` : ''}, shrunk ${shrinks} time(s)${hang && hang.hangShrinks >= hang.maxHangShrinks ? ` (stopped after ${hang.hangShrinks} hanging candidates)` : ''}, first seen after ${g.casesToFailure} case(s)`,
+    fixture ? `saved as ${fixture}; replay: ${replayCommand(fixture, o.kernel)}` : '',
+    `rerun: ${rerunCommand(o.kernel, o.seed)}`,
+  ].filter(Boolean).join('\n');
+  return { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure: g.casesToFailure, signature, ...(d ? { divergence: d } : {}) };
 }
 
 /** Drops chain ops, one at a time from the end, then the operands (k = 0), while the case stays
  *  valid, still ends with a Store, and fails the same way (a hang is not shrunk here: every step
  *  would wait for the timeout). */
-async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>): Promise<{ case: Case; verdict: FailedVerdict }> {
+async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>, sameBug?: (c: Case, v: Verdict) => Promise<boolean>): Promise<{ case: Case; verdict: FailedVerdict }> {
   if (v.outcome === 'hang') return { case: c, verdict: v };
   // a step must keep the bug, not only its family: dropping the raw tag of a skipped-tag refusal
   // leaves a chain with nothing to refuse, another refusal
@@ -174,7 +284,7 @@ async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise
   const attempt = async (cand: Case): Promise<boolean> => {
     if (cand.chain[cand.chain.length - 1]?.op !== 'store' || checkCase(cand)) return false;
     const r = await exec(cand);
-    if (r.ok || signatureOf(r) !== bug) return false;
+    if (r.ok || (sameBug ? !(await sameBug(cand, r)) : signatureOf(r) !== bug)) return false;
     c = cand; v = r;
     return true;
   };
@@ -185,9 +295,6 @@ async function shrinkChain(c: Case, v: FailedVerdict, exec: (c: Case) => Promise
   if (c.k > 0) await attempt({ ...c, k: 0, a: c.a.map(() => []), b: [] });
   return { case: c, verdict: v };
 }
-
-/** What a failure is, beyond its family: the outcome and, where it has one, its reason. */
-const signatureOf = (v: FailedVerdict): string => `${failureKind(v)}/${v.outcome}/${'reason' in v ? String(v.reason) : ''}`;
 
 /** Steps shrinkChain took: ops dropped, and the operands. */
 const shrunkOps = (from: Case, to: Case): number => from.chain.length - to.chain.length + (from.k !== to.k ? 1 : 0);

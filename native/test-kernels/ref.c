@@ -93,6 +93,7 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
     } else if (t == BX_ROUNDING_SHIFT_RIGHT) {
       uintptr_t s = spec->u.rounding_shift_right.shift, pol = spec->u.rounding_shift_right.policy;
       if (s < 1 || s > 31 || pol < BX_ROUND_ZERO || pol > BX_ROUND_ODD) return BX_KERNEL_UNSUPPORTED;
+      if ((cfg->quirks & BX_REF_RSR_ODD_TIES_EVEN) && pol == BX_ROUND_ODD) pol = BX_ROUND_EVEN; /* same off ties */
       for (size_t i = 0; i < mr * nr; i++) acc[i] = wrap32(ref_round((int32_t)acc[i], (unsigned)s, pol));
     } else if (t == BX_SHIFT_LEFT) {
       if (spec->u.shift_left > 31) return BX_KERNEL_UNSUPPORTED;
@@ -107,11 +108,15 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
     } else if (t == BX_ADD_UNICAST) {
       const bx_output_store *o = &spec->u.store;
       if (o->item_size != 1 && o->item_size != 4) return BX_KERNEL_UNSUPPORTED;
-      const intptr_t rs = cfg->quirks & BX_REF_UNICAST_NR_STRIDE ? (intptr_t)(nr * o->item_size)
-                                                                 : o->row_byte_stride;
+      intptr_t rs = cfg->quirks & BX_REF_UNICAST_NR_STRIDE ? (intptr_t)(nr * o->item_size)
+                                                           : o->row_byte_stride;
+      intptr_t cs = o->col_byte_stride;
+      /* a "fast path" for a contiguous column-major i8 operand that takes it as row-major */
+      if ((cfg->quirks & BX_REF_UNICAST_I8_COL_AS_ROW) && o->item_size == 1 && rs == 1 && cs == (intptr_t)mr)
+        rs = (intptr_t)nr, cs = 1;
       for (size_t i = 0; i < mr; i++)
         for (size_t j = 0; j < nr; j++) {
-          const char *p = (const char *)o->ptr + (intptr_t)i * rs + (intptr_t)j * o->col_byte_stride;
+          const char *p = (const char *)o->ptr + (intptr_t)i * rs + (intptr_t)j * cs;
           if (o->item_size == 1 && (cfg->quirks & BX_REF_UNICAST_I8_AS_I32)) {
             const uint32_t w = (uint32_t)ld_i32(p);
             sink = w; /* all 4 bytes are loaded (the compiler would narrow the load to one) */
@@ -130,7 +135,9 @@ intptr_t bx_ref_run(const bx_ref_cfg *cfg, const bx_fused_ker_spec *spec) {
       for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < nr; j++) {
           char *p = (char *)o->ptr + (intptr_t)i * o->row_byte_stride + (intptr_t)j * o->col_byte_stride;
-          uint32_t v = ACC(i < mr ? i : 0, j); /* the extra row repeats row 0 */
+          const int last_col_bug = (cfg->quirks & BX_REF_STORE16_COL_LAST_COL) && o->item_size == 2 &&
+                                   o->row_byte_stride == 2 && j == nr - 1 && nr > 1;
+          uint32_t v = ACC(i < mr ? i : 0, last_col_bug ? j - 1 : j); /* the extra row repeats row 0 */
           uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
           const int one_byte = o->item_size == 2 && (cfg->quirks & BX_REF_STORE16_ONE_BYTE);
           memcpy(p, b, one_byte ? 1 : o->item_size); /* little-endian truncation */

@@ -30,7 +30,12 @@ enum bx_ref_quirk {
   /* State kept from one call to the next (SPEC section 8 forbids it): AddMatMul caches its
    * product by the packed-B pointer (and k) and reuses it when the same pointer comes back */
   BX_REF_STALE_PANEL = 1u << 12,
-  BX_REF_STALE_PANEL_PEEK = 1u << 13 /* the same, its key also holding the panel's first 4 bytes */
+  BX_REF_STALE_PANEL_PEEK = 1u << 13, /* the same, its key also holding the panel's first 4 bytes */
+  /* Three independent value bugs in one kernel (test_threebugs): each its own failure group */
+  BX_REF_RSR_ODD_TIES_EVEN = 1u << 20,  /* RoundingShiftRight policy Odd rounds ties to even */
+  BX_REF_UNICAST_I8_COL_AS_ROW = 1u << 21, /* a contiguous column-major i8 AddUnicast is read row-major */
+  BX_REF_STORE16_COL_LAST_COL = 1u << 22 /* a contiguous column-major i16 Store writes the tile's last
+                                            column with the values of the column before it */
 };
 
 typedef struct bx_ref_cfg {

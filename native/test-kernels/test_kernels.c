@@ -18,6 +18,9 @@
  *                                       saturates and its i16 Store writes one byte, both outside it
  *   test_tractlike_nocontract_i32_4x4   the same kernel code with no contract (fails the gate)
  *   test_skiptag_i32_4x4                skips an entry whose tag is no op (runs what follows)
+ *   test_threebugs_i32_4x4              three independent bugs: RoundingShiftRight Odd rounds ties
+ *                                       to even; a column-major i8 AddUnicast is read row-major; a
+ *                                       column-major i16 Store writes the last tile column wrong
  * right values, wrong accesses (SPEC section 8: what a kernel may read and write):
  *   test_overread_percol_i32_4x4        reads one i32 past a per-col vector
  *   test_overread_packed_b_i32_4x4      reads one K4 block past the packed B panel
@@ -90,6 +93,7 @@ CFG(or_unicast, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_I8_AS_I32)
 CFG(far_write, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_FAR_BELOW)
 CFG(stale, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_PANEL)
 CFG(stale_peek, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_PANEL_PEEK)
+CFG(threebugs, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_RSR_ODD_TIES_EVEN | BX_REF_UNICAST_I8_COL_AS_ROW | BX_REF_STORE16_COL_LAST_COL)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -152,6 +156,7 @@ DESC(or_unicast, "test_overread_unicast_i8_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NU
 DESC(far_write, "test_far_write_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(stale, "test_stale_panel_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(stale_peek, "test_stale_panel_peek_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(threebugs, "test_threebugs_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -181,7 +186,7 @@ static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_mi
                                               &desc_tractlike, &desc_tractlike_nc, &desc_skiptag,
                                               &desc_or_percol, &desc_or_packed_b,
                                               &desc_or_unicast, &desc_far_write,
-                                              &desc_stale, &desc_stale_peek,
+                                              &desc_stale, &desc_stale_peek, &desc_threebugs,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
