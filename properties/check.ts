@@ -104,10 +104,15 @@ export interface RunCaseOptions {
 }
 
 /** The verdict of a call whose executor died or was killed after its timeout t. */
-export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Crash | Hang =>
-  e.timedOut
+export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Crash | Hang => {
+  const v: Crash | Hang = e.timedOut
     ? { ...F, outcome: 'hang', kernel, stderrTail: stderrTail(e.stderr), timeout: t }
     : { ...F, outcome: 'crash', kernel, signal: e.signal, exitCode: e.exitCode, stderrTail: stderrTail(e.stderr) };
+  return e.output ? { ...v, output: e.output } : v;
+};
+
+/** A failed verdict carries what the kernel printed during the call (a pass does not). */
+const withOutput = (v: Verdict, res: ExecResult): Verdict => (v.ok || !res.output || v.output ? v : { ...v, output: res.output });
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
@@ -132,7 +137,7 @@ export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opt
     throw e;
   }
   opts.onExec?.(enc, res);
-  const v = judge(c, kernel, enc, res);
+  const v = withOutput(judge(c, kernel, enc, res), res);
   if (!c.prior || !prior || res.fault) return v;
   return judgePair(backend, kernel, { ...c, prior: c.prior }, enc, prior, res, v, opts);
 }
