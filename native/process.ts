@@ -31,7 +31,8 @@ export class KernelCrash extends Error {
   /** the executor broke the protocol (bytes on the response descriptor that are no response):
    *  what was wrong; the process was killed */
   protocolViolation?: string;
-  /** what the executor printed during the call that crashed, if anything */
+  /** what the executor printed during the call that crashed (set by this transport, empty when
+   *  nothing; the kernel's output and the executor's last words, without earlier requests') */
   output?: ExecutorOutput;
   constructor(message: string, info: { signal: string | null; exitCode: number | null; timedOut: boolean; timeoutMs?: number; stderr: string; protocolViolation?: string; output?: ExecutorOutput }) {
     super(message);
@@ -67,8 +68,11 @@ export function outputText(o: ExecutorOutput): string {
  *  ("TILE kernel_name", "LOAD_LIB /path"). */
 export type OutputNotice = (backend: string, what: string, output: ExecutorOutput) => void;
 
+/** Control characters (but newline and tab) as \xNN, for a terminal. */
+export const visible = (t: string): string => t.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 const defaultNotice: OutputNotice = (backend, what, o) => {
-  const text = outputText(o).replace(/\s+$/, '');
+  const text = visible(outputText(o)).replace(/\s+$/, '');
   process.stderr.write(`bitexact: note: ${backend}: ${what} printed (shown once; a kernel's output is not judged):\n${text.replace(/^/gm, '  | ')}\n`);
 };
 let outputNotice: OutputNotice | null = defaultNotice;
@@ -303,8 +307,9 @@ class ProcessBackend implements Backend {
   }
 
   private notice(what: string, o: ExecutorOutput): void {
-    if (this.noticed.has(what) || !outputNotice) return;
-    this.noticed.add(what);
+    const key = what.replace(/^(TILE|FRAME|PACK) /, ''); // the kernel, whatever the request
+    if (this.noticed.has(key) || !outputNotice) return;
+    this.noticed.add(key);
     outputNotice(this.name, what, o);
   }
 
@@ -323,11 +328,13 @@ class ProcessBackend implements Backend {
     if (this.child === child) this.child = null; // its 'exit' is not this call's story any more
     this.chunks = [];
     this.buffered = 0;
-    const note = `[bitexact] protocol violation: ${why} (did the kernel write to the executor's descriptors?)`;
-    this.stderrTail = `${this.stderrTail}${this.stderrTail && !this.stderrTail.endsWith('\n') ? '\n' : ''}${note}\n`;
+    const note = `[bitexact] protocol violation: ${why} (did the kernel write to the executor's descriptors?)\n`;
+    const nl = (t: string): string => (t && !t.endsWith('\n') ? '\n' : '');
+    this.stderrTail += nl(this.stderrTail) + note;
+    const o = this.takeOutput() ?? { text: '', bytes: 0 };
     return new KernelCrash(`${this.name} executor broke the protocol during ${what}: ${why}; killed`, {
       signal: 'SIGKILL', exitCode: null, timedOut: false, timeoutMs, stderr: this.stderrTail, protocolViolation: why,
-      output: this.takeOutput(),
+      output: { text: (o.text + nl(o.text) + note).slice(-OUTPUT_TAIL), bytes: o.bytes },
     });
   }
 
@@ -369,7 +376,7 @@ class ProcessBackend implements Backend {
         timedOut: this.timedOut,
         timeoutMs: p.timeoutMs,
         stderr: this.stderrTail,
-        output: this.takeOutput(),
+        output: this.takeOutput() ?? { text: '', bytes: 0 },
       }),
     );
   }
