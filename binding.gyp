@@ -30,5 +30,14 @@
       'product_dir': '<(PRODUCT_DIR)',
       'sources': ['native/test-kernels/test_kernels.c', 'native/test-kernels/ref.c', 'native/test-kernels/abi_break.S'],
     },
+    {
+      # build/Release/bitexact_hostile_kernels.so: kernels that print, close(0/1) and write to
+      # the executor's descriptors (a library of its own: its constructor prints on load).
+      'target_name': 'bitexact_hostile_kernels',
+      'type': 'shared_library',
+      'product_prefix': '',
+      'product_dir': '<(PRODUCT_DIR)',
+      'sources': ['native/test-kernels/hostile_io.c', 'native/test-kernels/ref.c'],
+    },
   ],
 }

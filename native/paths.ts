@@ -33,3 +33,8 @@ export function addonPath(): string {
 export function testKernelsPath(): string {
   return path.join(PKG_ROOT, 'build', 'Release', 'bitexact_test_kernels.so');
 }
+
+/** build/Release/bitexact_hostile_kernels.so: the test kernels that touch the executor's stdio. */
+export function hostileKernelsPath(): string {
+  return path.join(PKG_ROOT, 'build', 'Release', 'bitexact_hostile_kernels.so');
+}

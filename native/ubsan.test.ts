@@ -12,6 +12,10 @@ import { PKG_ROOT, testKernelsPath } from './paths.js';
 import { borderFrame, checkBorderFrame, imm, op, ptr, readI32, rng, TAG } from './test-helpers.js';
 
 const runner = path.join(PKG_ROOT, 'build', 'host-ubsan', 'bitexact-runner');
+// The runner speaks on descriptors 3 and 4 (native/PROTOCOL.md): a batch of frames goes in on
+// stdin and the responses come out on stdout through the shell's redirections (kernel output
+// discarded).
+const STDIO_BRIDGE = 'exec "$0" 3<&0 4>&1 </dev/null >/dev/null';
 let backend: Backend;
 
 beforeAll(() => {
@@ -98,7 +102,7 @@ describe('UBSan host runner', () => {
     };
     add(valid[1]!); // the test library first, so the later requests name a known kernel
     for (const req of valid) for (let len = 0; len < req.length; len++) add(req.subarray(0, len));
-    const r = spawnSync(runner, [], { input: Buffer.concat(frames), maxBuffer: 1 << 28 });
+    const r = spawnSync('sh', ['-c', STDIO_BRIDGE, runner], { input: Buffer.concat(frames), maxBuffer: 1 << 28 });
     expect(r.stderr.toString()).toBe('');
     expect(r.status).toBe(0);
     const out = r.stdout;
@@ -141,7 +145,7 @@ describe('UBSan host runner', () => {
       if (i % 3 !== 2) for (const p of shapeHigh) b[p] = 0;
       add(b);
     }
-    const r = spawnSync(runner, [], { input: Buffer.concat(frames), maxBuffer: 1 << 28 });
+    const r = spawnSync('sh', ['-c', STDIO_BRIDGE, runner], { input: Buffer.concat(frames), maxBuffer: 1 << 28 });
     expect(r.stderr.toString()).toBe('');
     expect(r.status).toBe(0);
     let p = 0;

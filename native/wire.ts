@@ -62,6 +62,9 @@ export interface ExecResult {
   trace?: TraceTile[];
   /** TILE with prior: the buffers after the earlier call (empty unless ret), as `buffers` */
   priorBuffers?: Uint8Array[];
+  /** what the executor printed (stdout, stderr) during the call, if anything: set by the
+   *  process transport (native/process.ts), not part of the response bytes */
+  output?: { text: string; bytes: number };
 }
 /** call: TILE 0, FRAME the tile index in walk order. Each item: a register name, or mxcsr /
  * x87cw / df (x86-64), fpcr / svcr.sm / svcr.za (aarch64); flags expect 0 and got 1. */

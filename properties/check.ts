@@ -6,7 +6,7 @@
 import type { Case, PriorVariant } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import { ExecError, type ExecResult } from '../native/wire.js';
-import { KernelCrash, type Backend } from '../native/process.js';
+import { KernelCrash, visible, type Backend } from '../native/process.js';
 import { encodeCase, guardAtStart, opTag, scratchBuffer, type Encoded } from './encode.js';
 import { isRawTag } from '../oracle/opset.js';
 import { offsetOf, readItem } from './layout.js';
@@ -87,8 +87,9 @@ function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult,
   return refusedAt >= 0 ? { outcome: 'refused', ok: true, refused: true, at: refusedAt, expected } : { outcome: 'pass', ok: true, refused: false, expected };
 }
 
-/** The last lines of a crashed child's stderr (what it said before dying). */
-const stderrTail = (s: string | undefined): string[] => (s ? s.trim().split('\n').slice(-3) : []);
+/** The last lines of a crashed child's output (what it said before dying), control characters
+ *  made visible. */
+const stderrTail = (s: string | undefined): string[] => (s ? visible(s).trim().split('\n').slice(-3) : []);
 
 export interface RunCaseOptions {
   /** encode even a case the kernel's shape or packing rejects (see encodeCase) */
@@ -104,10 +105,17 @@ export interface RunCaseOptions {
 }
 
 /** The verdict of a call whose executor died or was killed after its timeout t. */
-export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Crash | Hang =>
-  e.timedOut
-    ? { ...F, outcome: 'hang', kernel, stderrTail: stderrTail(e.stderr), timeout: t }
-    : { ...F, outcome: 'crash', kernel, signal: e.signal, exitCode: e.exitCode, stderrTail: stderrTail(e.stderr) };
+export const crashVerdict = (e: KernelCrash, kernel: string, t: CallTimeout): Crash | Hang => {
+  // what this call printed, when the transport tells it apart from earlier requests' output
+  const said = e.output ? e.output.text : e.stderr;
+  const v: Crash | Hang = e.timedOut
+    ? { ...F, outcome: 'hang', kernel, stderrTail: stderrTail(said), timeout: t }
+    : { ...F, outcome: 'crash', kernel, signal: e.signal, exitCode: e.exitCode, stderrTail: stderrTail(said) };
+  return e.output && e.output.bytes > 0 ? { ...v, output: e.output } : v;
+};
+
+/** A failed verdict carries what the kernel printed during the call (a pass does not). */
+const withOutput = (v: Verdict, res: ExecResult): Verdict => (v.ok || !res.output || v.output ? v : { ...v, output: res.output });
 
 /** Encodes, runs and judges one case; crashes and executor errors become verdicts, never throws. */
 export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opts: RunCaseOptions = {}): Promise<Verdict> {
@@ -132,7 +140,7 @@ export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opt
     throw e;
   }
   opts.onExec?.(enc, res);
-  const v = judge(c, kernel, enc, res);
+  const v = withOutput(judge(c, kernel, enc, res), res);
   if (!c.prior || !prior || res.fault) return v;
   return judgePair(backend, kernel, { ...c, prior: c.prior }, enc, prior, res, v, opts);
 }

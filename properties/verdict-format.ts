@@ -42,7 +42,16 @@ const tail = (lines: string[]): string => (lines.length ? ': ' + lines.join(' | 
 
 /** The message of a failure. */
 export function failureMessage(v: FailedVerdict): string {
-  return v.stale ? `${staleText(v.stale)}; ${valuesMessage(v)}` : valuesMessage(v);
+  return (v.stale ? `${staleText(v.stale)}; ${valuesMessage(v)}` : valuesMessage(v)) + printedText(v);
+}
+
+/** What the kernel printed during the call, in a message: its last lines, bounded. A crash or
+ *  a hang shows them already (its stderrTail is the same output). */
+function printedText(v: FailedVerdict): string {
+  if (!v.output || v.outcome === 'crash' || v.outcome === 'hang') return '';
+  const lines = v.output.text.trim().split('\n').slice(-3).join(' | ');
+  const shown = lines.length > 300 ? `...${lines.slice(-300)}` : lines;
+  return `; the kernel printed ${v.output.bytes} byte(s)${shown ? `: ${JSON.stringify(shown)}` : ''}`;
 }
 
 function valuesMessage(v: FailedVerdict): string {

@@ -26,7 +26,12 @@ export interface CellDiff { store: number; i: number; j: number; expected: numbe
  *  addresses, properties/stale.ts); firstResult: the failing call stored the oracle values of the
  *  other call's contents (call 1: kept from an earlier request at the same addresses); else the
  *  failing call's contents pass alone. */
-interface Failed { ok: false; refused: false; stale?: { prior: PriorVariant; call: 1 | 2; firstResult: boolean } }
+interface Failed {
+  ok: false; refused: false; stale?: { prior: PriorVariant; call: 1 | 2; firstResult: boolean };
+  /** what the executor printed (stdout and stderr) during the failing call, bounded to its last
+   *  OUTPUT_TAIL characters (native/process.ts); bytes = how much in all */
+  output?: { text: string; bytes: number };
+}
 
 /** Every op ran and every byte equals the oracle's. */
 export interface Pass { outcome: 'pass'; ok: true; refused: false; cells?: undefined; expected?: EvalResult }

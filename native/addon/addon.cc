@@ -1,11 +1,15 @@
 // The node-addon-api face of the executor: exec(Buffer) -> Buffer runs one request of
 // native/PROTOCOL.md in-process; list() is LIST, parsed. Untrusted kernels are run through
-// the child process (native/backends/host-child.ts), never in the caller's process.
+// the child process (native/backends/host-child.ts), never in the caller's process: that
+// child calls serve(), the executor loop on descriptors 3 and 4 (native/core/serve.c), which
+// never returns to JavaScript: the process exits with the loop's status.
 #include <napi.h>
 
 #include <cstdlib>
+#include <unistd.h>
 
 #include "exec.h"
+#include "serve.h"
 
 namespace {
 
@@ -54,9 +58,16 @@ Napi::Value List(const Napi::CallbackInfo &info) {
   return JSON.Get("parse").As<Napi::Function>().Call(JSON, {json});
 }
 
+// Ends the process with bx_serve's status, skipping node's teardown: a kernel may have left
+// the process in any state (closed descriptors, signal handlers), and nothing is left to do.
+Napi::Value Serve(const Napi::CallbackInfo &) {
+  _exit(bx_serve("bitexact host child"));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("exec", Napi::Function::New(env, Exec, "exec"));
   exports.Set("list", Napi::Function::New(env, List, "list"));
+  exports.Set("serve", Napi::Function::New(env, Serve, "serve"));
   return exports;
 }
 

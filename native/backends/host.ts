@@ -1,7 +1,8 @@
 // The host provider: kernels of the machine node runs on, executed in a node child process
 // (host-child.ts) that loads the addon build/Release/bitexact.node. Required: the addon is
 // built by npm install, so its absence is a broken install, not a skip.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addonPath, PKG_ROOT } from '../paths.js';
@@ -16,16 +17,18 @@ function addonMissing(): string | null {
 
 // From dist/: the compiled sibling. From source (vitest runs .ts in-process, but the child is
 // a plain node process that cannot run TypeScript): transpile host-child.ts once into
-// node_modules/.cache, refreshed when the source is newer. It imports only node builtins.
+// node_modules/.cache, named by a hash of the source (checkouts may share node_modules, and
+// each must run its own child). It imports only node builtins.
 async function hostChildScript(): Promise<string> {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) return path.join(path.dirname(here), 'host-child.js');
   const src = path.join(path.dirname(here), 'host-child.ts');
+  const text = readFileSync(src, 'utf8');
   const outDir = path.join(PKG_ROOT, 'node_modules', '.cache', 'bitexact');
-  const out = path.join(outDir, 'host-child.mjs');
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return out;
+  const out = path.join(outDir, `host-child-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+  if (existsSync(out)) return out;
   const ts = (await import('typescript')).default;
-  const js = ts.transpileModule(readFileSync(src, 'utf8'), {
+  const js = ts.transpileModule(text, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText;
   mkdirSync(outDir, { recursive: true });

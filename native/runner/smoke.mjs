@@ -1,6 +1,6 @@
 // native/runner/smoke.mjs — protocol smoke test of the cross-built runner under qemu.
 //   node native/runner/smoke.mjs [runner] [--static]
-// Speaks native/PROTOCOL.md over the runner's stdin/stdout: PING, LIST, a TILE chain and a
+// Speaks native/PROTOCOL.md over the runner's descriptors 3 (requests) and 4 (responses): PING, LIST, a TILE chain and a
 // FRAME matmul (checked against a plain JS product) on every built-in kernel, then LOAD_LIB of
 // build/aarch64/bitexact_test_kernels.so. BX_SVL=16|32 runs at another streaming vector length.
 // Not the gate (the TypeScript properties are); this only checks that the runner works.
@@ -21,11 +21,12 @@ const svl = process.env.BX_SVL ?? '64';
 const testLib = path.join(root, 'build/aarch64/bitexact_test_kernels.so');
 
 const child = spawn(qemu, ['-L', sysroot, '-cpu', `max,sme-default-vector-length=${svl}`, runner], {
-  stdio: ['pipe', 'pipe', 'inherit'],
+  stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'],
 });
+const [reqPipe, respPipe] = [child.stdio[3], child.stdio[4]];
 let pending = Buffer.alloc(0);
 let waiter = null;
-child.stdout.on('data', (d) => {
+respPipe.on('data', (d) => {
   pending = Buffer.concat([pending, d]);
   pump();
 });
@@ -44,7 +45,7 @@ function request(payload) {
     waiter = resolve;
     const hdr = Buffer.alloc(4);
     hdr.writeUInt32LE(payload.length);
-    child.stdin.write(Buffer.concat([hdr, payload]));
+    reqPipe.write(Buffer.concat([hdr, payload]));
     pump();
   });
 }
@@ -168,7 +169,7 @@ async function main() {
   // The static runner dlopens too under qemu -L (glibc's static dlopen loads the sysroot's
   // libc.so.6 of the same version); the dynamic runner is the supported way.
   check(st === 0, `LOAD_LIB ${path.basename(testLib)}${isStatic ? ' (static runner)' : ''}: ${st === 0 ? JSON.parse(msg).length + ' kernels' : msg}`);
-  child.stdin.end();
+  reqPipe.end();
   const code = await new Promise((r) => child.on('exit', r));
   check(code === 0, `runner exits 0 on EOF (got ${code})`);
   console.log(`${passes} passed, ${failures} failed`);
