@@ -19,6 +19,7 @@ import { parseTimeoutMs, type TimeoutPolicy } from '../properties/timeout.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
 import { coverageSweep } from '../coverage/sweep.js';
 import { writeRepro } from './repro.js';
+import { kernelLibOption } from '../properties/commands.js';
 import { problemKernel, problemText, type Problem } from './problems.js';
 export type { Problem } from './problems.js';
 
@@ -295,7 +296,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         failure = { ...out.failure, verdict: verdictRecord(out.failure.verdict) };
         // the replay / rerun hints need an external kernel's library and the emulated CPU
         const emu = u.target.backend.emulation;
-        const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? `--kernel-lib ${u.target.source}`}` : '';
+        const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? kernelLibOption(u.target.source)}` : '';
         if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
         // a standalone C reproducer next to the fixture, of the case the property maps the failure to
         const reproCase = out.failure.case && prop.repro ? prop.repro(out.failure.case) : undefined;

@@ -9,8 +9,8 @@ import { checkCase } from '../oracle/validate.js';
 import { failureKind, isHang, type FailedVerdict, type Verdict } from './verdict.js';
 import type { TimeoutPolicy } from './timeout.js';
 import { fmtFailure } from './report.js';
-import { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
-import { replayCommand, rerunCommand } from './commands.js';
+import { DEFAULT_FIXTURE_DIR, fixtureLines, saveFixture, savedPath } from './fixture-store.js';
+import { rerunCommand } from './commands.js';
 export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
 
 export interface CaseFailure {
@@ -146,11 +146,12 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
       ({ case: c, verdict: v } = await shrinkChain(c, v, (x) => o.exec(x, full)));
       shrinks += shrunkOps(before, c);
     }
-    const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
+    const saved = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
+    const fixture = savedPath(saved);
     const how = [
       unshrunk,
       `seed ${o.seed}, path ${path}, shrunk ${shrinks} time(s)${hangShrinks >= maxHangShrinks ? ` (stopped after ${hangShrinks} hanging candidates)` : ''}, first failure after ${casesToFailure} case(s)`,
-      fixture ? `saved as ${fixture}; replay: ${replayCommand(fixture, o.kernel)}` : '',
+      saved ? fixtureLines(saved, o.kernel) : '',
       `rerun: ${rerunCommand(o.kernel, o.seed)}`,
     ].filter(Boolean).join('\n');
     out.failure = { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure };
