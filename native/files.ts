@@ -168,6 +168,9 @@ export function outputProblem(path: string): string | null {
 /** Why no file could be created in directory `dir` (created if missing), or null. */
 export function dirProblem(dir: string, shown = dir): string | null {
   try {
+    if (!statSync(dir).isDirectory()) return `${shown}: ${dir} is not a directory`;
+  } catch { /* missing: created below */ }
+  try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     return `${shown}: cannot create the directory ${dir}: ${errnoText(e)}`;
