@@ -119,6 +119,19 @@ export function readInputText(path: string, o: InputCheck = {}): string {
   }
 }
 
+/** mkdir -p, one level at a time, so that the errno is the real one (a recursive mkdir on a
+ *  read-only file system says ENOENT). */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try { statSync(d); break; } catch { missing.push(d); }
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try { mkdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+}
+
 /** Writes `text` to `path` whole or not at all, creating its directory: a temporary file beside
  *  it, fsync, rename. A character device (/dev/null, /dev/full, /dev/stdout) is written in
  *  place: it cannot be replaced, and must not be. Throws FileError naming the path and errno. */
@@ -141,7 +154,7 @@ export function writeWhole(path: string, text: string): void {
     }
   }
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     writeFileAtomic.sync(target, text);
   } catch (e) {
     throw new FileError(path, (e as NodeJS.ErrnoException).code ?? 'EIO', `cannot write ${path}: ${errnoText(e)}`);
@@ -171,7 +184,7 @@ export function dirProblem(dir: string, shown = dir): string | null {
     if (!statSync(dir).isDirectory()) return `${shown}: ${dir} is not a directory`;
   } catch { /* missing: created below */ }
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
     return `${shown}: cannot create the directory ${dir}: ${errnoText(e)}`;
   }

@@ -28,7 +28,7 @@ const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
  *  names never share a file). */
 export function fileNamePart(name: string): string {
   if (/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name)) return name;
-  return `${name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_').slice(0, 64)}~${sha1(name).slice(0, 8)}`;
+  return `${name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_').slice(0, 64) || '_'}~${sha1(name).slice(0, 8)}`;
 }
 
 /** The file name of a fixture: kernel, property, hash of the case body. */
