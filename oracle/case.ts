@@ -22,7 +22,7 @@ function earlyLimits(obj: unknown): LimitError | null {
     : typeof v === 'string' && /^(0|[1-9][0-9]*)$/.test(v) ? Number(v) : undefined);
   const [m, n, k] = [dim(o.m), dim(o.n), dim(o.k)];
   if (m === undefined || n === undefined || k === undefined) return null;
-  return limitProblem(m, n, k, o.chain);
+  return limitProblem(m, n, k, o.chain, { m: String(o.m), n: String(o.n), k: String(o.k) });
 }
 
 type Json = Record<string, unknown>;

@@ -89,11 +89,11 @@ export function valueDepth(v: unknown, stopAt = Infinity): number {
 }
 
 /** The size limits of a case whose m, n, k are integers: the first one exceeded, or null. */
-export function limitProblem(m: number, n: number, k: number, chain: unknown): LimitError | null {
+export function limitProblem(m: number, n: number, k: number, chain: unknown, shown: Partial<Record<'m' | 'n' | 'k', string>> = {}): LimitError | null {
   const L = CASE_LIMITS;
-  if (m > L.maxDim) return new LimitError('$.m', 'maxDim', `m = ${m}: allowed 1..${L.maxDim}`);
-  if (n > L.maxDim) return new LimitError('$.n', 'maxDim', `n = ${n}: allowed 1..${L.maxDim}`);
-  if (k > L.maxK) return new LimitError('$.k', 'maxK', `k = ${k}: allowed 0..${L.maxK}`);
+  if (m > L.maxDim) return new LimitError('$.m', 'maxDim', `m = ${shown.m ?? m}: allowed 1..${L.maxDim}`);
+  if (n > L.maxDim) return new LimitError('$.n', 'maxDim', `n = ${shown.n ?? n}: allowed 1..${L.maxDim}`);
+  if (k > L.maxK) return new LimitError('$.k', 'maxK', `k = ${shown.k ?? k}: allowed 0..${L.maxK}`);
   if (Array.isArray(chain) && chain.length > L.maxChain) return new LimitError('$.chain', 'maxChain', `chain has ${chain.length} ops: allowed at most ${L.maxChain}`);
   const total = caseElements(m, n, k, Array.isArray(chain) ? chain : []);
   if (total > L.maxElements) return new LimitError('$', 'maxElements', `a case of m x n x k = ${m} x ${n} x ${k} with ${Array.isArray(chain) ? chain.length : 0} ops holds ${total} integers: allowed at most ${L.maxElements}`);
@@ -181,7 +181,7 @@ export function validateCase(c: ChainInput & { format?: string; prior?: string; 
   const m = ck.int('$.m', 'm', c.m, 1, Number.MAX_SAFE_INTEGER);
   const n = ck.int('$.n', 'n', c.n, 1, Number.MAX_SAFE_INTEGER);
   const k = ck.int('$.k', 'k', c.k, 0, Number.MAX_SAFE_INTEGER, 'k = 0 adds nothing');
-  const tooBig = limitProblem(m, n, k, c.chain);
+  const tooBig = limitProblem(m, n, k, c.chain, { m: ck.show('$.m', m), n: ck.show('$.n', n), k: ck.show('$.k', k) });
   if (tooBig) throw tooBig;
   ck.matrix('$.a', 'a', c.a, m, k, `m x k = ${m} x ${k}`, -128, 127, 'int8');
   ck.matrix('$.b', 'b', c.b, k, n, `k x n = ${k} x ${n}`, -128, 127, 'int8');
