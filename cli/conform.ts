@@ -10,7 +10,7 @@ import { renderJunit } from '../conform/report-junit.js';
 import { renderMarkdown } from '../conform/report-markdown.js';
 import { renderText } from '../conform/report-text.js';
 import { isUsageProblem } from '../conform/problems.js';
-import { cpuProfileError, CPU_PROFILES, DEFAULT_CPU_PROFILE, svlError } from '../native/backends/aarch64-qemu.js';
+import { cpuProfileError, CPU_PROFILES, DEFAULT_CPU_PROFILE, SVL_BYTES, svlError } from '../native/backends/aarch64-qemu.js';
 import { libraryProblem } from '../native/backends/index.js';
 import { kernelNameProblem } from '../native/descriptor.js';
 import { dirProblem, FileError, inputProblem, outputProblem, writeWhole } from '../native/files.js';
@@ -200,7 +200,7 @@ export const conformVerb: Verb = {
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
     + TIMEOUT_USAGE
-    + '  --svl BYTES         streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits;\n'
+    + `  --svl BYTES         streaming vector length qemu gives the aarch64 runner: ${SVL_BYTES.join(', ')} (default 64 = 512 bits;\n`
     + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
     + `  --cpu-profile NAME  the CPU qemu emulates for the aarch64 runner (default ${DEFAULT_CPU_PROFILE}):\n`
     + Object.entries(CPU_PROFILES).map(([n, p]) => `                      ${n}: ${p.about}\n`).join('')
@@ -208,7 +208,8 @@ export const conformVerb: Verb = {
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
     + '  --strict            a divergence outside a kernel\'s declared contract (property beyond) fails the gate\n'
-    + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
+    + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport); every output path\n'
+    + '                      is checked before the run; one that fails while written is reported, the others are still written (exit 1)\n'
     + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n'
     + '  Coverage is judged once the whole coverage sweep ran (a correct kernel then reaches every required cell);\n'
     + '  a sweep cut short (--time-budget, --property) is a printed note, not a failure.\n',
