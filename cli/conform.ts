@@ -3,15 +3,19 @@
 // progress bar per kernel on a terminal, one plain line per finished kernel x property
 // otherwise), then the summary on stdout and the reports asked for. Exit 0 only when the
 // report is ok; 1 when a kernel failed (or coverage is incomplete); 2 on bad usage.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { conformance, DEFAULT_CONFORM_RUNS, type ConformEvent, type ConformReport, type ConformOptions } from '../conform/engine.js';
 import { renderHtml } from '../conform/report-html.js';
 import { renderJunit } from '../conform/report-junit.js';
 import { renderMarkdown } from '../conform/report-markdown.js';
 import { renderText } from '../conform/report-text.js';
 import { isUsageProblem } from '../conform/problems.js';
-import { CPU_PROFILES, DEFAULT_CPU_PROFILE } from '../native/backends/aarch64-qemu.js';
+import { cpuProfileError, CPU_PROFILES, DEFAULT_CPU_PROFILE, SVL_BYTES, svlError } from '../native/backends/aarch64-qemu.js';
+import { libraryProblem } from '../native/backends/index.js';
+import { kernelNameProblem } from '../native/descriptor.js';
+import { dirProblem, FileError, inputProblem, outputProblem, writeWhole } from '../native/files.js';
+import { openKernels } from '../native/targets.js';
+import { PROPERTY_NAMES } from '../properties/kernel-properties.js';
 import { resolveSeed } from '../properties/run.js';
 import { parseTimeoutMs, TIMEOUT_USAGE } from '../properties/timeout.js';
 import { many } from './kernels.js';
@@ -48,21 +52,48 @@ export function parseShard(s: string): { index: number; count: number } | string
   return { index: i - 1, count: n };
 }
 
-/** Writes the reports asked for; returns the lines that say where. */
-export function writeReports(r: ConformReport, files: { json?: string; junit?: string; markdown?: string; html?: string }): string[] {
-  const out: string[] = [];
-  const put = (file: string | undefined, what: string, text: () => string) => {
-    if (!file) return;
-    const path = resolve(file);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text());
-    out.push(`${what} report: ${file}`);
+/** The report options and their titles, in the order they are written. */
+export const REPORT_OPTIONS = [['json', 'JSON'], ['junit', 'JUnit'], ['markdown', 'markdown'], ['html', 'HTML']] as const;
+export type ReportFiles = Partial<Record<(typeof REPORT_OPTIONS)[number][0], string>>;
+
+/** Writes every report asked for, each whole or not at all (native/files.ts); one that cannot
+ *  be written does not stop the others. `written`: the lines that say where; `failed`: why a
+ *  report is missing (its path and errno). */
+export function writeReports(r: ConformReport, files: ReportFiles): { written: string[]; failed: string[] } {
+  const written: string[] = [];
+  const failed: string[] = [];
+  const render: Record<keyof ReportFiles, () => string> = {
+    json: () => JSON.stringify(r, null, 2) + '\n', junit: () => renderJunit(r), markdown: () => renderMarkdown(r), html: () => renderHtml(r),
   };
-  put(files.json, 'JSON', () => JSON.stringify(r, null, 2) + '\n');
-  put(files.junit, 'JUnit', () => renderJunit(r));
-  put(files.markdown, 'markdown', () => renderMarkdown(r));
-  put(files.html, 'HTML', () => renderHtml(r));
-  return out;
+  for (const [key, what] of REPORT_OPTIONS) {
+    const file = files[key];
+    if (!file) continue;
+    try {
+      writeWhole(file, render[key]());
+      written.push(`${what} report: ${file}`);
+    } catch (e) {
+      if (!(e instanceof FileError)) throw e;
+      failed.push(`${what} report not written: ${e.message}`);
+    }
+  }
+  return { written, failed };
+}
+
+/** The output paths of a run, checked before anything runs: a usage error, or null. */
+export function outputsProblem(files: ReportFiles, fixtureDir?: string): string | null {
+  for (const [key] of REPORT_OPTIONS) {
+    const file = files[key];
+    if (file === undefined) continue;
+    if (file === '') return `--${key}: expected a file path`;
+    const why = outputProblem(file);
+    if (why) return `--${key} ${why}`;
+  }
+  if (fixtureDir !== undefined) {
+    if (fixtureDir === '') return '--fixture-dir: expected a directory';
+    const why = dirProblem(resolve(fixtureDir), fixtureDir);
+    if (why) return `--fixture-dir ${why}`;
+  }
+  return null;
 }
 
 /** Exit code of a report: 0 ok, 2 when only usage problems (--kernel, --property, ...) failed it, else 1. */
@@ -170,7 +201,7 @@ export const conformVerb: Verb = {
     + '  --seed S            fast-check seed (default random; printed first)\n'
     + '  --time-budget S     wall-clock budget for the whole run\n'
     + TIMEOUT_USAGE
-    + '  --svl BYTES         streaming vector length qemu gives the aarch64 runner (default 64 = 512 bits;\n'
+    + `  --svl BYTES         streaming vector length qemu gives the aarch64 runner: ${SVL_BYTES.join(', ')} (default 64 = 512 bits;\n`
     + '                      16 or 32 show that the SME2 kernel refuses a geometry it was not written for)\n'
     + `  --cpu-profile NAME  the CPU qemu emulates for the aarch64 runner (default ${DEFAULT_CPU_PROFILE}):\n`
     + Object.entries(CPU_PROFILES).map(([n, p]) => `                      ${n}: ${p.about}\n`).join('')
@@ -180,13 +211,15 @@ export const conformVerb: Verb = {
     + '  --strict            a divergence outside a kernel\'s declared contract (property beyond) fails the gate\n'
     + '  --first-failure     stop each property at its first failure (default: keep generating within the budget and\n'
     + '                      report every distinct failure, grouped by verdict and first divergent op, each shrunk)\n'
-    + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport)\n'
+    + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport); every output path\n'
+    + '                      is checked before the run; one that fails while written is reported, the others are still written (exit 1)\n'
     + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n'
     + '  Coverage is judged once the whole coverage sweep ran (a correct kernel then reaches every required cell);\n'
     + '  a sweep cut short (--time-budget, --property) is a printed note, not a failure.\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
     const parsed = parseOptions(argv, CONFORM_OPTIONS);
-    const fail = (msg: string) => { io.err(`bitexact conform: ${msg}\n${this.usage}`); return 2; };
+    // every usage error is one line on stderr, exit 2, before anything is printed or run
+    const fail = (msg: string) => { io.err(`bitexact conform: ${msg} (usage: bitexact help conform)\n`); return 2; };
     if ('error' in parsed) return fail(parsed.error);
     if (parsed.positionals.length) return fail(`unexpected ${parsed.positionals.join(' ')}`);
     const v = parsed.values as Record<string, unknown>;
@@ -202,6 +235,11 @@ export const conformVerb: Verb = {
     }
     const svl = intOption('svl', v.svl as string | undefined, 16);
     if (typeof svl === 'string') return fail(svl);
+    const badSvl = svl === undefined ? null : svlError(svl);
+    if (badSvl) return fail(`--svl ${svl}: ${badSvl}`);
+    const cpuProfile = v['cpu-profile'] as string | undefined;
+    const badProfile = cpuProfile === undefined ? null : cpuProfileError(cpuProfile);
+    if (badProfile) return fail(`--cpu-profile ${cpuProfile}: ${badProfile}`);
     const timeoutMs = parseTimeoutMs(v.timeout as string | undefined);
     if (typeof timeoutMs === 'string') return fail(timeoutMs);
     let seed: number;
@@ -209,19 +247,34 @@ export const conformVerb: Verb = {
     const libs = many(v['kernel-lib']);
     const manifests = many(v.manifest);
     const kernels = many(v.kernel);
+    const properties = many(v.property);
+    for (const p of properties) if (!PROPERTY_NAMES.includes(p)) return fail(`--property ${p}: no such property (${PROPERTY_NAMES.join(', ')})`);
+    for (const k of kernels) { const why = kernelNameProblem(k); if (why) return fail(`--kernel: ${why}`); }
+    for (const lib of libs) { const why = libraryProblem(resolve(lib)); if (why) return fail(`--kernel-lib ${lib}: ${why}`); }
+    for (const m of manifests) { const bad = inputProblem(m, { nonEmpty: true }); if (bad) return fail(`--manifest ${bad.code === 'ENOENT' ? `${m}: no such file` : bad.message}`); }
+    const reports: ReportFiles = { json: v.json as string | undefined, junit: v.junit as string | undefined, markdown: v.markdown as string | undefined, html: v.html as string | undefined };
+    const fixtureDir = v['fixture-dir'] as string | undefined;
+    const badOut = outputsProblem(reports, fixtureDir);
+    if (badOut) return fail(badOut);
+    const builtins = libs.length + manifests.length > 0 && kernels.length === 0 ? false : true;
+    const aarch64 = v['no-aarch64'] ? false : undefined;
+    // the kernels themselves: a library that does not load, a manifest that does not link, a
+    // --kernel that is nowhere, before the first case
+    const badKernels = await kernelsProblem({ libs, manifests, kernels, aarch64, svlBytes: svl, cpuProfile });
+    if (badKernels) return fail(badKernels);
     const opts: ConformOptions = {
       kernels: kernels.length ? kernels : undefined,
       kernelLibs: libs,
       manifests,
       // --kernel-lib / --manifest alone gates their kernels; with --kernel, the named ones wherever they are
-      builtins: libs.length + manifests.length > 0 && kernels.length === 0 ? false : true,
-      properties: many(v.property),
+      builtins,
+      properties,
       runs, seed, timeBudgetSeconds: budget === undefined ? undefined : Number(budget), shard,
-      aarch64: v['no-aarch64'] ? false : undefined,
+      aarch64,
       aarch64SvlBytes: svl,
-      aarch64CpuProfile: v['cpu-profile'] as string | undefined,
+      aarch64CpuProfile: cpuProfile,
       timeoutMs,
-      fixtureDir: v['fixture-dir'] as string | undefined,
+      fixtureDir,
       strict: v.strict === true,
       firstFailure: v['first-failure'] === true,
     };
@@ -230,12 +283,27 @@ export const conformVerb: Verb = {
     const report = await conformance({ ...opts, onEvent: live.onEvent });
     live.end();
     io.out('\n' + renderText(report));
-    try {
-      for (const line of writeReports(report, { json: v.json as string | undefined, junit: v.junit as string | undefined, markdown: v.markdown as string | undefined, html: v.html as string | undefined })) io.out(`${line}\n`);
-    } catch (e) {
-      io.err(`bitexact conform: cannot write a report: ${(e as Error).message}\n`);
-      return 2;
-    }
-    return exitCode(report);
+    const { written, failed } = writeReports(report, reports);
+    for (const line of written) io.out(`${line}\n`);
+    for (const line of failed) io.err(`bitexact conform: ${line}\n`);
+    // a report asked for and not written: the run did not deliver, whatever it found
+    return failed.length ? Math.max(1, exitCode(report)) : exitCode(report);
   },
 };
+
+/** Opens the kernel set a run will gate and says what is wrong with it: the first library or
+ *  manifest problem, or a --kernel that is not runnable here; null when every one is fine. */
+async function kernelsProblem(o: { libs: string[]; manifests: string[]; kernels: string[]; aarch64?: boolean; svlBytes?: number; cpuProfile?: string }): Promise<string | null> {
+  const set = await openKernels({ libs: o.libs, manifests: o.manifests, aarch64: o.aarch64, builtins: true, svlBytes: o.svlBytes, cpuProfile: o.cpuProfile });
+  try {
+    if (set.problems.length) return set.problems[0];
+    for (const name of o.kernels) {
+      if (set.targets.some((t) => t.kernel.name === name)) continue;
+      const u = set.unavailable.find((x) => x.name === name || x.name.includes(name));
+      return `--kernel ${name}: ${u ? `not runnable here: ${u.why}` : 'no such kernel (see bitexact list)'}`;
+    }
+    return null;
+  } finally {
+    await set.close();
+  }
+}

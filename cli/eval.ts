@@ -1,12 +1,12 @@
 // `bitexact eval CASE.json`: the oracle's result for a case file, as {"c": [[...]]} = the
 // values written by the last store (signed). Exit 0; exit 2 on a malformed or invalid case.
-import { readFile } from 'node:fs/promises';
 import { readCase } from '../oracle/case.js';
 import { evalChain, lastStore } from '../oracle/eval.js';
 import { ValidationError } from '../oracle/validate.js';
 import type { Case } from '../oracle/types.js';
-import { parseOptions, processIo, type Io, type Verb } from './util.js';
+import { parseOptions, processIo, readCaseText, type Io, type Verb } from './util.js';
 import { many, openKernels } from './kernels.js';
+import { kernelNameProblem } from '../native/descriptor.js';
 import { fmtFailure } from '../properties/report.js';
 import { runCase } from '../properties/check.js';
 import { readMatrix } from '../properties/layout.js';
@@ -58,14 +58,14 @@ export const evalVerb: Verb = {
     if (parsed.values.kernel === undefined && parsed.values.timeout !== undefined) { io.err(`bitexact eval: --timeout needs --kernel NAME (the oracle alone runs no kernel)\n${this.usage}`); return 2; }
     const timeoutMs = parseTimeoutMs(parsed.values.timeout);
     if (typeof timeoutMs === 'string') { io.err(`bitexact eval: ${timeoutMs}\n${this.usage}`); return 2; }
-    const file = parsed.positionals[0];
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      io.err(`bitexact eval: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      return 2;
+    if (typeof parsed.values.kernel === 'string') {
+      const why = kernelNameProblem(parsed.values.kernel);
+      if (why) { io.err(`bitexact eval: --kernel: ${why}\n`); return 2; }
     }
+    const file = parsed.positionals[0];
+    const read = readCaseText(file);
+    if ('error' in read) { io.err(`bitexact eval: ${read.error}\n`); return 2; }
+    const { text } = read;
     if (typeof parsed.values.kernel === 'string') {
       const timeout: TimeoutPolicy = timeoutMs === undefined ? {} : { fixedMs: timeoutMs };
       return evalOnKernel(text, file, parsed.values.kernel, { libs: many(parsed.values['kernel-lib']), manifests: many(parsed.values.manifest) }, parsed.values['no-aarch64'] === true, timeout, io);
@@ -115,7 +115,9 @@ async function evalOnKernel(text: string, file: string, name: string, ext: { lib
     }
     if (!verdict.ok) {
       if (got) io.out(formatResult(got));
-      io.err(`bitexact eval: ${name} disagrees with the oracle\n${fmtFailure(name, c, verdict)}\n`);
+      // a case the executor or the encoder rejects was never run: the kernel did not disagree
+      const what = verdict.outcome === 'exec_error' ? `could not run the case on ${name} (the executor or the encoder rejected it)` : `${name} disagrees with the oracle`;
+      io.err(`bitexact eval: ${what}\n${fmtFailure(name, c, verdict)}\n`);
       return 1;
     }
     io.out(formatResult(got));

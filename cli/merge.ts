@@ -2,10 +2,13 @@
 // the JSON reports of `bitexact conform --shard I/N` runs into one report (counts and coverage
 // hits add up; coverage is judged on the union), prints its summary, writes OUT.json and any
 // other format asked for. Exit 0 when the merged report is ok, 1 when not, 2 on bad input.
-import { readFile } from 'node:fs/promises';
+import { FileError, readInputText } from '../native/files.js';
 import { mergeReports, type ConformReport } from '../conform/engine.js';
 import { renderText } from '../conform/report-text.js';
-import { writeReports } from './conform.js';
+import { outputsProblem, writeReports, type ReportFiles } from './conform.js';
+
+/** A shard report larger than this is refused before it is read. */
+const MAX_REPORT_BYTES = 256 << 20;
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
 
 export const mergeVerb: Verb = {
@@ -17,12 +20,17 @@ export const mergeVerb: Verb = {
     if ('error' in parsed) { io.err(`bitexact merge: ${parsed.error}\n${this.usage}`); return 2; }
     const [out, ...inputs] = parsed.positionals;
     if (!out || inputs.length === 0) { io.err(`bitexact merge: expected OUT.json and at least one SHARD.json\n${this.usage}`); return 2; }
+    const v = parsed.values as Record<string, string | undefined>;
+    const files: ReportFiles = { json: out, markdown: v.markdown, html: v.html, junit: v.junit };
+    const badOut = outputsProblem(files);
+    if (badOut) { io.err(`bitexact merge: ${badOut.replace(/^--json /, 'OUT.json ')}\n`); return 2; }
     const parts: ConformReport[] = [];
     for (const f of inputs) {
       try {
-        parts.push(JSON.parse(await readFile(f, 'utf8')) as ConformReport);
+        // stat first: a FIFO or a directory is refused, never waited on
+        parts.push(JSON.parse(readInputText(f, { maxBytes: MAX_REPORT_BYTES })) as ConformReport);
       } catch (e) {
-        io.err(`bitexact merge: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        io.err(`bitexact merge: cannot read ${e instanceof FileError ? e.message : `${f}: ${(e as Error).message}`}\n`);
         return 2;
       }
     }
@@ -36,13 +44,9 @@ export const mergeVerb: Verb = {
     const shards = parts.map((p) => (p.shard ? `${p.shard.index + 1}/${p.shard.count}` : 'whole')).join(', ');
     io.out(`bitexact merge: ${parts.length} report(s) (${shards}), seed ${merged.seed}\n\n`);
     io.out(renderText(merged));
-    const v = parsed.values as Record<string, string | undefined>;
-    try {
-      for (const line of writeReports(merged, { json: out, markdown: v.markdown, html: v.html, junit: v.junit })) io.out(`${line}\n`);
-    } catch (e) {
-      io.err(`bitexact merge: cannot write a report: ${(e as Error).message}\n`);
-      return 2;
-    }
-    return merged.ok ? 0 : 1;
+    const { written, failed } = writeReports(merged, files);
+    for (const line of written) io.out(`${line}\n`);
+    for (const line of failed) io.err(`bitexact merge: ${line}\n`);
+    return merged.ok && failed.length === 0 ? 0 : 1;
   },
 };

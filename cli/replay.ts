@@ -3,7 +3,6 @@
 // Default kernels: every runnable one the case fits (a tile-level case needs the kernel's tile
 // shape; a frame-level case runs on any kernel through the frame). A kernel refusing an op it
 // does not declare, as declared, passes. Exit 1 on any failure, 2 on bad usage or input.
-import { readFile } from 'node:fs/promises';
 import { readCase } from '../oracle/case.js';
 import { ValidationError } from '../oracle/validate.js';
 import type { Case } from '../oracle/types.js';
@@ -11,8 +10,9 @@ import { fmtFailure } from '../properties/report.js';
 import { runCase } from '../properties/check.js';
 import { verdictLine } from '../properties/verdict-format.js';
 import { many, openKernels } from './kernels.js';
-import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
-import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
+import { intOption, parseOptions, processIo, readCaseText, type Io, type Verb } from './util.js';
+import { cpuProfileError, svlError } from '../native/backends/aarch64-qemu.js';
+import { kernelNameProblem } from '../native/descriptor.js';
 import { parseTimeoutMs, TIMEOUT_USAGE, type TimeoutPolicy } from '../properties/timeout.js';
 
 export const replayVerb: Verb = {
@@ -30,6 +30,9 @@ export const replayVerb: Verb = {
     const cpuProfile = pv['cpu-profile'] as string | undefined;
     const badProfile = cpuProfile === undefined ? null : cpuProfileError(cpuProfile);
     if (typeof svl === 'string' || badProfile) { io.err(`bitexact replay: ${typeof svl === 'string' ? svl : `--cpu-profile ${cpuProfile}: ${badProfile}`}\n${this.usage}`); return 2; }
+    const badSvl = svl === undefined ? null : svlError(svl);
+    if (badSvl) { io.err(`bitexact replay: --svl ${svl}: ${badSvl}\n`); return 2; }
+    for (const k of many(pv.kernel)) { const why = kernelNameProblem(k); if (why) { io.err(`bitexact replay: --kernel: ${why}\n`); return 2; } }
     if (parsed.positionals.length === 0) { io.err(`bitexact replay: expected at least one FILE\n${this.usage}`); return 2; }
     const timeoutMs = parseTimeoutMs(parsed.values.timeout);
     if (typeof timeoutMs === 'string') { io.err(`bitexact replay: ${timeoutMs}\n${this.usage}`); return 2; }
@@ -40,11 +43,13 @@ export const replayVerb: Verb = {
     const cases: { file: string; c: Case }[] = [];
     const invalid: string[] = [];
     for (const file of parsed.positionals) {
+      const read = readCaseText(file);
       try {
-        cases.push({ file, c: readCase(await readFile(file, 'utf8'), file) });
+        if ('error' in read) throw new ValidationError('$', read.error);
+        cases.push({ file, c: readCase(read.text, file) });
       } catch (e) {
-        const msg = e instanceof ValidationError ? e.message : `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-        io.err(`bitexact replay: ${msg}\n`);
+        if (!(e instanceof ValidationError)) throw e;
+        io.err(`bitexact replay: ${e.message}\n`);
         invalid.push(file);
       }
     }

@@ -1,6 +1,8 @@
 // Small shared pieces of the CLI: the verb shape, an output abstraction (so tests can call a
 // verb without a subprocess), and option parsing that never throws.
 import { realpathSync } from 'node:fs';
+import { FileError, readInputText } from '../native/files.js';
+import { MAX_CASE_BYTES } from '../oracle/case.js';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -67,4 +69,15 @@ export function intOption(name: string, v: string | boolean | undefined, min = 0
     return `--${name} ${String(v)}: expected an integer >= ${min}`;
   }
   return Number(v);
+}
+
+/** A case file's text, stat()ed first (a FIFO, a directory or a file over the size limit is an
+ *  error, never a hang or an out-of-memory abort); the error message names the file. */
+export function readCaseText(file: string): { text: string } | { error: string } {
+  try {
+    return { text: readInputText(file, { maxBytes: MAX_CASE_BYTES }) };
+  } catch (e) {
+    if (e instanceof FileError) return { error: `cannot read ${e.message}` };
+    throw e;
+  }
 }

@@ -21,6 +21,7 @@ import { parseTimeoutMs, type TimeoutPolicy } from '../properties/timeout.js';
 import { CoverageMatrix } from '../coverage/semantic.js';
 import { coverageSweep } from '../coverage/sweep.js';
 import { writeRepro } from './repro.js';
+import { kernelLibOption } from '../properties/commands.js';
 import { problemKernel, problemText, type Problem } from './problems.js';
 export type { Problem } from './problems.js';
 
@@ -278,7 +279,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       name: t.kernel.name, isa: t.kernel.isa, backend: t.backend.name, source: t.source, mr: t.kernel.mr, nr: t.kernel.nr,
       supported_ops: t.kernel.supported_ops, ...(t.kernel.contract ? { contract: t.kernel.contract } : {}), outside_contract: [], properties: [], coverage: { hits: {}, required: [], missing: [], sweep: coverageSweep(t.kernel).length }, throughput: {},
       ...(t.backend.emulation ? { emulation: t.backend.emulation } : {}),
-      ...(t.source !== 'builtin' ? { load: t.load ?? `--kernel-lib ${t.source}` } : {}),
+      ...(t.source !== 'builtin' ? { load: t.load ?? kernelLibOption(t.source) } : {}),
       cov: new CoverageMatrix(t.kernel), covRan: false, sweepRan: 0, rate: { tile: [0, 0], frame: [0, 0] },
     });
   }
@@ -373,7 +374,7 @@ async function failureRecord(u: Unit, prop: PropertyDef, f: CaseFailure, name: s
   const failure: FailureRecord = { ...f, verdict: verdictRecord(f.verdict) };
   // the replay / rerun hints need an external kernel's library and the emulated CPU
   const emu = u.target.backend.emulation;
-  const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? `--kernel-lib ${u.target.source}`}` : '';
+  const lib = u.target.source !== 'builtin' ? ` ${u.target.load ?? kernelLibOption(u.target.source)}` : '';
   if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
   // a standalone C reproducer next to the fixture, of the case the property maps the failure to
   const reproCase = f.case && prop.repro ? prop.repro(f.case) : undefined;

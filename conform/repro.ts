@@ -14,7 +14,8 @@
 // the tile's pointers and the caller's strides on a full tile, the frame's scratch on a border
 // tile, the packed operands whole with the tile's panels; cells are printed in frame
 // coordinates and only the tile's valid h x w part is compared (the frame crops the rest).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeWhole } from '../native/files.js';
 import type { Case } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { Word } from '../native/wire.js';
@@ -100,7 +101,8 @@ function bytesLiteral(b: Uint8Array): string {
 function reproCommands(file: string, k: KernelDesc, o: Pick<ReproOptions, 'source' | 'backend'>): ReproCommands {
   const input = { file, kernel: k, source: o.source };
   if (o.backend) return o.backend.repro(input);
-  const machine = o.source !== 'builtin' && existsSync(o.source) ? elfMachine(o.source) : 'unknown';
+  let machine: ReturnType<typeof elfMachine> = 'unknown';
+  try { if (o.source !== 'builtin' && existsSync(o.source)) machine = elfMachine(o.source); } catch { /* unreadable: the host's recipe */ }
   return ((machine !== 'unknown' && providersFor(machine)[0]) || hostProvider).repro(input);
 }
 
@@ -392,8 +394,9 @@ int main(int argc, char **argv) {
 }
 `;
 
-/** Writes the repro of a failure next to its fixture (same name, .repro.c); returns its path
- *  and commands. For a frame-level case the tile is the first one that fails alone. */
+/** Writes the repro of a failure next to its fixture (same name, .repro.c), whole or not at
+ *  all; returns its path and commands. For a frame-level case the tile is the first one that
+ *  fails alone. Throws a FileError (path and errno) when it cannot be written. */
 export async function writeRepro(
   target: { kernel: KernelDesc; backend: ProvidedBackend },
   c: Case,
@@ -414,6 +417,6 @@ export async function writeRepro(
   }
   const path = o.fixture.replace(/\.json$/, '') + '.repro.c';
   const r = reproSource(c, target.kernel, { ...o, backend: o.backend ?? target.backend, tile, note }, path);
-  writeFileSync(path, r.text);
+  writeWhole(path, r.text);
   return { path, build: r.build, run: r.run, note };
 }

@@ -4,6 +4,7 @@
 import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
 import type { Emulation } from '../native/backends/provider.js';
 import { problemKernel, problemText } from './problems.js';
+import { kernelLibOption, replayCommand as replayCommandOf } from '../properties/commands.js';
 import { DONE_TAG, OP_NAMES, OP_TAGS, tagName } from '../oracle/opset.js';
 import { divergenceText } from '../properties/divergence.js';
 
@@ -205,7 +206,7 @@ export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values
 
 /** The replay command of a fixture (external kernels need their library, emulated ones their CPU). */
 export const replayCommand = (f: Failure): string =>
-  `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` ${f.load ?? `--kernel-lib ${f.source}`}`} --kernel ${f.kernel}${f.emulation ? ` ${f.emulation.options.join(' ')}` : ''}`;
+  replayCommandOf(f.fixture ?? 'FIXTURE.json', f.kernel, f.source === 'builtin' ? '' : f.load ?? kernelLibOption(f.source), f.emulation ? f.emulation.options.join(' ') : '');
 
 /** "CPU profile m4 (qemu-aarch64 -cpu ...)" */
 export const emulationText = (e: Emulation): string => `CPU profile ${e.profile} (${e.settings})`;

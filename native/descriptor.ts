@@ -23,6 +23,30 @@ export interface KernelDesc {
 
 const PACK_KINDS: readonly PackFormatDesc['kind'][] = ['packed_format', 'packed_i8k4'];
 
+/** The longest kernel name bitexact takes (the C registry's BX_MAX_NAME). */
+export const KERNEL_NAME_MAX = 128;
+
+/** A kernel name goes into file names (fixtures, repro.c) and printed shell commands: only
+ *  letters, digits, `_`, `.` and `-`, not starting with `-` (it would read as an option),
+ *  1..KERNEL_NAME_MAX characters. Why `name` is not one, or null. */
+export function kernelNameProblem(name: string): string | null {
+  const shown = name.length > 60 ? `${JSON.stringify(name.slice(0, 40))}... (${name.length} characters)` : JSON.stringify(name);
+  if (name.length === 0) return 'kernel name is empty';
+  if (name.length > KERNEL_NAME_MAX) return `kernel name ${shown} is longer than ${KERNEL_NAME_MAX} characters`;
+  const bad = /[^A-Za-z0-9_.-]/.exec(name);
+  if (bad) return `kernel name ${shown} has ${JSON.stringify(bad[0])} at ${bad.index}: allowed A-Z a-z 0-9 _ . - (names become file names and shell words)`;
+  if (name.startsWith('-')) return `kernel name ${shown} starts with "-" (it would read as an option)`;
+  return null;
+}
+
+/** A kernel name that kernelNameProblem refuses, as an error naming the descriptor. */
+export class KernelNameError extends Error {
+  constructor(readonly where: string, readonly kernelName: string, why: string) {
+    super(`${where}.name: ${why}`);
+    this.name = 'KernelNameError';
+  }
+}
+
 class DescError extends Error {
   constructor(where: string, what: string) {
     super(`malformed executor response: ${where}: ${what}`);
@@ -62,6 +86,8 @@ function packFormat(v: unknown, where: string): PackFormatDesc {
 function kernelDesc(v: unknown, where: string, backend: string): KernelDesc {
   const o = obj(v, where);
   const name = str(o, 'name', where);
+  const badName = kernelNameProblem(name);
+  if (badName) throw new KernelNameError(`malformed executor response: ${where}`, name, badName);
   const at = `${where} (${name})`;
   const supported_ops = arr(o, 'supported_ops', at).map((t, i) => {
     if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 63) throw new DescError(`${at}.supported_ops[${i}]`, `expected a tag in 0..63, got ${JSON.stringify(t)}`);

@@ -99,7 +99,9 @@ __attribute__((visibility("default"))) intptr_t (*keep)(const bx_fused_ker_spec 
     const file = manifest({ ...lib, kernels: [kernel({ symbol: 'no_such_kernel' })] });
     const r = spawnSync(process.execPath, [MAIN, 'conform', '--manifest', file, '--no-aarch64'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, BITEXACT_CACHE_DIR: cache } });
     expect(r.status, r.stdout + r.stderr).toBe(2);
-    expect(r.stdout).toContain(`--manifest ${file}: kernels[0].symbol: no_such_kernel is not defined in libext_kernel.so`);
+    // a usage error: one line on stderr before the gate runs
+    expect(r.stderr).toContain(`--manifest ${file}: kernels[0].symbol: no_such_kernel is not defined in libext_kernel.so`);
+    expect(r.stdout).toBe('');
   });
 });
 

@@ -15,11 +15,14 @@ import { abiTags, OP_NAMES, OP_TAGS, opSpec, TAGS, type OpName } from '../oracle
 import { AARCH64_SETUP_HINT } from './backends/aarch64-qemu.js';
 import { elfMachine } from './backends/index.js';
 import type { Machine } from './backends/provider.js';
-import type { PackFormatDesc } from './descriptor.js';
+import { kernelNameProblem, type PackFormatDesc } from './descriptor.js';
+import { inputProblem, readHead, readInputText } from './files.js';
 import { PKG_ROOT } from './paths.js';
 
 export const MANIFEST_FORMAT = 'bitexact-kernels/1';
 export const MANIFEST_SCHEMA_PATH = path.join(PKG_ROOT, 'schema', 'bitexact-kernels-1.schema.json');
+/** A manifest larger than this is refused before it is read. */
+export const MANIFEST_MAX_BYTES = 1 << 20;
 
 /** A manifest problem: names the file and (in detail) the JSON path. */
 export class ManifestError extends Error {
@@ -130,7 +133,8 @@ interface Resolved { inputs: string[]; kind: 'library' | 'objects'; machine: Mac
 export function readManifest(file: string): Resolved {
   const fail = (at: string, what: string): never => { throw new ManifestError(file, `${at}: ${what}`); };
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) { throw new ManifestError(file, `cannot read: ${(e as Error).message}`); }
+  // stat first: a FIFO or a directory given as the manifest is refused, never waited on
+  try { text = readInputText(file, { maxBytes: MANIFEST_MAX_BYTES, nonEmpty: true }); } catch (e) { throw new ManifestError(file, `cannot read: ${(e as Error).message}`); }
   let v: unknown;
   try { v = JSON.parse(text); } catch (e) { throw new ManifestError(file, `not JSON: ${(e as Error).message}`); }
   const errors = validate(v);
@@ -142,7 +146,8 @@ export function readManifest(file: string): Resolved {
   let machine: Machine | undefined;
   inputs.forEach((p, i) => {
     const at = kind === 'library' ? 'library' : `objects[${i}]`;
-    if (!existsSync(p)) fail(at, `no such file ${p}`);
+    const bad = inputProblem(p, { nonEmpty: true });
+    if (bad) fail(at, bad.code === 'ENOENT' ? `no such file ${p}` : bad.message);
     const mm = elfMachine(p);
     if (mm === 'unknown') fail(at, `${p} is not an x86-64 or aarch64 ELF file`);
     const type = elfType(p);
@@ -156,6 +161,8 @@ export function readManifest(file: string): Resolved {
   const names = new Set<string>();
   const kernels = m.kernels.map((k, i) => {
     const at = `kernels[${i}]`;
+    const badName = kernelNameProblem(k.name);
+    if (badName) fail(`${at}.name`, badName);
     if (names.has(k.name)) fail(`${at}.name`, `${k.name} is named twice`);
     names.add(k.name);
     const s = symbols.get(k.symbol);
@@ -189,8 +196,8 @@ export function readManifest(file: string): Resolved {
 interface ElfSymbol { defined: boolean; global: boolean; visible: boolean; type: number }
 
 function elfType(file: string): number {
-  const h = readFileSync(file).subarray(0, 18);
-  return h.readUInt16LE(16);
+  const h = readHead(file, 18);
+  return h.length < 18 ? -1 : h.readUInt16LE(16);
 }
 
 /** The symbols of an ELF64 little-endian file: .dynsym of a shared library, .symtab of an object. */

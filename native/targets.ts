@@ -3,11 +3,11 @@
 // machine to the provider that loads that machine's code. A provider that cannot run here is
 // a reported skip with the command that fixes it, never a silent pass.
 import type { Contract } from '../oracle/contract.js';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KernelDesc } from './descriptor.js';
 import { hostProvider } from './backends/host.js';
-import { elfMachine, PROVIDERS, providersFor } from './backends/index.js';
+import { elfMachine, libraryProblem, PROVIDERS, providersFor } from './backends/index.js';
+import { shellQuote } from '../properties/commands.js';
 import { buildManifest, ManifestError } from './manifest.js';
 import type { BackendProvider, Machine, ProvidedBackend, StartOptions } from './backends/provider.js';
 
@@ -75,7 +75,8 @@ export async function openKernels(o: { libs?: string[]; manifests?: string[]; aa
   for (const file of o.manifests ?? []) {
     try {
       const m = buildManifest(file);
-      libs.push({ lib: m.lib, option: `--manifest ${file}`, load: `--manifest ${resolve(file)}`, contracts: m.contracts });
+      // load: the option printed in rerun lines, its path a shell word
+      libs.push({ lib: m.lib, option: `--manifest ${file}`, load: `--manifest ${shellQuote(resolve(file))}`, contracts: m.contracts });
     } catch (e) {
       if (!(e instanceof ManifestError)) throw e;
       problems.push(`--manifest ${file}: ${e.detail}`);
@@ -83,7 +84,9 @@ export async function openKernels(o: { libs?: string[]; manifests?: string[]; aa
   }
   for (const { lib, option, load, contracts } of libs) {
     const path = resolve(lib);
-    if (!existsSync(path)) { problems.push(`${option}: no such file`); continue; }
+    // stat first: a directory, FIFO, empty or non-ELF file is a named problem, never a hang
+    const bad = libraryProblem(path);
+    if (bad) { problems.push(`${option}: ${bad}`); continue; }
     const machine = elfMachine(path);
     if (machine === 'unknown') { problems.push(`${option}: not an x86-64 or aarch64 ELF shared library`); continue; }
     // the running backend of that machine, else the first provider of it that can run here

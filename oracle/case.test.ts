@@ -116,7 +116,7 @@ describe('readCase / parseCase', () => {
     expect(e.path).toBe('$.chain[1].value');
     expect(e.message).toBe('chain[1] (scalar).value = -9223372036854775808: allowed -2147483648..2147483647 (i32)');
     const e2 = errorOf({ ...base(), k: '18446744073709551617' });
-    expect(e2.message).toBe('k = 18446744073709551617: allowed integers >= 0 (k = 0 adds nothing)');
+    expect(e2.message).toBe('k = 18446744073709551617: allowed 0..65536 (limit maxK = 65536)');
     expect(errorOf(withOp({ op: 'scalar', bin: 'add', value: '0x10' })).message).toContain('got "0x10"');
     expect(errorOf(withOp({ op: 'scalar', bin: 'add', value: '01' })).message).toContain('got "01"');
   });

@@ -4,11 +4,26 @@
 // a stable, pretty writer.
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Case, Op } from './types.js';
-import { ValidationError, validateCase } from './validate.js';
+import { CASE_LIMITS, jsonDepth, LimitError, limitProblem, ValidationError, validateCase, valueDepth } from './validate.js';
 import { OPSET, fieldNames, opSpec, requiredFields, type FieldSpec, type OpName } from './opset.js';
 import { caseSchema, FORMAT, TOP_KEYS } from './schema.js';
 
 export { FORMAT } from './schema.js';
+
+/** The largest case file the reader takes (CASE_LIMITS.maxBytes). */
+export const MAX_CASE_BYTES = CASE_LIMITS.maxBytes;
+
+/** The size limits that need only the top-level m, n, k and the chain's length: checked before
+ *  the schema walks the arrays (an m x n the oracle would allocate is refused up front). */
+function earlyLimits(obj: unknown): LimitError | null {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return null;
+  const o = obj as Json;
+  const dim = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v
+    : typeof v === 'string' && /^(0|[1-9][0-9]*)$/.test(v) ? Number(v) : undefined);
+  const [m, n, k] = [dim(o.m), dim(o.n), dim(o.k)];
+  if (m === undefined || n === undefined || k === undefined) return null;
+  return limitProblem(m, n, k, o.chain, { m: String(o.m), n: String(o.n), k: String(o.k) });
+}
 
 type Json = Record<string, unknown>;
 
@@ -152,6 +167,9 @@ function toCase(o: Json, raw: Map<string, string>): Case {
 /** Checks a parsed JSON value against the schema and the domain; returns the in-memory Case.
  *  Throws ValidationError (path + message) on the first problem. */
 export function parseCase(obj: unknown): Case {
+  if (valueDepth(obj, CASE_LIMITS.maxDepth) > CASE_LIMITS.maxDepth) throw new LimitError('$', 'maxDepth', `nested deeper than ${CASE_LIMITS.maxDepth} levels of arrays and objects`);
+  const early = earlyLimits(obj);
+  if (early) throw early;
   const e = shapeError(obj);
   if (e) throw e;
   const raw = new Map<string, string>();
@@ -162,6 +180,9 @@ export function parseCase(obj: unknown): Case {
 
 /** Reads a case file's text. Errors are ValidationErrors whose message starts with fileName. */
 export function readCase(text: string, fileName = '<case>'): Case {
+  // before JSON.parse: a huge or deeply nested text never reaches the parser
+  if (text.length > CASE_LIMITS.maxBytes) throw new LimitError('$', 'maxBytes', `${fileName}: ${text.length} characters, more than ${CASE_LIMITS.maxBytes}`);
+  if (jsonDepth(text, CASE_LIMITS.maxDepth) > CASE_LIMITS.maxDepth) throw new LimitError('$', 'maxDepth', `${fileName}: nested deeper than ${CASE_LIMITS.maxDepth} levels of arrays and objects`);
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -171,6 +192,7 @@ export function readCase(text: string, fileName = '<case>'): Case {
   try {
     return parseCase(obj);
   } catch (e) {
+    if (e instanceof LimitError) throw e.in(fileName);
     if (e instanceof ValidationError) throw new ValidationError(e.path, `${fileName}: ${e.message}`);
     throw e;
   }

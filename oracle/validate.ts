@@ -17,6 +17,89 @@ export class ValidationError extends Error {
   }
 }
 
+/** How large a case may be: checked before anything is allocated for it, so a hostile case
+ *  file is an error in milliseconds and never an out-of-memory abort or a stack overflow.
+ *  Elements count every integer the case holds or makes the oracle hold: a (m x k), b (k x n),
+ *  the m x n accumulator, each op's vector (m or n) and matrix (m x n), expect (m x n). */
+export const CASE_LIMITS = {
+  /** m and n */
+  maxDim: 4096,
+  maxK: 65536,
+  /** ops in the chain */
+  maxChain: 1024,
+  maxElements: 1 << 22,
+  /** bytes of a case file */
+  maxBytes: 64 << 20,
+  /** nesting of arrays and objects in a case file (a case needs 5: case, chain, op, matrix, row) */
+  maxDepth: 8,
+} as const;
+export type CaseLimit = keyof typeof CASE_LIMITS;
+
+/** A case beyond CASE_LIMITS: `limit` names the bound it exceeds. */
+export class LimitError extends ValidationError {
+  constructor(path: string, readonly limit: CaseLimit, readonly detail: string) {
+    super(path, `${detail} (limit ${limit} = ${CASE_LIMITS[limit]})`);
+    this.name = 'LimitError';
+  }
+
+  /** The same error, its message prefixed (a file name). */
+  in(prefix: string): LimitError { return new LimitError(this.path, this.limit, `${prefix}: ${this.detail}`); }
+}
+
+/** Elements a case of this shape holds (see CASE_LIMITS), from m, n, k and the op names only. */
+export function caseElements(m: number, n: number, k: number, chain: readonly unknown[]): number {
+  let total = m * k + k * n + m * n;
+  for (const raw of chain) {
+    const name = (raw as { op?: unknown } | null)?.op;
+    if (typeof name !== 'string' || !(OP_NAMES as readonly string[]).includes(name)) continue;
+    for (const f of Object.values(opSpec(name as OpName).fields)) {
+      if (f.kind === 'mat') total += m * n;
+      else if (f.kind === 'vec') total += f.len === 'm' ? m : n;
+    }
+  }
+  return total;
+}
+
+/** The nesting depth of a JSON text (arrays and objects), counted without parsing it. */
+export function jsonDepth(text: string, stopAt = Infinity): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) { if (++depth > max && (max = depth) > stopAt) return max; }
+    else if (ch === 93 || ch === 125) depth--;
+  }
+  return max;
+}
+
+/** The nesting depth of a parsed value, walked without recursion, stopping past stopAt. */
+export function valueDepth(v: unknown, stopAt = Infinity): number {
+  let max = 0;
+  const todo: [unknown, number][] = [[v, 1]];
+  while (todo.length) {
+    const [x, d] = todo.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d > max && (max = d) > stopAt) return max;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) if (y !== null && typeof y === 'object') todo.push([y, d + 1]);
+  }
+  return max;
+}
+
+/** The size limits of a case whose m, n, k are integers: the first one exceeded, or null. */
+export function limitProblem(m: number, n: number, k: number, chain: unknown, shown: Partial<Record<'m' | 'n' | 'k', string>> = {}): LimitError | null {
+  const L = CASE_LIMITS;
+  if (m > L.maxDim) return new LimitError('$.m', 'maxDim', `m = ${shown.m ?? m}: allowed 1..${L.maxDim}`);
+  if (n > L.maxDim) return new LimitError('$.n', 'maxDim', `n = ${shown.n ?? n}: allowed 1..${L.maxDim}`);
+  if (k > L.maxK) return new LimitError('$.k', 'maxK', `k = ${shown.k ?? k}: allowed 0..${L.maxK}`);
+  if (Array.isArray(chain) && chain.length > L.maxChain) return new LimitError('$.chain', 'maxChain', `chain has ${chain.length} ops: allowed at most ${L.maxChain}`);
+  const total = caseElements(m, n, k, Array.isArray(chain) ? chain : []);
+  if (total > L.maxElements) return new LimitError('$', 'maxElements', `a case of m x n x k = ${m} x ${n} x ${k} with ${Array.isArray(chain) ? chain.length : 0} ops holds ${total} integers: allowed at most ${L.maxElements}`);
+  return null;
+}
+
 /** What the oracle evaluates: a Case, or the same fields without the file envelope. */
 export interface ChainInput {
   level: 'frame' | 'tile';
@@ -98,6 +181,8 @@ export function validateCase(c: ChainInput & { format?: string; prior?: string; 
   const m = ck.int('$.m', 'm', c.m, 1, Number.MAX_SAFE_INTEGER);
   const n = ck.int('$.n', 'n', c.n, 1, Number.MAX_SAFE_INTEGER);
   const k = ck.int('$.k', 'k', c.k, 0, Number.MAX_SAFE_INTEGER, 'k = 0 adds nothing');
+  const tooBig = limitProblem(m, n, k, c.chain, { m: ck.show('$.m', m), n: ck.show('$.n', n), k: ck.show('$.k', k) });
+  if (tooBig) throw tooBig;
   ck.matrix('$.a', 'a', c.a, m, k, `m x k = ${m} x ${k}`, -128, 127, 'int8');
   ck.matrix('$.b', 'b', c.b, k, n, `k x n = ${k} x ${n}`, -128, 127, 'int8');
   validateChain(c.chain, c.level, m, n, ck);

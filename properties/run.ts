@@ -9,8 +9,8 @@ import { checkCase } from '../oracle/validate.js';
 import { failureKind, isHang, type FailedVerdict, type Verdict } from './verdict.js';
 import type { TimeoutPolicy } from './timeout.js';
 import { fmtFailure } from './report.js';
-import { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
-import { replayCommand, rerunCommand } from './commands.js';
+import { DEFAULT_FIXTURE_DIR, fixtureLines, saveFixture, savedPath } from './fixture-store.js';
+import { rerunCommand } from './commands.js';
 import { divergenceText, firstDivergence, ranAfterRefusal, type FirstDivergence } from './divergence.js';
 import type { Contract } from '../oracle/contract.js';
 export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
@@ -262,12 +262,13 @@ async function finish(
   }
   const d = isHang(v) ? undefined : await firstDivergence(c, v, probeOf(o), o.contract);
   const signature = signatureOf(v, d);
-  const fixture = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
+  const saved = o.fixtureDir === null ? undefined : saveFixture(o.fixtureDir ?? DEFAULT_FIXTURE_DIR, c, o.kernel, o.property, o.seed, path, v);
+  const fixture = savedPath(saved);
   const how = [
     unshrunk,
     d ? divergenceText(d) : '',
     `seed ${o.seed}${path ? `, path ${path}` : ''}, shrunk ${shrinks} time(s)${hang && hang.hangShrinks >= hang.maxHangShrinks ? ` (stopped after ${hang.hangShrinks} hanging candidates)` : ''}, first seen after ${g.casesToFailure} case(s)`,
-    fixture ? `saved as ${fixture}; replay: ${replayCommand(fixture, o.kernel)}` : '',
+    saved ? fixtureLines(saved, o.kernel) : '',
     `rerun: ${rerunCommand(o.kernel, o.seed)}`,
   ].filter(Boolean).join('\n');
   return { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure: g.casesToFailure, signature, ...(d ? { divergence: d } : {}) };

@@ -35,6 +35,14 @@ export function cpuProfileError(name: string): string | null {
   return `unknown CPU profile (one of ${Object.keys(CPU_PROFILES).join(', ')}, or ${RAW}<qemu -cpu string>)`;
 }
 
+/** The streaming vector lengths (bytes) qemu's sme-default-vector-length takes and SME allows
+ *  (a power of two, 128..2048 bits). */
+export const SVL_BYTES = [16, 32, 64, 128, 256] as const;
+
+/** Why an --svl value is not one qemu can emulate, or null. */
+export const svlError = (bytes: number): string | null =>
+  (SVL_BYTES as readonly number[]).includes(bytes) ? null : `not a streaming vector length qemu emulates (bytes: one of ${SVL_BYTES.join(', ')})`;
+
 /** The profile a start uses: the one asked for, else BX_QEMU_CPU (by its profile's name when it
  *  is one, as ci/aarch64-env.sh sets it; else verbatim), else the default. */
 function profileOf(asked?: string): string {
