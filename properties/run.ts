@@ -10,7 +10,7 @@ import { failureKind, isHang, type FailedVerdict, type Verdict } from './verdict
 import type { TimeoutPolicy } from './timeout.js';
 import { fmtFailure } from './report.js';
 import { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
-import { replayCommand, rerunCommand } from './commands.js';
+import { replayCommand, rerunCommand, type RerunOptions } from './commands.js';
 export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
 
 export interface CaseFailure {
@@ -75,6 +75,8 @@ export interface PropertyRunOptions {
   examples?: Case[];
   /** replay an exact fast-check path (with the same seed) */
   path?: string;
+  /** what the printed rerun line adds to --kernel and --seed (properties/commands.ts) */
+  rerun?: RerunOptions;
   /** report shrunk cases through this instead of only returning them */
   replayHint?: (fixture: string | undefined) => string;
 }
@@ -151,7 +153,7 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
       unshrunk,
       `seed ${o.seed}, path ${path}, shrunk ${shrinks} time(s)${hangShrinks >= maxHangShrinks ? ` (stopped after ${hangShrinks} hanging candidates)` : ''}, first failure after ${casesToFailure} case(s)`,
       fixture ? `saved as ${fixture}; replay: ${replayCommand(fixture, o.kernel)}` : '',
-      `rerun: ${rerunCommand(o.kernel, o.seed)}`,
+      `rerun: ${rerunCommand(o.kernel, o.seed, o.rerun)}`,
     ].filter(Boolean).join('\n');
     out.failure = { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure };
   } else if (details.failed) {
