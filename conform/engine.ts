@@ -305,6 +305,8 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         onCase: prop.coverage ? (c) => kr.cov.record(c) : undefined,
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: prop.name, ran, runs: u.runs }),
       });
+      // fast-check counts a run interrupted before any success as failed, without a counterexample
+      if (signal?.aborted && out.failure && out.failure.case === undefined && out.ran === out.passed + out.refused) Object.assign(out, { failure: undefined, failed: 0, interrupted: true });
       const failed = out.failed > 0 || Boolean(out.failure);
       if (prop.coverage && out.ran > 0) kr.covRan = true;
       // fast-check runs the examples first, in order: edge cases, then the sweep

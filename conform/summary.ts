@@ -33,14 +33,28 @@ export interface Row {
   refused: number;
   /** skip reason, or why a run proves nothing */
   note: string;
+  /** "5 random + 31 deterministic" (casesText; "" when the report does not say) */
+  cases: string;
   seconds: number;
 }
 
 export function summaryRows(r: ConformReport): Row[] {
   return r.kernels.flatMap((k) => k.properties.map((p) => ({
     kernel: k.name, property: p.property, status: p.status, ran: p.ran, passed: p.passed, failed: p.failed, refused: p.refused,
-    note: p.skipped ?? p.note ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds,
+    note: p.skipped ?? p.note ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds, cases: casesText(p, false),
   })));
+}
+
+/** How a property's cases split: the random ones (--runs, divided by the property's cost) and
+ *  the deterministic ones run before them (its edge cases, then the coverage sweep's cases):
+ *  "5 random + 31 deterministic (25 edge cases, 6 coverage sweep)"; "" when the report does not
+ *  say (an older one, or no deterministic case). */
+export function casesText(p: Pick<PropertyResult, 'ran' | 'edges' | 'sweep'>, long = true): string {
+  const edges = p.edges ?? 0, sweep = p.sweep ?? 0;
+  if (p.edges === undefined && p.sweep === undefined) return '';
+  const det = edges + sweep;
+  const parts = [edges ? `${edges} edge case${edges === 1 ? '' : 's'}` : '', sweep ? `${sweep} coverage sweep` : ''].filter(Boolean);
+  return `${Math.max(0, p.ran - det)} random + ${det} deterministic${long && parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
 export const fmtRate = (x: number | undefined): string => (x === undefined ? '-' : x >= 100 ? `${Math.round(x)}` : x.toFixed(1));
@@ -103,6 +117,11 @@ export const verdictLine = (r: ConformReport): string => {
   const n = r.kernels.length;
   const failedK = r.kernels.filter((k) => k.properties.some((p) => p.status === 'failed')).length;
   const notJudged = r.notes?.length ? `, coverage not judged for ${r.notes.length}` : '';
+  if (r.interrupted) {
+    const ip = r.problemDetails.find((p) => p.kind === 'interrupted');
+    const ran = ip?.kind === 'interrupted' ? `after ${ip.ran} of ${ip.planned} kernel x property unit(s)` : 'before it finished';
+    return `INTERRUPTED: ${ran}${ip?.kind === 'interrupted' ? ` (${ip.reason})` : ''}; ${failedK ? `${failedK} of ${n} kernel(s) failed so far` : 'no failure so far'} (seed ${r.seed})`;
+  }
   if (r.ok) return `PASS: ${n} kernel(s) conform${notJudged} (seed ${r.seed})`;
   const parts: string[] = [];
   if (failedK) parts.push(`${failedK} of ${n} kernel(s) failed`);
@@ -169,6 +188,12 @@ export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values
 /** The replay command of a fixture (external kernels need their library, emulated ones their CPU). */
 export const replayCommand = (f: Failure): string =>
   `npx bitexact replay ${f.fixture ?? 'FIXTURE.json'}${f.source === 'builtin' ? '' : ` --kernel-lib ${f.source}`} --kernel ${f.kernel}${f.emulation ? ` ${f.emulation.options.join(' ')}` : ''}`;
+
+/** "bitexact 0.1.0 · host ci-7 (linux 6.1 x64, AMD EPYC 7763 x 4, node 20.11.0)"; what the report has of it. */
+export function provenanceText(r: ConformReport): string {
+  const h = r.host;
+  return [`bitexact ${r.version ?? '(version not recorded)'}`, h ? `host ${h.hostname} (${h.platform} ${h.release} ${h.arch}, ${h.cpu} x ${h.cpus}, node ${h.node})` : ''].filter(Boolean).join(' · ');
+}
 
 /** "CPU profile m4 (qemu-aarch64 -cpu ...)" */
 export const emulationText = (e: Emulation): string => `CPU profile ${e.profile} (${e.settings})`;
