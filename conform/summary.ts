@@ -72,6 +72,10 @@ export interface Failure {
   /** 'builtin' or the kernel's library */
   source: string;
   property: string;
+  /** 0-based: which of the property's failures (one per distinct bug) */
+  index: number;
+  /** an id fragment unique in the report: "failure-<kernel>-<property>-<index>" */
+  anchor: string;
   kind: string;
   message: string;
   text: string;
@@ -83,16 +87,29 @@ export interface Failure {
   emulation?: Emulation;
 }
 
+/** A property result's failures: `failures` (one per distinct bug) when the engine groups them, else the one `failure`. */
+export const failuresOf = (p: PropertyResult): NonNullable<PropertyResult['failure']>[] =>
+  (p as PropertyResult & { failures?: NonNullable<PropertyResult['failure']>[] }).failures ?? (p.failure ? [p.failure] : []);
+
+/** An HTML id fragment from a name. */
+export const slug = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '-');
+
+export const failureAnchor = (kernel: string, property: string, index: number): string => `failure-${slug(kernel)}-${slug(property)}-${index}`;
+
+/** Every failure of every failed property (a failed property without a failure record, e.g.
+ *  one that ran zero cases, gives one entry with its reason). */
 export function failures(r: ConformReport): Failure[] {
-  return r.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').map((p): Failure => ({
-    kernel: k.name, source: k.source, property: p.property,
-    // the label names a hang as such (its family, the JSON's kind, stays crash)
-    kind: p.failure?.verdict.label ?? p.failure?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
-    message: p.failure?.verdict.message ?? p.skipped ?? 'failed',
-    text: p.failure?.text ?? p.skipped ?? '',
-    fixture: p.failure?.fixture, repro: p.failure?.repro, reproBuild: p.failure?.reproBuild, reproRun: p.failure?.reproRun,
-    emulation: k.emulation,
-  })));
+  return r.kernels.flatMap((k) => k.properties.filter((p) => p.status === 'failed').flatMap((p): Failure[] => {
+    const fs = failuresOf(p);
+    const base = { kernel: k.name, source: k.source, property: p.property, emulation: k.emulation };
+    if (fs.length === 0) return [{ ...base, index: 0, anchor: failureAnchor(k.name, p.property, 0), kind: p.ran === 0 ? 'no cases' : 'failed', message: p.skipped ?? 'failed', text: p.skipped ?? '' }];
+    return fs.map((f, index) => ({
+      ...base, index, anchor: failureAnchor(k.name, p.property, index),
+      // the label names a hang as such (its family, the JSON's kind, stays crash)
+      kind: f.verdict.label ?? f.verdict.kind, message: f.verdict.message, text: f.text,
+      fixture: f.fixture, repro: f.repro, reproBuild: f.reproBuild, reproRun: f.reproRun,
+    }));
+  }));
 }
 
 /** Every divergence outside a kernel's declared contract (the `beyond` property), as information. */
