@@ -56,7 +56,7 @@ export function barLine(k: { name: string; total: number; done: number; state: s
   // the bar takes what is left after name, percent and a short state: 6 to 30 cells
   const barW = Math.max(6, Math.min(30, width - nw - pct.length - 2 - 18));
   const fixed = nw + 1 + barW + 1 + pct.length;
-  if (fixed > width) return fit(`${k.name} ${pct}`, width);
+  if (fixed > width) return `${fit(k.name, width - pct.length - 1)} ${pct}`;
   const fill = Math.round(frac * barW);
   const bar = `${'█'.repeat(fill)}${'░'.repeat(barW - fill)}`;
   const state = fit(k.state, width - fixed - 2);
@@ -74,6 +74,10 @@ export function liveView(io: Io, opts: { stream?: ProgressStream; env?: NodeJS.P
   const unitRuns = new Map<string, number>();
   const planned = new Map<string, number>();
   let multi: cliProgress.MultiBar | undefined;
+  // cli-progress renders the final frame with the terminal's line wrapping back on, cutting
+  // each line at the width counted with its escape sequences: that frame goes uncoloured
+  let final = false;
+  const plain = colors(false, {});
   let nameWidth = 6;
   const key = (k: string, p: string) => `${k}\u0000${p}`;
   const state = (k: KernelProgress) => {
@@ -96,7 +100,7 @@ export function liveView(io: Io, opts: { stream?: ProgressStream; env?: NodeJS.P
             // the line is built to fit the width the terminal has now (a resize takes effect at the next redraw)
             format: (_o, _p, payload: { k: KernelProgress }) => {
               const k = payload.k;
-              return barLine({ name: k.name, total: k.total, done: k.done, state: state(k), failed: k.failed.length > 0 }, nameWidth, Math.max(20, (stream!.columns ?? 80) - 1), c);
+              return barLine({ name: k.name, total: k.total, done: k.done, state: state(k), failed: k.failed.length > 0 }, nameWidth, Math.max(20, (stream!.columns ?? 80) - 1), final ? plain : c);
             },
           });
           for (const k of ks.values()) k.bar = multi.create(Math.max(1, k.total), 0, { k });
@@ -133,5 +137,5 @@ export function liveView(io: Io, opts: { stream?: ProgressStream; env?: NodeJS.P
       }
     }
   };
-  return { onEvent, end: () => { multi?.stop(); multi = undefined; } };
+  return { onEvent, end: () => { final = true; multi?.stop(); multi = undefined; } };
 }
