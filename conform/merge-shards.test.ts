@@ -9,6 +9,7 @@ import { main } from '../cli/main.js';
 import { bufferIo } from '../cli/util.js';
 import { mergeReports, shardMismatch, type ConformReport } from './engine.js';
 import { bitexactVersion } from './provenance.js';
+import { PKG_ROOT } from '../native/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitexact-merge-'));
 const f = (x: string) => join(tmp, x);
@@ -67,4 +68,13 @@ describe('shards and merge', () => {
     expect(shardMismatch([a, { ...b, version: undefined }], names)).toMatch(/^b\.json: written by an older bitexact \(no version\)/);
     expect(() => mergeReports([a])).toThrow(/shard\(s\) 2\/2 missing/);
   });
+});
+
+test('the example CI workflow runs this sequence: conform --shard I/N --json per job, then merge', () => {
+  const yml = readFileSync(join(PKG_ROOT, 'examples', 'ci', 'github-actions.yml'), 'utf8');
+  expect(yml).toContain('--shard ${{ matrix.shard }}/${{ env.SHARDS }}');
+  expect(yml).toContain('--json reports/shard-${{ matrix.shard }}.json');
+  expect(yml).toMatch(/npx bitexact merge merged\.json shards\/shard-\*\.json \\\n\s+--markdown summary\.md --junit junit\.xml/);
+  const shards = /shard: \[([0-9, ]+)\]/.exec(yml)![1].split(',').map(Number);
+  expect(shards).toEqual(Array.from({ length: Number(/SHARDS: (\d+)/.exec(yml)![1]) }, (_, i) => i + 1));
 });
