@@ -4,7 +4,8 @@
 // otherwise), then the summary on stdout and the reports asked for. Exit 0 only when the
 // report is ok; 1 when a kernel failed (or coverage is incomplete); 2 on bad usage.
 import { resolve } from 'node:path';
-import { conformance, DEFAULT_CONFORM_RUNS, type ConformEvent, type ConformReport, type ConformOptions } from '../conform/engine.js';
+import { conformance, DEFAULT_CONFORM_RUNS, type ConformReport, type ConformOptions } from '../conform/engine.js';
+import { envRuns, envSeed } from '../conform/env.js';
 import { renderHtml } from '../conform/report-html.js';
 import { renderJunit } from '../conform/report-junit.js';
 import { renderMarkdown } from '../conform/report-markdown.js';
@@ -20,6 +21,7 @@ import { resolveSeed } from '../properties/run.js';
 import { parseTimeoutMs, TIMEOUT_USAGE } from '../properties/timeout.js';
 import { many } from './kernels.js';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
+import { colors, liveView, paintStatus } from './progress.js';
 
 export const CONFORM_OPTIONS = {
   kernel: { type: 'string', multiple: true },
@@ -56,10 +58,10 @@ export function parseShard(s: string): { index: number; count: number } | string
 export const REPORT_OPTIONS = [['json', 'JSON'], ['junit', 'JUnit'], ['markdown', 'markdown'], ['html', 'HTML']] as const;
 export type ReportFiles = Partial<Record<(typeof REPORT_OPTIONS)[number][0], string>>;
 
-/** Writes every report asked for, each whole or not at all (native/files.ts); one that cannot
+/** Writes every report asked for (a file "-": to `stdout`), each whole or not at all (native/files.ts); one that cannot
  *  be written does not stop the others. `written`: the lines that say where; `failed`: why a
  *  report is missing (its path and errno). */
-export function writeReports(r: ConformReport, files: ReportFiles): { written: string[]; failed: string[] } {
+export function writeReports(r: ConformReport, files: ReportFiles, stdout?: (text: string) => void): { written: string[]; failed: string[] } {
   const written: string[] = [];
   const failed: string[] = [];
   const render: Record<keyof ReportFiles, () => string> = {
@@ -68,6 +70,7 @@ export function writeReports(r: ConformReport, files: ReportFiles): { written: s
   for (const [key, what] of REPORT_OPTIONS) {
     const file = files[key];
     if (!file) continue;
+    if (file === '-' && stdout) { stdout(render[key]()); written.push(`${what} report: standard output`); continue; }
     try {
       writeWhole(file, render[key]());
       written.push(`${what} report: ${file}`);
@@ -85,6 +88,7 @@ export function outputsProblem(files: ReportFiles, fixtureDir?: string): string 
     const file = files[key];
     if (file === undefined) continue;
     if (file === '') return `--${key}: expected a file path`;
+    if (file === '-') continue;
     const why = outputProblem(file);
     if (why) return `--${key} ${why}`;
   }
@@ -96,90 +100,19 @@ export function outputsProblem(files: ReportFiles, fixtureDir?: string): string 
   return null;
 }
 
-/** Exit code of a report: 0 ok, 2 when only usage problems (--kernel, --property, ...) failed it, else 1. */
+/** The exit code of a run stopped by SIGINT / SIGTERM (the shell's 128 + SIGINT). */
+export const INTERRUPTED_EXIT = 130;
+
+/** Exit code of a report: 130 interrupted, 0 ok, 2 when only usage problems (--kernel, --property, ...) failed it, else 1. */
 export function exitCode(r: ConformReport): number {
+  if (r.interrupted) return INTERRUPTED_EXIT;
   if (r.ok) return 0;
   const kernelFailed = r.kernels.some((k) => k.properties.some((p) => p.status === 'failed'));
   if (!kernelFailed && r.problemDetails.length > 0 && r.problemDetails.every(isUsageProblem)) return 2;
   return 1;
 }
 
-// ---- live view ---------------------------------------------------------------------------
-
-interface KernelProgress { name: string; total: number; done: number; current: string; failed: string[]; finished: number; units: number }
-
-/** Progress bars on a TTY (redrawn in place on stderr), plain lines otherwise. */
-export function liveView(io: Io): { onEvent: (e: ConformEvent) => void; end: () => void } {
-  const ks = new Map<string, KernelProgress>();
-  const unitRuns = new Map<string, number>();
-  const planned = new Map<string, number>();
-  let drawn = 0;
-  let last = 0;
-  const W = 24;
-  const draw = (force = false) => {
-    const now = Date.now();
-    if (!force && now - last < 80) return;
-    last = now;
-    const width = Math.max(...[...ks.keys()].map((k) => k.length), 6);
-    const lines = [...ks.values()].map((k) => {
-      const frac = k.total ? Math.min(1, k.done / k.total) : 1;
-      const fill = Math.round(frac * W);
-      const fails = k.failed.length ? `FAILED ${k.failed.join(', ')}` : '';
-      const state = k.finished === k.units ? fails || 'passed' : [k.current, fails].filter(Boolean).join('  ');
-      return `${k.name.padEnd(width)} [${'#'.repeat(fill)}${'.'.repeat(W - fill)}] ${String(Math.round(frac * 100)).padStart(3)}%  ${state}`;
-    });
-    io.err((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}\n`).join(''));
-    drawn = lines.length;
-  };
-  const onEvent = (e: ConformEvent) => {
-    switch (e.type) {
-      case 'start':
-        for (const u of e.units) {
-          const k = ks.get(u.kernel) ?? { name: u.kernel, total: 0, done: 0, current: 'waiting', failed: [], finished: 0, units: 0 };
-          k.total += u.runs; k.units++;
-          ks.set(u.kernel, k);
-        }
-        if (io.isTTY) draw(true);
-        break;
-      case 'unit-start': {
-        const k = ks.get(e.kernel);
-        if (k) k.current = `${e.property} 0/${e.runs}`;
-        unitRuns.set(`${e.kernel}\u0000${e.property}`, 0);
-        planned.set(`${e.kernel}\u0000${e.property}`, e.runs);
-        if (io.isTTY) draw();
-        break;
-      }
-      case 'progress': {
-        const k = ks.get(e.kernel);
-        const key = `${e.kernel}\u0000${e.property}`;
-        if (k) { k.done += e.ran - (unitRuns.get(key) ?? 0); k.current = `${e.property} ${e.ran}/${e.runs}`; }
-        unitRuns.set(key, e.ran);
-        if (io.isTTY) draw();
-        break;
-      }
-      case 'unit-end': {
-        const k = ks.get(e.kernel);
-        const key = `${e.kernel}\u0000${e.property}`;
-        const r = e.result;
-        if (k) {
-          // the unit's whole share counts as done (a failure or the time budget stops it early)
-          k.done += (planned.get(key) ?? 0) - (unitRuns.get(key) ?? 0);
-          k.finished++;
-          if (r.status === 'failed') k.failed.push(e.property);
-        }
-        unitRuns.delete(key);
-        if (io.isTTY) draw(true);
-        else {
-          const what = r.status === 'skipped' ? `skipped (${r.skipped})`
-            : `${r.status === 'failed' ? 'FAILED' : 'passed'}: ${r.ran} run, ${r.passed} passed, ${r.failed} failed, ${r.refused} refused${r.interrupted ? ' (time budget)' : ''}${r.status === 'failed' && r.failure ? ` — ${(r.failures?.length ?? 1) > 1 ? `${r.failures!.length} distinct failures; first: ` : ''}${r.failure.verdict.label ?? r.failure.verdict.kind}: ${r.failure.verdict.message}` : r.skipped ? ` — ${r.skipped}` : r.note ? ` — ${r.note}` : ''}`;
-          io.err(`${e.kernel} / ${e.property}: ${what} [${r.seconds.toFixed(2)} s]\n`);
-        }
-        break;
-      }
-    }
-  };
-  return { onEvent, end: () => { if (io.isTTY && drawn) draw(true); } };
-}
+export { liveView } from './progress.js';
 
 // ---- the verb ----------------------------------------------------------------------------
 
@@ -212,8 +145,13 @@ export const conformVerb: Verb = {
     + '  --first-failure     stop each property at its first failure (default: keep generating within the budget and\n'
     + '                      report every distinct failure, grouped by verdict and first divergent op, each shrunk)\n'
     + '  --json/--junit/--markdown/--html FILE   write the report (the JSON is the ConformReport); every output path\n'
-    + '                      is checked before the run; one that fails while written is reported, the others are still written (exit 1)\n'
-    + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage.\n'
+    + '                      is checked before the run; one that fails while written is reported, the others are still written (exit 1);\n'
+    + '                      FILE - (one of them, e.g. --json -): that report on standard output, the rest on standard error\n'
+    + `  BITEXACT_SEED / BITEXACT_RUNS   the seed / --runs when the option is not given\n`
+    + '  SIGINT / SIGTERM    stop after the case in flight, write every report asked for (marked interrupted) with\n'
+    + '                      what ran and the failures found, print the summary, exit 130 (a second one: exit at once)\n'
+    + '  Exit 0 only when every property passed with full semantic coverage; 1 when a kernel failed; 2 on bad usage;\n'
+    + '  130 when interrupted.\n'
     + '  Coverage is judged once the whole coverage sweep ran (a correct kernel then reaches every required cell);\n'
     + '  a sweep cut short (--time-budget, --property) is a printed note, not a failure.\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
@@ -223,8 +161,13 @@ export const conformVerb: Verb = {
     if ('error' in parsed) return fail(parsed.error);
     if (parsed.positionals.length) return fail(`unexpected ${parsed.positionals.join(' ')}`);
     const v = parsed.values as Record<string, unknown>;
-    const runs = intOption('runs', v.runs as string | undefined, 1);
+    let runs = intOption('runs', v.runs as string | undefined, 1);
     if (typeof runs === 'string') return fail(runs);
+    let seedGiven = v.seed as string | number | undefined;
+    try {
+      runs ??= envRuns();
+      seedGiven ??= envSeed();
+    } catch (e) { return fail((e as Error).message); }
     const budget = v['time-budget'] as string | undefined;
     if (budget !== undefined && !(Number(budget) > 0)) return fail(`--time-budget ${budget}: expected a positive number of seconds`);
     let shard: { index: number; count: number } | undefined;
@@ -243,7 +186,7 @@ export const conformVerb: Verb = {
     const timeoutMs = parseTimeoutMs(v.timeout as string | undefined);
     if (typeof timeoutMs === 'string') return fail(timeoutMs);
     let seed: number;
-    try { seed = resolveSeed(v.seed as string | undefined); } catch (e) { return fail((e as Error).message); }
+    try { seed = resolveSeed(seedGiven); } catch (e) { return fail((e as Error).message); }
     const libs = many(v['kernel-lib']);
     const manifests = many(v.manifest);
     const kernels = many(v.kernel);
@@ -278,13 +221,36 @@ export const conformVerb: Verb = {
       strict: v.strict === true,
       firstFailure: v['first-failure'] === true,
     };
-    io.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: --seed ${seed})\n`);
+    // FILE "-" (--json - above all): that report owns standard output, the human output goes to standard error
+    const dashed = (['json', 'junit', 'markdown', 'html'] as const).filter((f) => v[f] === '-');
+    if (dashed.length > 1) return fail(`${dashed.map((f) => `--${f} -`).join(' and ')}: only one report can go to standard output`);
+    const jsonOut = dashed.length === 1;
+    const human: Io = jsonOut ? { ...io, out: io.err } : io;
+    const c = colors(jsonOut ? io.isTTY : io === processIo ? Boolean(process.stdout.isTTY) : false);
+    const rerun = [`--seed ${seed}`, ...(runs === undefined ? [] : [`--runs ${runs}`]), ...opts.properties!.map((p) => `--property ${p}`), ...(shard ? [`--shard ${shard.index + 1}/${shard.count}`] : [])].join(' ');
+    human.out(`bitexact conform: seed ${seed}${shard ? `, shard ${shard.index + 1}/${shard.count}` : ''} (rerun: ${rerun})\n`);
     const live = liveView(io);
-    const report = await conformance({ ...opts, onEvent: live.onEvent });
-    live.end();
-    io.out('\n' + renderText(report));
-    const { written, failed } = writeReports(report, reports);
-    for (const line of written) io.out(`${line}\n`);
+    // SIGINT / SIGTERM: stop between cases and report what ran; a second signal quits at once
+    const stop = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stop.signal.aborted) { io.err(`bitexact conform: ${sig} again: exit without reports\n`); process.exit(INTERRUPTED_EXIT); }
+      live.end();
+      io.err(`\nbitexact conform: ${sig}: stopping after the case in flight, then writing the reports (${sig} again: exit at once)\n`);
+      stop.abort(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let report: ConformReport;
+    try {
+      report = await conformance({ ...opts, onEvent: live.onEvent, signal: stop.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      live.end();
+    }
+    human.out('\n' + renderText(report).split('\n').map((l) => paintStatus(c, l)).join('\n'));
+    const { written, failed } = writeReports(report, reports, io.out);
+    for (const line of written) human.out(`${line}\n`);
     for (const line of failed) io.err(`bitexact conform: ${line}\n`);
     // a report asked for and not written: the run did not deliver, whatever it found
     return failed.length ? Math.max(1, exitCode(report)) : exitCode(report);

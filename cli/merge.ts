@@ -1,7 +1,8 @@
 // `bitexact merge OUT.json SHARD.json... [--markdown FILE] [--html FILE] [--junit FILE]`: joins
 // the JSON reports of `bitexact conform --shard I/N` runs into one report (counts and coverage
 // hits add up; coverage is judged on the union), prints its summary, writes OUT.json and any
-// other format asked for. Exit 0 when the merged report is ok, 1 when not, 2 on bad input.
+// other format asked for. Exit 0 when the merged report is ok, 1 when not, 2 on bad input
+// (shards that are not one run's: engine.ts shardMismatch).
 import { FileError, readInputText } from '../native/files.js';
 import { mergeReports, type ConformReport } from '../conform/engine.js';
 import { renderText } from '../conform/report-text.js';
@@ -14,7 +15,9 @@ import { parseOptions, processIo, type Io, type Verb } from './util.js';
 export const mergeVerb: Verb = {
   summary: 'join shard reports (bitexact conform --shard I/N --json) into one report',
   usage: 'bitexact merge OUT.json SHARD.json... [--markdown FILE] [--html FILE] [--junit FILE]\n'
-    + '  Counts and coverage hits add up; coverage is judged on the union. Exit 0 when the merged report is ok.\n',
+    + '  The shards must be one run\'s: each of 1/N..N/N exactly once, the same seed, --runs, kernels, properties\n'
+    + '  and bitexact version, none interrupted (else exit 2, naming the problem). Counts and coverage hits add up;\n'
+    + '  coverage is judged on the union. Exit 0 when the merged report is ok, 1 when not.\n',
   async run(argv: string[], io: Io = processIo): Promise<number> {
     const parsed = parseOptions(argv, { markdown: { type: 'string' }, html: { type: 'string' }, junit: { type: 'string' } });
     if ('error' in parsed) { io.err(`bitexact merge: ${parsed.error}\n${this.usage}`); return 2; }
@@ -36,7 +39,7 @@ export const mergeVerb: Verb = {
     }
     let merged: ConformReport;
     try {
-      merged = mergeReports(parts);
+      merged = mergeReports(parts, inputs);
     } catch (e) {
       io.err(`bitexact merge: ${(e as Error).message}\n`);
       return 2;

@@ -2,9 +2,9 @@
 // properties (oracle/selftest.ts, the same ones `npm test` runs) and prints the seed first,
 // so any failure is reproducible with the printed command.
 import { SELF_PROPERTIES, runSelfProperty } from '../oracle/selftest.js';
+import cliProgress from 'cli-progress';
 import { intOption, parseOptions, processIo, type Io, type Verb } from './util.js';
-
-const BAR = 30;
+import { colors, isInteractive } from './progress.js';
 
 export const selftestVerb: Verb = {
   summary: 'run the oracle\'s own properties (rounding formulations, fast == bigint, frame == tiles, packing, case files)',
@@ -25,27 +25,25 @@ export const selftestVerb: Verb = {
     const props = SELF_PROPERTIES.filter((p) => only === undefined || p.name.includes(only));
     if (props.length === 0) { io.err(`bitexact oracle-selftest: no property matches --only ${only}\n`); return 2; }
     io.err(`seed ${seed}\n`);
+    // a bar on a terminal (cli-progress, fitted to its width); plain lines otherwise
+    const tty = io === processIo && isInteractive(io.isTTY);
+    const c = colors(io.isTTY);
     let failures = 0;
     for (const p of props) {
       const numRuns = (runs as number | undefined) ?? p.runs;
       let done = 0;
-      let shown = -1;
       const t0 = Date.now();
-      const draw = (): void => {
-        const filled = Math.min(BAR, Math.floor((done / numRuns) * BAR));
-        io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${Math.min(done, numRuns)}/${numRuns} ${p.name}`);
-      };
-      const tick = io.isTTY
-        ? () => { done++; const step = Math.floor((done / numRuns) * 100); if (step !== shown) { shown = step; draw(); } }
-        : () => { done++; };
+      const bar = tty ? new cliProgress.SingleBar({ stream: process.stderr, format: `[{bar}] {value}/{total} ${p.name}`, barsize: 30, clearOnComplete: true, hideCursor: false, linewrap: false }) : undefined;
+      bar?.start(numRuns, 0);
+      const tick = () => { done++; bar?.update(Math.min(done, numRuns)); };
       const r = runSelfProperty(p, { seed, numRuns, tick });
       const ms = Date.now() - t0;
-      if (io.isTTY) io.err('\r\x1b[K');
+      bar?.stop();
       if (r.failed) {
         failures++;
-        io.err(`FAIL ${p.name}\n${r.report}\n`);
+        io.err(`${c.bold(c.red('FAIL'))} ${p.name}\n${r.report}\n`);
       } else {
-        io.err(`ok   ${p.name} (${numRuns} runs, ${ms} ms)\n`);
+        io.err(`${c.green('ok')}   ${p.name} (${numRuns} runs, ${ms} ms)\n`);
       }
     }
     if (failures) {

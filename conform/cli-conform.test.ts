@@ -20,7 +20,7 @@ describe('bitexact conform (CLI)', () => {
   test('runs one kernel, prints the seed first and the summary, writes JSON / JUnit / markdown / HTML', async () => {
     const io = bufferIo();
     const code = await main([...BASE, '--json', out('r.json'), '--junit', out('r.xml'), '--markdown', out('r.md'), '--html', out('sub/r.html')], io);
-    expect(io.stdout.split('\n')[0]).toBe('bitexact conform: seed 77 (rerun: --seed 77)');
+    expect(io.stdout.split('\n')[0]).toBe('bitexact conform: seed 77 (rerun: --seed 77 --runs 10)');
     const r = readJson(out('r.json'));
     expect(r.format).toBe(REPORT_FORMAT);
     expect(r.seed).toBe(77);

@@ -3,6 +3,7 @@
 // coverage, throughput, shards and a machine-readable report. The CLI (`bitexact conform`),
 // the programmatic API (`import { conformance } from 'bitexact'`) and the mutant benchmark all
 // call this one function.
+import fc from 'fast-check';
 import type { Backend } from '../native/process.js';
 import type { Case } from '../oracle/types.js';
 import { openKernels, type Target } from '../native/targets.js';
@@ -11,9 +12,9 @@ import type { Emulation } from '../native/backends/provider.js';
 export { elfMachine } from '../native/backends/index.js';
 import { BEYOND, deterministicCases, PROPERTIES, PROPERTY_NAMES, type PropertyDef } from '../properties/kernel-properties.js';
 import type { Clause, Contract } from '../oracle/contract.js';
-import { PASS } from '../properties/verdict.js';
+import { PASS, type Verdict } from '../properties/verdict.js';
 import { runCase } from '../properties/check.js';
-import { runCaseProperty, resolveSeed, type CaseFailure } from '../properties/run.js';
+import { runCaseProperty, resolveSeed, type CaseCall, type CaseFailure } from '../properties/run.js';
 import { verdictRecord, type VerdictRecord } from '../properties/verdict-format.js';
 import { isHang } from '../properties/verdict.js';
 import { divergenceText } from '../properties/divergence.js';
@@ -22,6 +23,9 @@ import { CoverageMatrix } from '../coverage/semantic.js';
 import { coverageSweep } from '../coverage/sweep.js';
 import { writeRepro } from './repro.js';
 import { kernelLibOption } from '../properties/commands.js';
+import { envRuns, envSeed } from './env.js';
+import { bitexactVersion, provenance, type Host } from './provenance.js';
+import type { RerunOptions } from '../properties/commands.js';
 import { problemKernel, problemText, type Problem } from './problems.js';
 export type { Problem } from './problems.js';
 
@@ -64,11 +68,13 @@ export interface ConformOptions {
   /** stop each property at its first failure (default: keep generating and report every
    *  distinct failure, one per signature) */
   firstFailure?: boolean;
+  /** stops the run between cases: the report then holds what ran, and `interrupted: true` */
+  signal?: AbortSignal;
 }
 
 export type ConformEvent =
   | { type: 'start'; units: { kernel: string; property: string; runs: number }[]; seed: number }
-  | { type: 'unit-start'; kernel: string; property: string; runs: number }
+  | { type: 'unit-start'; kernel: string; property: string; runs: number; edges: number; sweep: number }
   | { type: 'progress'; kernel: string; property: string; ran: number; runs: number }
   | { type: 'unit-end'; kernel: string; property: string; result: PropertyResult };
 
@@ -91,6 +97,8 @@ export interface PropertyResult {
   interrupted: boolean;
   /** coverage-sweep cases it ran (counted in ran; coverage/sweep.ts) */
   sweep?: number;
+  /** the property's deterministic edge cases it ran (counted in ran, before the sweep) */
+  edges?: number;
   /** the first distinct failure (failures[0]) */
   failure?: FailureRecord;
   /** every distinct failure found, one per signature (properties/run.ts signatureOf), each
@@ -160,6 +168,12 @@ export interface ConformReport {
   seconds: number;
   runs: number;
   shard?: { index: number; count: number };
+  /** the bitexact version that wrote the report (package.json; absent: an older bitexact) */
+  version?: string;
+  /** where it ran (absent: a merged report, whose shards may have run anywhere) */
+  host?: Host;
+  /** the run was stopped (SIGINT / SIGTERM, ConformOptions.signal) before every unit ran */
+  interrupted?: boolean;
   kernels: KernelReport[];
   unavailable: { name: string; why: string }[];
   /** why the gate failed (empty when ok): the lines of problemDetails */
@@ -176,17 +190,18 @@ export const DEFAULT_CONFORM_RUNS = 200;
 interface Unit { target: Target & { source: string; load?: string }; prop: PropertyDef | typeof BEYOND; runs: number; seed: number; examples: Case[]; edges: number; sweep: number }
 
 /** The `beyond` property on one kernel: a fast-check run per clause its contract excludes. */
-async function runBeyond(u: Unit, budgetMs: number | undefined, strict: boolean, onProgress: (ran: number) => void): Promise<{ result: PropertyResult; found: Divergence[] }> {
+async function runBeyond(u: Unit, budgetMs: number | undefined, strict: boolean, onProgress: (ran: number) => void, signal: AbortSignal | undefined, rerun: RerunOptions): Promise<{ result: PropertyResult; found: Divergence[] }> {
   const k = u.target.kernel;
   const clauses = BEYOND.clauses(k);
   const found: Divergence[] = [];
   let ran = 0, outside = 0, seconds = 0, interrupted = false;
   for (const [i, clause] of clauses.entries()) {
+    if (signal?.aborted) { interrupted = true; break; }
     const probed = new WeakSet<Case>();
     const out = await runCaseProperty({
       kernel: k.name, property: `${BEYOND.name} (${clause})`, arb: BEYOND.arb(k, clause),
       // a case not outside by this clause alone is not probed: it passes, so shrinking stays outside
-      exec: async (c) => (BEYOND.outsideBy(k, clause, c) ? (probed.add(c), BEYOND.exec(u.target, c)) : PASS),
+      exec: interruptible(signal, async (c) => (BEYOND.outsideBy(k, clause, c) ? (probed.add(c), BEYOND.exec(u.target, c)) : PASS)), rerun,
       numRuns: Math.max(10, Math.ceil(u.runs / clauses.length)), seed: (u.seed + i) | 0,
       timeBudgetMs: budgetMs === undefined ? undefined : budgetMs / clauses.length, fixtureDir: null,
       // one divergence per clause: the clause is what the author declared away
@@ -214,13 +229,13 @@ async function runBeyond(u: Unit, budgetMs: number | undefined, strict: boolean,
  *  failures in the report; bad options (unknown kernel, unreadable library) are problems. */
 export async function conformance(opts: ConformOptions = {}): Promise<ConformReport> {
   const t0 = Date.now();
-  const seed = resolveSeed(opts.seed);
-  const runs = opts.runs ?? DEFAULT_CONFORM_RUNS;
+  const seed = resolveSeed(opts.seed ?? envSeed());
+  const runs = opts.runs ?? envRuns() ?? DEFAULT_CONFORM_RUNS;
   const problems: Problem[] = [];
   const badProfile = opts.aarch64CpuProfile === undefined ? null : cpuProfileError(opts.aarch64CpuProfile);
   if (badProfile) {
     problems.push({ kind: 'option', option: '--cpu-profile', value: opts.aarch64CpuProfile!, why: badProfile });
-    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, kernels: [], unavailable: [], ...withProblems(problems), notes: [] };
+    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, ...provenance(), kernels: [], unavailable: [], ...withProblems(problems), notes: [] };
   }
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
@@ -285,49 +300,61 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   }
   // a refused chain falls back to any kernel runnable here, not only the gated selection
   const allTargets = set.targets.map(({ kernel, backend }) => ({ kernel, backend }));
+  const signal = opts.signal;
+  let unitsDone = 0;
   for (const u of units) {
+    if (signal?.aborted) break;
     const kr = reports.get(u.target.kernel.name)!;
     const name = u.target.kernel.name;
-    opts.onEvent?.({ type: 'unit-start', kernel: name, property: u.prop.name, runs: u.runs });
+    opts.onEvent?.({ type: 'unit-start', kernel: name, property: u.prop.name, runs: u.runs, edges: u.edges, sweep: u.sweep });
+    // the printed rerun line: this kernel and property, exactly as this run ran them
+    const rerun: RerunOptions = { seed, runs, property: u.prop.name, shard, extra: [...(opts.timeoutMs === undefined ? [] : [`--timeout ${opts.timeoutMs}`]), ...(opts.strict ? ['--strict'] : [])] };
     const why = u.prop.skipReason(u.target.kernel);
     let result: PropertyResult;
     if (why) {
       result = { property: u.prop.name, status: 'skipped', skipped: why, ran: 0, passed: 0, failed: 0, refused: 0, seed: u.seed, seconds: 0, interrupted: false };
     } else if (u.prop === BEYOND) {
-      const b = await runBeyond(u, budgetPerUnit, opts.strict === true, (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }));
+      const b = await runBeyond(u, budgetPerUnit, opts.strict === true, (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: u.prop.name, ran, runs: u.runs }), signal, rerun);
       result = b.result;
       kr.outside_contract.push(...b.found);
     } else {
       const prop = u.prop as PropertyDef;
       const out = await runCaseProperty({
         kernel: name, property: prop.name, arb: prop.arb(u.target.kernel),
-        exec: (c, call) => prop.exec(u.target, allTargets, c, call), numRuns: u.runs, seed: u.seed, examples: u.examples,
+        exec: interruptible(signal, (c: Case, call?: CaseCall) => prop.exec(u.target, allTargets, c, call)), numRuns: u.runs, seed: u.seed, examples: u.examples, rerun,
         timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir, timeout,
         firstFailure: opts.firstFailure, contract: u.target.kernel.contract,
         probe: (c) => runCase(u.target.backend, u.target.kernel, c, { timeout }),
         onCase: prop.coverage ? (c) => kr.cov.record(c) : undefined,
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: prop.name, ran, runs: u.runs }),
       });
+      // fast-check counts a run interrupted before any success as failed, without a counterexample
+      if (signal?.aborted && out.failure && out.failure.case === undefined && out.ran === out.passed + out.refused) Object.assign(out, { failure: undefined, failures: [], failed: 0, interrupted: true });
       const failed = out.failed > 0 || Boolean(out.failure);
       if (prop.coverage && out.ran > 0) kr.covRan = true;
       // fast-check runs the examples first, in order: edge cases, then the sweep
       const sweepRan = Math.min(u.sweep, Math.max(0, out.ran - u.edges));
       kr.sweepRan += sweepRan;
       const failures: FailureRecord[] = [];
-      for (const f of out.failures) failures.push(await failureRecord(u, prop, f, name, timeout));
+      for (const f of out.failures) failures.push(await failureRecord(u, prop, f, name, timeout, signal));
       result = {
         property: prop.name, ran: out.ran, passed: out.passed, failed: out.failed, refused: out.refused, seed: u.seed,
-        seconds: out.seconds, interrupted: out.interrupted, ...(u.sweep ? { sweep: sweepRan } : {}),
+        seconds: out.seconds, interrupted: out.interrupted, ...(u.sweep ? { sweep: sweepRan } : {}), ...(u.edges ? { edges: Math.min(u.edges, out.ran) } : {}),
         ...(failures.length ? { failure: failures[0], failures } : {}),
         // a property the kernel declares that ran zero cases proves nothing: a failure
         status: failed || out.ran === 0 ? 'failed' : 'passed',
       };
-      if (out.ran === 0 && !failed) result.skipped = 'ran zero cases (time budget too small?)';
+      if (out.ran === 0 && !failed && signal?.aborted) Object.assign(result, { status: 'skipped', skipped: `interrupted (${abortReason(signal)}) before any case ran` });
+      else if (out.ran === 0 && !failed) result.skipped = 'ran zero cases (time budget too small?)';
       if (prop.throughput) { const acc = kr.rate[prop.level]; acc[0] += out.ran; acc[1] += out.seconds; }
     }
+    if (signal?.aborted && result.status !== 'skipped') { result.interrupted = true; result.note ??= `interrupted (${abortReason(signal)})`; }
     kr.properties.push(result);
+    unitsDone++;
     opts.onEvent?.({ type: 'unit-end', kernel: name, property: u.prop.name, result });
   }
+  const interrupted = signal?.aborted === true;
+  if (interrupted) problems.push({ kind: 'interrupted', reason: abortReason(signal!), ran: unitsDone, planned: units.length });
 
   const rate = ([n, s]: [number, number]) => (s > 0 ? n / s : undefined);
   const kernels = [...reports.values()].map(({ cov, covRan, sweepRan, rate: r, ...k }) => {
@@ -346,6 +373,10 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     k.distinct_failures = [...sigs];
     // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the
     // union), not after a failed property (it stops early), and only once the whole sweep ran
+    if (interrupted) {
+      Object.assign(k.coverage, { judged: false, note: `coverage not judged (the run was interrupted after ${unitsDone} of ${units.length} kernel x property units)` });
+      continue;
+    }
     if (shard || !covRan || k.properties.some((p) => p.status === 'failed')) continue;
     const why = k.properties.some((p) => p.interrupted) ? 'the time budget cut the run short: raise --time-budget'
       : `the sweep runs in ${PROPERTIES.filter((p) => p.sweep).map((p) => p.name).join(', ')}: select them with --property`;
@@ -353,8 +384,29 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   }
   await Promise.all(backends.map((b) => b.close()));
   return {
-    format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard,
-    kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems), notes,
+    format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard, ...provenance(),
+    ...(interrupted ? { interrupted } : {}), kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems), notes,
+  };
+}
+
+/** Why the signal stopped the run: its reason ("SIGINT"), or "aborted". */
+const abortReason = (s: AbortSignal): string => (typeof s.reason === 'string' ? s.reason : 'aborted');
+
+/** A property's exec that stops fast-check once the signal fires: the case in flight then is
+ *  dropped (the terminal's Ctrl-C reaches the executors too, so its verdict proves nothing),
+ *  and fast-check ends the run as interrupted, keeping a failure it was shrinking. Calls after
+ *  that (runCaseProperty re-running the shrunk case) run normally. */
+function interruptible<A extends unknown[]>(signal: AbortSignal | undefined, exec: (...a: A) => Promise<Verdict>): (...a: A) => Promise<Verdict> {
+  if (!signal) return exec;
+  let stopped = false;
+  const stop = (): never => { stopped = true; throw new fc.PreconditionFailure(true); };
+  return async (...a: A) => {
+    if (signal.aborted && !stopped) stop();
+    const v = await exec(...a);
+    // an executor killed by the same SIGINT / SIGTERM may report before the signal's handler runs
+    if (!stopped && !signal.aborted && !v.ok && v.outcome === 'crash' && (v.signal === 'SIGINT' || v.signal === 'SIGTERM')) await new Promise((r) => setTimeout(r, 200));
+    if (signal.aborted && !stopped) stop();
+    return v;
   };
 }
 
@@ -370,7 +422,7 @@ function propertyProblems(kernel: string, p: PropertyResult, why: string, none: 
 
 /** A failure as the report carries it: the typed verdict, the replay / rerun hints of an
  *  external or emulated kernel, and a standalone C reproducer next to its fixture. */
-async function failureRecord(u: Unit, prop: PropertyDef, f: CaseFailure, name: string, timeout: TimeoutPolicy): Promise<FailureRecord> {
+async function failureRecord(u: Unit, prop: PropertyDef, f: CaseFailure, name: string, timeout: TimeoutPolicy, signal?: AbortSignal): Promise<FailureRecord> {
   const failure: FailureRecord = { ...f, verdict: verdictRecord(f.verdict) };
   // the replay / rerun hints need an external kernel's library and the emulated CPU
   const emu = u.target.backend.emulation;
@@ -378,7 +430,8 @@ async function failureRecord(u: Unit, prop: PropertyDef, f: CaseFailure, name: s
   if (lib || emu) failure.text = failure.text.split(` --kernel ${name}`).join(`${lib} --kernel ${name}${emu ? ` ${emu.options.join(' ')}` : ''}`);
   // a standalone C reproducer next to the fixture, of the case the property maps the failure to
   const reproCase = f.case && prop.repro ? prop.repro(f.case) : undefined;
-  if (failure.fixture && reproCase) {
+  if (signal?.aborted) failure.text += '\nrepro.c not written: the run was interrupted';
+  else if (failure.fixture && reproCase) {
     try {
       // the tile search of a hang is a search like shrinking: the shortened timeout
       const searchTimeout = isHang(f.verdict) ? { ...timeout, shrinking: true } : timeout;
@@ -410,15 +463,51 @@ function judgeCoverage(k: KernelReport, why: string, problems: Problem[], notes:
 const withProblems = (problems: Problem[]): Pick<ConformReport, 'problems' | 'problemDetails' | 'ok'> =>
   ({ problems: problems.map(problemText), problemDetails: problems, ok: problems.length === 0 });
 
-/** Joins shard reports: counts add up, coverage hits add up, failures are kept; coverage is
- *  judged on the union. */
-export function mergeReports(parts: ConformReport[]): ConformReport {
-  if (parts.length === 0) throw new Error('nothing to merge');
+/** Why shard reports do not belong to one run (null: they do): every part a shard of the same
+ *  N, each index 1..N exactly once, written by the same bitexact version with the same seed,
+ *  runs, kernels and properties, none interrupted. `names` (the files) name the parts. */
+export function shardMismatch(parts: ConformReport[], names: string[] = parts.map((_, i) => `report ${i + 1}`)): string | null {
+  if (parts.length === 0) return 'nothing to merge';
+  for (const [i, r] of parts.entries()) {
+    if (r.format !== REPORT_FORMAT) return `${names[i]}: not a ${REPORT_FORMAT} report (format ${JSON.stringify(r.format)})`;
+    if (!Array.isArray(r.problemDetails) || r.version === undefined) return `${names[i]}: written by an older bitexact (no ${r.version === undefined ? 'version' : 'problemDetails'}): rerun its shard`;
+    if (!r.shard) return `${names[i]}: not a shard report (run with --shard I/N): there is nothing to merge it with`;
+    if (r.interrupted) return `${names[i]}: shard ${r.shard.index + 1}/${r.shard.count} was interrupted before it finished: rerun it`;
+  }
+  const first = parts[0];
+  const kernelsOf = (r: ConformReport) => r.kernels.map((k) => `${k.name}[${k.properties.map((p) => p.property).join(',')}]`).sort().join(' ');
+  const same: [string, (r: ConformReport) => string][] = [
+    ['bitexact version', (r) => String(r.version)],
+    ['seed', (r) => String(r.seed)],
+    ['runs', (r) => String(r.runs)],
+    ['shard count N', (r) => String(r.shard!.count)],
+    ['kernels and properties', kernelsOf],
+  ];
+  for (const [what, key] of same) {
+    const want = key(first);
+    const i = parts.findIndex((r) => key(r) !== want);
+    if (i >= 0) return `${names[i]} and ${names[0]} are not shards of one run: ${what} differ (${key(parts[i]) || 'none'} vs ${want || 'none'})`;
+  }
+  const n = first.shard!.count;
+  const seen = new Map<number, number>();
+  for (const [i, r] of parts.entries()) {
+    const j = seen.get(r.shard!.index);
+    if (j !== undefined) return `shard ${r.shard!.index + 1}/${n} given twice (${names[j]}, ${names[i]})`;
+    seen.set(r.shard!.index, i);
+  }
+  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i)).map((i) => `${i + 1}/${n}`);
+  if (missing.length) return `shard(s) ${missing.join(', ')} missing: a merge needs every shard of the run (got ${parts.map((r) => `${r.shard!.index + 1}/${n}`).join(', ')})`;
+  return null;
+}
+
+/** Joins the shard reports of one run (shardMismatch must hold, else this throws its reason):
+ *  counts add up, coverage hits add up, failures are kept; coverage is judged on the union. */
+export function mergeReports(parts: ConformReport[], names?: string[]): ConformReport {
+  const mismatch = shardMismatch(parts, names);
+  if (mismatch) throw new Error(mismatch);
   const byKernel = new Map<string, KernelReport>();
   const problems: Problem[] = [];
   for (const r of parts) {
-    if (r.format !== REPORT_FORMAT) throw new Error(`not a ${REPORT_FORMAT} report (format ${JSON.stringify(r.format)})`);
-    if (!Array.isArray(r.problemDetails)) throw new Error('a report without problemDetails (written by an older bitexact): rerun its shard');
     for (const k of r.kernels) {
       const seen = byKernel.get(k.name);
       const m = seen ?? { ...k, properties: [], coverage: { hits: {}, required: k.coverage.required, missing: [], sweep: k.coverage.sweep, sweepRan: 0 }, throughput: {} };
@@ -430,6 +519,8 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
         else {
           q.ran += p.ran; q.passed += p.passed; q.failed += p.failed; q.refused += p.refused; q.seconds += p.seconds;
           q.interrupted ||= p.interrupted;
+          if (p.sweep !== undefined) q.sweep = (q.sweep ?? 0) + p.sweep;
+          if (p.edges !== undefined) q.edges = (q.edges ?? 0) + p.edges;
           if (p.status === 'failed') {
             q.status = 'failed';
             q.failure ??= p.failure;
@@ -465,6 +556,6 @@ export function mergeReports(parts: ConformReport[]): ConformReport {
   const unavailable = parts.flatMap((p) => p.unavailable).filter((u, i, all) => all.findIndex((x) => x.name === u.name) === i);
   return {
     format: REPORT_FORMAT, seed: parts[0].seed, started: parts[0].started, seconds: parts.reduce((s, p) => s + p.seconds, 0),
-    runs: parts[0].runs, kernels, unavailable, ...withProblems(problems), notes,
+    runs: parts[0].runs, version: parts[0].version, kernels, unavailable, ...withProblems(problems), notes,
   };
 }

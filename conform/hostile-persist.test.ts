@@ -67,7 +67,7 @@ describe('shell quoting (properties/commands.ts)', () => {
     for (const kernel of ['ok_i32_4x4', ...HOSTILE]) {
       expect(shellWords(replayCommand(fixture, kernel, kernelLibOption(lib), '--cpu-profile m4')))
         .toEqual(['npx', 'bitexact', 'replay', fixture, '--kernel-lib', lib, '--kernel', kernel, '--cpu-profile', 'm4']);
-      expect(shellWords(rerunCommand(kernel, 42, kernelLibOption(lib))))
+      expect(shellWords(rerunCommand(kernel, 42, { load: kernelLibOption(lib) })))
         .toEqual(['npx', 'bitexact', 'conform', '--kernel-lib', lib, '--kernel', kernel, '--seed', '42']);
     }
     // a relative path starting with "-" cannot read as an option

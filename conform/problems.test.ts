@@ -49,9 +49,10 @@ describe('problems', () => {
   });
 
   test('a merge keeps the problems that belong to no kernel, once', () => {
-    const m = mergeReports([report([P[0], P[1]]), report([P[1]])]);
+    const shard = (r: ConformReport, index: number): ConformReport => ({ ...r, version: '0.0.0', shard: { index, count: 2 } });
+    const m = mergeReports([shard(report([P[0], P[1]]), 0), shard(report([P[1]]), 1)]);
     expect(m.problemDetails).toEqual([P[0], P[1]]);
     expect(m.problems).toEqual([P[0], P[1]].map(problemText));
-    expect(() => mergeReports([{ ...report([]), problemDetails: undefined as unknown as Problem[] }])).toThrow(/problemDetails/);
+    expect(() => mergeReports([{ ...shard(report([]), 0), problemDetails: undefined as unknown as Problem[] }])).toThrow(/problemDetails/);
   });
 });

@@ -15,7 +15,9 @@ export type Problem =
   /** (one per distinct failure; at: its first divergent op) */
   | { kind: 'property'; kernel: string; property: string; failure: FailureKind | 'failed' | 'ran zero cases'; message: string; label?: FailureLabel; at?: string }
   /** required coverage cells never exercised */
-  | { kind: 'coverage'; kernel: string; missing: string[]; hint: string };
+  | { kind: 'coverage'; kernel: string; missing: string[]; hint: string }
+  /** the run was stopped (a signal) after `ran` of its `planned` kernel x property units */
+  | { kind: 'interrupted'; reason: string; ran: number; planned: number };
 
 export function problemText(p: Problem): string {
   switch (p.kind) {
@@ -24,6 +26,7 @@ export function problemText(p: Problem): string {
     case 'nothing_to_gate': return 'no kernel to gate: none is runnable here';
     case 'property': return `${p.kernel} / ${p.property}: ${p.label ?? p.failure}: ${p.message}${p.at ? ` (${p.at})` : ''}`;
     case 'coverage': return `${p.kernel}: semantic coverage incomplete, never exercised: ${p.missing.join(', ')}${p.hint}`;
+    case 'interrupted': return `interrupted (${p.reason}) after ${p.ran} of ${p.planned} kernel x property unit(s): the rest did not run`;
   }
 }
 

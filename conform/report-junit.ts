@@ -56,6 +56,8 @@ export function renderJunit(r: ConformReport): string {
     const secs = k.properties.reduce((s, p) => s + p.seconds, 0);
     suites.push(`  <testsuite name="${xml(k.name)}" tests="${kt}" failures="${kf}" errors="0" skipped="${ks}" time="${secs.toFixed(3)}" timestamp="${xml(r.started.replace(/Z$/, ''))}">\n`
       + `    <properties>\n      <property name="isa" value="${xml(k.isa)}"/>\n      <property name="tile" value="${k.mr}x${k.nr}"/>\n      <property name="backend" value="${xml(k.backend)}"/>\n      <property name="source" value="${xml(k.source)}"/>\n      <property name="seed" value="${r.seed}"/>\n`
+      + (r.version ? `      <property name="bitexact_version" value="${xml(r.version)}"/>\n` : '')
+      + (r.interrupted ? '      <property name="interrupted" value="true"/>\n' : '')
       + (k.emulation ? `      <property name="cpu_profile" value="${xml(k.emulation.profile)}"/>\n      <property name="emulator" value="${xml(k.emulation.settings)}"/>\n` : '')
       + `    </properties>\n`
       + `${cases.join('\n')}\n  </testsuite>`);

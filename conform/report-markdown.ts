@@ -3,7 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
-import { seenByText, coverageJudged, emulationLines, notJudgedText, sweepText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
+import { seenByText, coverageJudged, emulationLines, notJudgedText, sweepText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, provenanceText, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
 
@@ -27,6 +27,8 @@ export function renderMarkdown(r: ConformReport): string {
   out.push('# bitexact conformance report', '');
   out.push(`**${verdictLine(r)}**`, '');
   out.push(`seed \`${r.seed}\` · ${r.runs} runs per property · started ${r.started} · ${r.seconds.toFixed(1)} s${r.shard ? ` · shard ${r.shard.index + 1}/${r.shard.count}` : ''}`, '');
+  out.push(provenanceText(r), '');
+  if (r.interrupted) out.push('> **Interrupted**: this report holds the kernel x property units that ran and every failure found until then; the others did not run.', '');
   for (const e of emulationLines(r)) out.push(`emulated: ${e}`, '');
   const gp = gateProblems(r);
   if (gp.length) out.push('## Problems', '', ...gp.map((p) => `- ${p}`), '');

@@ -17,9 +17,9 @@ export function renderText(r: ConformReport): string {
   if (emu.length) o.push(...emu.map((e) => `emulated: ${e}`), '');
   if (rows.length) {
     o.push(...textTable(
-      ['kernel', 'property', 'status', 'run', 'passed', 'failed', 'refused', 'skipped / note'],
-      rows.map((x) => [x.kernel, x.property, x.status === 'failed' ? 'FAILED' : x.status, String(x.ran), String(x.passed), String(x.failed), String(x.refused), x.note]),
-      [false, false, false, true, true, true, true, false],
+      ['kernel', 'property', 'status', 'run', 'passed', 'failed', 'refused', 'cases', 'skipped / note'],
+      rows.map((x) => [x.kernel, x.property, x.status === 'failed' ? 'FAILED' : x.status, String(x.ran), String(x.passed), String(x.failed), String(x.refused), x.cases, x.note]),
+      [false, false, false, true, true, true, true, false, false],
     ), '');
   }
   if (r.kernels.length) {

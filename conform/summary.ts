@@ -35,14 +35,28 @@ export interface Row {
   refused: number;
   /** skip reason, or why a run proves nothing */
   note: string;
+  /** "5 random + 31 deterministic" (casesText; "" when the report does not say) */
+  cases: string;
   seconds: number;
 }
 
 export function summaryRows(r: ConformReport): Row[] {
   return r.kernels.flatMap((k) => k.properties.map((p) => ({
     kernel: k.name, property: p.property, status: p.status, ran: p.ran, passed: p.passed, failed: p.failed, refused: p.refused,
-    note: p.skipped ?? p.note ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds,
+    note: p.skipped ?? p.note ?? (p.interrupted ? 'interrupted by the time budget' : ''), seconds: p.seconds, cases: casesText(p, false),
   })));
+}
+
+/** How a property's cases split: the random ones (--runs, divided by the property's cost) and
+ *  the deterministic ones run before them (its edge cases, then the coverage sweep's cases):
+ *  "5 random + 31 deterministic (25 edge cases, 6 coverage sweep)"; "" when the report does not
+ *  say (an older one, or no deterministic case). */
+export function casesText(p: Pick<PropertyResult, 'ran' | 'edges' | 'sweep'>, long = true): string {
+  const edges = p.edges ?? 0, sweep = p.sweep ?? 0;
+  if (p.edges === undefined && p.sweep === undefined) return '';
+  const det = edges + sweep;
+  const parts = [edges ? `${edges} edge case${edges === 1 ? '' : 's'}` : '', sweep ? `${sweep} coverage sweep` : ''].filter(Boolean);
+  return `${Math.max(0, p.ran - det)} random + ${det} deterministic${long && parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
 export const fmtRate = (x: number | undefined): string => (x === undefined ? '-' : x >= 100 ? `${Math.round(x)}` : x.toFixed(1));
@@ -74,12 +88,24 @@ export interface Failure {
   /** what the failures of its group share, and where the kernel first departs from the oracle */
   signature?: string;
   divergence?: string;
+  /** an id fragment unique in the report: "failure-<kernel>-<i>" */
+  anchor: string;
   /** every property that saw it (`property`: the one whose shrunk case is shown) */
   properties: string[];
   /** 1-based place among the kernel's distinct failures, and their number */
   nth: number;
   of: number;
 }
+
+/** A property result's failures: `failures` (one per distinct bug) when the engine groups them, else the one `failure`. */
+export const failuresOf = (p: PropertyResult): NonNullable<PropertyResult['failure']>[] =>
+  (p as PropertyResult & { failures?: NonNullable<PropertyResult['failure']>[] }).failures ?? (p.failure ? [p.failure] : []);
+
+/** An HTML id fragment from a name. */
+export const slug = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '-');
+
+/** The id of a kernel's i-th distinct failure (0-based). */
+export const failureAnchor = (kernel: string, index: number): string => `failure-${slug(kernel)}-${index}`;
 
 /** Every distinct failure of each kernel: the failures of its properties grouped by signature
  *  (one bug seen by tile, frame and interleave is one entry, `properties` naming them all),
@@ -89,9 +115,10 @@ export function failures(r: ConformReport): Failure[] {
   return r.kernels.flatMap((k) => {
     const seen: { f: Failure; ops: number }[] = [];
     for (const p of k.properties.filter((x) => x.status === 'failed')) {
-      for (const f of p.failures ?? (p.failure ? [p.failure] : [undefined])) {
+      const fs = failuresOf(p);
+      for (const f of fs.length ? fs : [undefined]) {
         const entry: Failure = {
-          kernel: k.name, source: k.source, property: p.property, properties: [p.property],
+          kernel: k.name, source: k.source, property: p.property, properties: [p.property], anchor: '',
           // the label names a hang as such (its family, the JSON's kind, stays crash)
           kind: f?.verdict.label ?? f?.verdict.kind ?? (p.ran === 0 ? 'no cases' : 'failed'),
           message: f?.verdict.message ?? p.skipped ?? 'failed',
@@ -109,7 +136,7 @@ export function failures(r: ConformReport): Failure[] {
         if (ops < same.ops) { same.f = { ...entry, properties: same.f.properties }; same.ops = ops; }
       }
     }
-    return seen.map((x, i) => ({ ...x.f, nth: i + 1, of: seen.length }));
+    return seen.map((x, i) => ({ ...x.f, nth: i + 1, of: seen.length, anchor: failureAnchor(k.name, i) }));
   });
 }
 
@@ -141,6 +168,11 @@ export const verdictLine = (r: ConformReport): string => {
   const n = r.kernels.length;
   const failedK = r.kernels.filter((k) => k.properties.some((p) => p.status === 'failed')).length;
   const notJudged = r.notes?.length ? `, coverage not judged for ${r.notes.length}` : '';
+  if (r.interrupted) {
+    const ip = r.problemDetails.find((p) => p.kind === 'interrupted');
+    const ran = ip?.kind === 'interrupted' ? `after ${ip.ran} of ${ip.planned} kernel x property unit(s)` : 'before it finished';
+    return `INTERRUPTED: ${ran}${ip?.kind === 'interrupted' ? ` (${ip.reason})` : ''}; ${failedK ? `${failedK} of ${n} kernel(s) failed so far` : 'no failure so far'} (seed ${r.seed})`;
+  }
   if (r.ok) return `PASS: ${n} kernel(s) conform${notJudged} (seed ${r.seed})`;
   const parts: string[] = [];
   if (failedK) parts.push(`${failedK} of ${n} kernel(s) failed`);
@@ -207,6 +239,12 @@ export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values
 /** The replay command of a fixture (external kernels need their library, emulated ones their CPU). */
 export const replayCommand = (f: Failure): string =>
   replayCommandOf(f.fixture ?? 'FIXTURE.json', f.kernel, f.source === 'builtin' ? '' : f.load ?? kernelLibOption(f.source), f.emulation ? f.emulation.options.join(' ') : '');
+
+/** "bitexact 0.1.0 · host ci-7 (linux 6.1 x64, AMD EPYC 7763 x 4, node 20.11.0)"; what the report has of it. */
+export function provenanceText(r: ConformReport): string {
+  const h = r.host;
+  return [`bitexact ${r.version ?? '(version not recorded)'}`, h ? `host ${h.hostname} (${h.platform} ${h.release} ${h.arch}, ${h.cpu} x ${h.cpus}, node ${h.node})` : ''].filter(Boolean).join(' · ');
+}
 
 /** "CPU profile m4 (qemu-aarch64 -cpu ...)" */
 export const emulationText = (e: Emulation): string => `CPU profile ${e.profile} (${e.settings})`;

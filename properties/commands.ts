@@ -23,6 +23,26 @@ export const kernelLibOption = (lib: string): string => `--kernel-lib ${pathWord
 export const replayCommand = (fixture: string, kernel: string, load = '', extra = ''): string =>
   bitexact('replay', pathWord(fixture), load, `--kernel ${shellQuote(kernel)}`, extra);
 
-/** Re-runs the gate on one kernel with the seed that found the failure. */
-export const rerunCommand = (kernel: string, seed: number, load = '', extra = ''): string =>
-  bitexact('conform', load, `--kernel ${shellQuote(kernel)}`, `--seed ${seed}`, extra);
+/** What else the rerun line needs to reproduce the run exactly (each absent: not printed). */
+export interface RerunOptions {
+  /** the options that load an external kernel (kernelLibOption, a manifest's), already shell words */
+  load?: string;
+  /** the run's --seed, when the seed a property ran with is derived from it (a shard's) */
+  seed?: number;
+  /** the run's --runs */
+  runs?: number;
+  property?: string;
+  /** 0-based index, printed 1-based as --shard I/N */
+  shard?: { index: number; count: number };
+  /** further options, verbatim shell words (--strict, --timeout MS) */
+  extra?: string[];
+}
+
+/** Re-runs the gate on one kernel with the seed that found the failure; `--kernel` comes
+ *  right after the load options, so a caller may put a library option in front of it. */
+export const rerunCommand = (kernel: string, seed: number, o: RerunOptions = {}): string =>
+  bitexact('conform', o.load ?? '', `--kernel ${shellQuote(kernel)}`, `--seed ${o.seed ?? seed}`,
+    o.property === undefined ? '' : `--property ${shellQuote(o.property)}`,
+    o.runs === undefined ? '' : `--runs ${o.runs}`,
+    o.shard === undefined ? '' : `--shard ${o.shard.index + 1}/${o.shard.count}`,
+    ...(o.extra ?? []));

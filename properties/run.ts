@@ -10,7 +10,7 @@ import { failureKind, isHang, type FailedVerdict, type Verdict } from './verdict
 import type { TimeoutPolicy } from './timeout.js';
 import { fmtFailure } from './report.js';
 import { DEFAULT_FIXTURE_DIR, fixtureLines, saveFixture, savedPath } from './fixture-store.js';
-import { rerunCommand } from './commands.js';
+import { rerunCommand, type RerunOptions } from './commands.js';
 import { divergenceText, firstDivergence, ranAfterRefusal, type FirstDivergence } from './divergence.js';
 import type { Contract } from '../oracle/contract.js';
 export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
@@ -93,6 +93,8 @@ export interface PropertyRunOptions {
   /** runs a chain prefix plainly on the kernel (the first-divergent-op search): not the
    *  property's own exec, which may judge more than the values (a gating case must refuse) */
   probe?: (c: Case) => Promise<Verdict>;
+  /** what the printed rerun line adds to --kernel and --seed (properties/commands.ts) */
+  rerun?: RerunOptions;
   /** report shrunk cases through this instead of only returning them */
   replayHint?: (fixture: string | undefined) => string;
 }
@@ -269,7 +271,7 @@ async function finish(
     d ? divergenceText(d) : '',
     `seed ${o.seed}${path ? `, path ${path}` : ''}, shrunk ${shrinks} time(s)${hang && hang.hangShrinks >= hang.maxHangShrinks ? ` (stopped after ${hang.hangShrinks} hanging candidates)` : ''}, first seen after ${g.casesToFailure} case(s)`,
     saved ? fixtureLines(saved, o.kernel) : '',
-    `rerun: ${rerunCommand(o.kernel, o.seed)}`,
+    `rerun: ${rerunCommand(o.kernel, o.seed, o.rerun)}`,
   ].filter(Boolean).join('\n');
   return { case: c, verdict: v, text: `${fmtFailure(o.kernel, c, v)}\n${how}`, fixture, seed: o.seed, path, shrinks, casesToFailure: g.casesToFailure, signature, ...(d ? { divergence: d } : {}) };
 }
