@@ -3,6 +3,7 @@
 // coverage of each kernel as heat-map tables (hit counts, missing cells flagged), and every
 // shrunk failure in a code block with its fixture and repro.c.
 import type { ConformReport } from './engine.js';
+import { hostLine, type HostInfo } from './host-info.js';
 import { coverageJudged, emulationLines, notJudgedText, sweepText, failures, OUTSIDE_TITLE, outsideContract, fmtRate, replayCommand, gateProblems, kernelProblems, heatLevel, heatTables, maxHits, opList, summaryRows, verdictLine } from './summary.js';
 
 const GLYPH = ['·', '░', '▒', '▓', '█'];
@@ -28,6 +29,8 @@ export function renderMarkdown(r: ConformReport): string {
   out.push(`**${verdictLine(r)}**`, '');
   out.push(`seed \`${r.seed}\` · ${r.runs} runs per property · started ${r.started} · ${r.seconds.toFixed(1)} s${r.shard ? ` · shard ${r.shard.index + 1}/${r.shard.count}` : ''}`, '');
   for (const e of emulationLines(r)) out.push(`emulated: ${e}`, '');
+  const host = (r as { host?: HostInfo }).host; // present once the engine records it
+  if (host) out.push(`host: ${hostLine(host)}`, '');
   const gp = gateProblems(r);
   if (gp.length) out.push('## Problems', '', ...gp.map((p) => `- ${p}`), '');
 
