@@ -6,7 +6,7 @@ import type { Emulation } from '../native/backends/provider.js';
 import { problemKernel, problemText } from './problems.js';
 import { DONE_TAG, OP_NAMES, OP_TAGS, tagName } from '../oracle/opset.js';
 
-/** ABI tag -> tag name (SPEC section 2; unknown tags: "tag<N>"). */
+/** ABI tag -> tag name (docs/semantics.md; unknown tags: "tag<N>"). */
 export const opName = tagName;
 
 /** Tag names of a tag set, in tag order, families collapsed when complete ("scalar_*" for

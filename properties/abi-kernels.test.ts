@@ -1,5 +1,5 @@
 // The checked kernel call end to end: each calling-convention breaker of the test kernel
-// library (native/test-kernels/abi_break.S: correct values, one rule of SPEC section 8 broken)
+// library (native/test-kernels/abi_break.S: correct values, one rule of docs/abi.md broken)
 // must be reported as abi_violation naming what it broke, shrunk, on every seed; on the host
 // and under qemu (aarch64, the default CPU profile; a reported skip without the toolchain).
 import { describe, it, expect, afterAll } from 'vitest';

@@ -1,4 +1,4 @@
-// Kernels whose values are right but whose accesses are not (SPEC section 8) must fail with the
+// Kernels whose values are right but whose accesses are not (docs/abi.md) must fail with the
 // verdict that names the buffer they touched outside of, on every seed, shrunk: the executor
 // places every buffer against no-access pages and reports the fault (native/core/fault.h).
 import { describe, it, expect, afterAll } from 'vitest';
