@@ -20,8 +20,8 @@ const FULL = process.env.BITEXACT_PACK_FULL === '1';
 const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 /** stdout (stderr appended: install scripts log there); throws with both on a non-zero exit */
-function run(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+function run(cmd: string, args: string[], cwd: string, timeout = 120_000): string {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout + r.stderr;
 }
@@ -44,7 +44,7 @@ describe.skipIf(skip !== null)('the packed package in a consumer project', () =>
         mkdirSync(path.join(src, 'prebuilds', 'linux-x64'), { recursive: true });
         copyFileSync(hostAddon, path.join(src, 'prebuilds', 'linux-x64', 'bitexact.glibc.node'));
       }
-      const out = run('npm', ['pack', '--json', '--pack-destination', tmp, ...(FULL ? [] : ['--ignore-scripts'])], src);
+      const out = run('npm', ['pack', '--json', '--pack-destination', tmp, ...(FULL ? [] : ['--ignore-scripts'])], src, FULL ? 600_000 : 120_000);
       // lifecycle scripts print to stdout before the JSON
       const json = out.slice(out.indexOf('[\n'), out.lastIndexOf(']') + 1);
       const info = (JSON.parse(json) as { filename: string; files: { path: string }[] }[])[0];
@@ -53,7 +53,7 @@ describe.skipIf(skip !== null)('the packed package in a consumer project', () =>
     } finally {
       rmSync(src, { recursive: true, force: true });
     }
-  });
+  }, FULL ? 660_000 : 120_000);
 
   it('ships the docs, schemas, licence, changelog and a prebuilt addon, and no test file', () => {
     expect(files.filter((f) => /\.test\.|test-helpers|\.map$/.test(f))).toEqual([]);
