@@ -19,12 +19,14 @@ const FULL = process.env.BITEXACT_PACK_FULL === '1';
 // npm's own variables of an enclosing `npm test` would steer the inner npm (prefix, cache, scripts)
 const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-/** stdout (stderr appended: install scripts log there); throws with both on a non-zero exit */
-function run(cmd: string, args: string[], cwd: string, timeout = 120_000): string {
+/** Runs a command; throws with its output on a non-zero exit. */
+function exec(cmd: string, args: string[], cwd: string, timeout = 120_000): { stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout + r.stderr;
+  return r;
 }
+/** stdout with stderr appended (install scripts log there) */
+const run = (cmd: string, args: string[], cwd: string): string => { const r = exec(cmd, args, cwd); return r.stdout + r.stderr; };
 
 const hostAddon = addonPath();
 const skip = process.platform !== 'linux' || process.arch !== 'x64' ? `the prebuilt addon is linux-x64 only (this is ${process.platform}-${process.arch})`
@@ -44,8 +46,8 @@ describe.skipIf(skip !== null)('the packed package in a consumer project', () =>
         mkdirSync(path.join(src, 'prebuilds', 'linux-x64'), { recursive: true });
         copyFileSync(hostAddon, path.join(src, 'prebuilds', 'linux-x64', 'bitexact.glibc.node'));
       }
-      const out = run('npm', ['pack', '--json', '--pack-destination', tmp, ...(FULL ? [] : ['--ignore-scripts'])], src, FULL ? 600_000 : 120_000);
-      // lifecycle scripts print to stdout before the JSON
+      const out = exec('npm', ['pack', '--json', '--pack-destination', tmp, ...(FULL ? [] : ['--ignore-scripts'])], src, FULL ? 600_000 : 120_000).stdout;
+      // lifecycle scripts (prepare, prepack) print to stdout before the JSON
       const json = out.slice(out.indexOf('[\n'), out.lastIndexOf(']') + 1);
       const info = (JSON.parse(json) as { filename: string; files: { path: string }[] }[])[0];
       tarball = path.join(tmp, info.filename);
