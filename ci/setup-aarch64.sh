@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # ci/setup-aarch64.sh — install the aarch64 cross toolchain and an SME2-capable qemu-user.
 #
-# Idempotent, non-interactive, run as root on a fresh Debian bookworm (x86-64) machine.
+# Idempotent, non-interactive, on a Debian bookworm (x86-64) machine: as root, or as any user
+# once the three apt packages below are installed (step 2 needs no root).
+#
+#   BX_TOOLCHAIN_DIR  where qemu is unpacked (default: .toolchain/ of the clone;
+#                     `bitexact setup aarch64` passes its user cache, <cache>/toolchain)
 #
 #  * From the machine's own apt sources (bookworm main): gcc-aarch64-linux-gnu,
 #    libc6-dev-arm64-cross (cross glibc headers, crt files, libc.a and the aarch64 ld.so
@@ -13,14 +17,14 @@
 #    `apt-get download` + `dpkg -x` into .toolchain/qemu. trixie-backports' qemu-aarch64 is a
 #    static-pie binary, so it runs on bookworm without installing anything. bookworm's own
 #    qemu-user-static 7.2 (and bookworm-backports' 10.0) run SME but not SME2 (SIGILL on
-#    multi-vector ld1b): SPEC section 7.
+#    multi-vector ld1b): docs/toolchain.md.
 #
 # Prints where qemu-aarch64 ended up and its version. ci/aarch64-env.sh (sourceable) tells
 # other code where everything is.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TC="$ROOT/.toolchain"
+TC="${BX_TOOLCHAIN_DIR:-$ROOT/.toolchain}"
 APTDIR="$TC/apt"
 QEMU_DIR="$TC/qemu"
 QEMU_SUITE="${BX_QEMU_SUITE:-trixie-backports}"
@@ -48,6 +52,12 @@ for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross clang-19; do
   fi
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
+    log "missing apt packages: ${need_pkgs[*]}; not root and no passwordless sudo. Install them with:"
+    log "  sudo apt-get install -y --no-install-recommends ${need_pkgs[*]}"
+    log "then run this again (the rest needs no root)"
+    exit 3
+  fi
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq
   if ! [[ "$(apt-cache policy clang-19)" =~ Candidate:\ [0-9] ]]; then

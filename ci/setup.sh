@@ -4,7 +4,8 @@
 #   1. Debian packages: the aarch64 cross toolchain, clang-19 (the SME2 assembler), qemu-user 11
 #      unpacked into .toolchain/ (ci/setup-aarch64.sh), and chromium for the HTML report test;
 #   2. npm packages (npm's install builds the node addon and compiles the TypeScript);
-#   3. the aarch64 runner, cross-built (build/aarch64/bitexact-runner).
+#   3. the aarch64 runner, cross-built (native-build/aarch64/bitexact-runner: not under build/,
+#      which node-gyp rebuild deletes).
 # Without root (or with BITEXACT_NO_AARCH64=1) step 1 and 3 are skipped with a message: the
 # aarch64 properties then report themselves skipped with this command, never silently pass.
 set -euo pipefail

@@ -5,6 +5,7 @@
 import type { KernelDesc, PackFormatDesc } from '../native/descriptor.js';
 import { PROVIDERS } from '../native/backends/index.js';
 import { providerChosen } from '../native/targets.js';
+import { ADDON_BUILD_HINT, addonPath } from '../native/paths.js';
 import { opList, opName } from '../conform/summary.js';
 import { many, openKernels } from './kernels.js';
 import { parseOptions, processIo, type Io, type Verb } from './util.js';
@@ -36,7 +37,18 @@ export const listVerb: Verb = {
     if (parsed.positionals.length) { io.err(`bitexact list: unexpected ${parsed.positionals.join(' ')}\n${this.usage}`); return 2; }
     const v = parsed.values as Record<string, unknown>;
     const noArm = Boolean(v['no-aarch64']);
-    const set = await openKernels({ libs: many(v['kernel-lib']), manifests: many(v.manifest), aarch64: !noArm });
+    // a missing or unloadable addon is a set-up problem with a fix, not an internal error
+    for (const p of PROVIDERS.filter((x) => x.required && x.unavailable())) {
+      io.err(`bitexact list: the ${p.title} backend cannot run: the native addon ${addonPath()} is missing (${process.env.BITEXACT_ADDON ? 'BITEXACT_ADDON' : `no source build, and no prebuilt addon for ${process.platform}-${process.arch}`}).\n  build it: ${ADDON_BUILD_HINT}\n`);
+      return 1;
+    }
+    let set: Awaited<ReturnType<typeof openKernels>>;
+    try {
+      set = await openKernels({ libs: many(v['kernel-lib']), manifests: many(v.manifest), aarch64: !noArm });
+    } catch (e) {
+      io.err(`bitexact list: cannot start the backends: ${(e as Error).message}\n  if the native addon ${addonPath()} does not load here, rebuild it: ${ADDON_BUILD_HINT}\n`);
+      return 1;
+    }
     try {
       const backends: ListedBackend[] = [];
       for (const b of set.backends) {

@@ -8,6 +8,8 @@ import { conformVerb } from './conform.js';
 import { listVerb } from './list.js';
 import { replayVerb } from './replay.js';
 import { mergeVerb } from './merge.js';
+import { setupVerb } from './setup.js';
+import { PKG_VERSION } from '../native/paths.js';
 
 export type { Verb } from './util.js';
 
@@ -18,6 +20,7 @@ export const verbs: Record<string, Verb> = {
   list: listVerb,
   replay: replayVerb,
   merge: mergeVerb,
+  setup: setupVerb,
   // one line per verb, e.g.  list: listVerb,
 };
 
@@ -34,7 +37,7 @@ const helpVerb: Verb = {
     }
     const all = allVerbs();
     const width = Math.max(...Object.keys(all).map((k) => k.length));
-    io.out('usage: bitexact VERB [options]   (bitexact help VERB for details)\n\n'
+    io.out('usage: bitexact VERB [options]   (bitexact help VERB for details; bitexact --version)\n\n'
       + Object.entries(all).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}\n`).join(''));
     return 0;
   },
@@ -46,6 +49,7 @@ const allVerbs = (): Record<string, Verb> => ({ ...verbs, help: helpVerb });
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') return helpVerb.run([], io);
+  if (name === '--version' || name === '-V') { io.out(`bitexact ${PKG_VERSION}\n`); return 0; }
   const verb = allVerbs()[name];
   if (!verb) {
     io.err(`bitexact: unknown verb ${JSON.stringify(name)}\n`);

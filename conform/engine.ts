@@ -235,7 +235,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const badProfile = opts.aarch64CpuProfile === undefined ? null : cpuProfileError(opts.aarch64CpuProfile);
   if (badProfile) {
     problems.push({ kind: 'option', option: '--cpu-profile', value: opts.aarch64CpuProfile!, why: badProfile });
-    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, ...provenance(), kernels: [], unavailable: [], ...withProblems(problems), notes: [] };
+    return { format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard: opts.shard, ...provenance({ aarch64: opts.aarch64, cpuProfile: opts.aarch64CpuProfile, svlBytes: opts.aarch64SvlBytes }), kernels: [], unavailable: [], ...withProblems(problems), notes: [] };
   }
   // builtins are always opened: with builtins: false they are not gated, but a chain an
   // external kernel refuses still falls back to them (the gating property)
@@ -384,7 +384,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   }
   await Promise.all(backends.map((b) => b.close()));
   return {
-    format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard, ...provenance(),
+    format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard, ...provenance({ aarch64: opts.aarch64, cpuProfile: opts.aarch64CpuProfile, svlBytes: opts.aarch64SvlBytes }),
     ...(interrupted ? { interrupted } : {}), kernels: kernels.map((k) => k.kernel), unavailable, ...withProblems(problems), notes,
   };
 }

@@ -11,7 +11,7 @@ import { reproSource } from './repro.js';
 import { readCase, writeCase } from '../oracle/case.js';
 import type { Case } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
-import { PKG_ROOT, testKernelsPath } from '../native/paths.js';
+import { aarch64TestKernelsPath, PKG_ROOT, testKernelsPath } from '../native/paths.js';
 import { hostBackend } from '../native/backends/host.js';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import { propertyByName } from '../properties/kernel-properties.js';
@@ -54,7 +54,7 @@ describe('raw tags through the gate', () => {
     if (why) { console.warn(`[bitexact] SKIP aarch64 raw tags: ${why}`); ctx.skip(why); return; } // reason: runner not built (printed)
     const b = aarch64Backend();
     try {
-      const kernels = await b.loadLib(join(PKG_ROOT, 'build', 'aarch64', 'bitexact_test_kernels.so')); // make -C native/runner
+      const kernels = await b.loadLib(aarch64TestKernelsPath()); // make -C native/runner
       const gating = propertyByName('gating')!;
       const run = (name: string) => {
         const t = { kernel: kernels.find((k) => k.name === name)!, backend: b };

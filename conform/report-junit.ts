@@ -2,6 +2,7 @@
 // per property (failure = the shrunk case text; skipped = the reason), plus a "semantic
 // coverage" testcase per kernel, and a "gate" suite for problems that belong to no kernel.
 import type { ConformReport } from './engine.js';
+import { hostProperties } from './host-info.js';
 import { coverageJudged, gateProblems, OUTSIDE_TITLE, notJudgedText } from './summary.js';
 
 // XML 1.0 forbids most control characters even escaped
@@ -56,8 +57,9 @@ export function renderJunit(r: ConformReport): string {
     const secs = k.properties.reduce((s, p) => s + p.seconds, 0);
     suites.push(`  <testsuite name="${xml(k.name)}" tests="${kt}" failures="${kf}" errors="0" skipped="${ks}" time="${secs.toFixed(3)}" timestamp="${xml(r.started.replace(/Z$/, ''))}">\n`
       + `    <properties>\n      <property name="isa" value="${xml(k.isa)}"/>\n      <property name="tile" value="${k.mr}x${k.nr}"/>\n      <property name="backend" value="${xml(k.backend)}"/>\n      <property name="source" value="${xml(k.source)}"/>\n      <property name="seed" value="${r.seed}"/>\n`
-      + (r.version ? `      <property name="bitexact_version" value="${xml(r.version)}"/>\n` : '')
+      + (r.version && !r.host ? `      <property name="bitexact_version" value="${xml(r.version)}"/>\n` : '')
       + (r.interrupted ? '      <property name="interrupted" value="true"/>\n' : '')
+      + (r.host ? hostProperties(r.host).map(([n, v]) => `      <property name="${n}" value="${xml(v)}"/>\n`).join('') : '')
       + (k.emulation ? `      <property name="cpu_profile" value="${xml(k.emulation.profile)}"/>\n      <property name="emulator" value="${xml(k.emulation.settings)}"/>\n` : '')
       + `    </properties>\n`
       + `${cases.join('\n')}\n  </testsuite>`);

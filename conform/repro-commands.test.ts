@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import type { ProvidedBackend } from '../native/backends/provider.js';
 import type { KernelDesc } from '../native/descriptor.js';
-import { PKG_ROOT } from '../native/paths.js';
+import { aarch64TestKernelsPath, PKG_ROOT } from '../native/paths.js';
 import { caseFor } from '../properties/arbitraries.js';
 import { reproSource } from './repro.js';
 
@@ -55,7 +55,7 @@ describe('aarch64 repro lines, pasted in another directory', () => {
     if (why) { console.warn(`[bitexact] SKIP aarch64 repro lines: ${why}`); ctx.skip(why); return; } // reason: toolchain missing (printed)
     const b = aarch64Backend();
     try {
-      const lib = join(PKG_ROOT, 'build', 'aarch64', 'bitexact_test_kernels.so'); // make -C native/runner
+      const lib = aarch64TestKernelsPath(); // make -C native/runner
       const k = (await b.loadLib(lib)).find((x) => x.name === 'test_ref_i32_4x4')!;
       const { run, log } = pasteRepro(b, k, lib);
       expect(run.status, log).toBe(0);

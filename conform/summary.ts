@@ -7,8 +7,9 @@ import { problemKernel, problemText } from './problems.js';
 import { kernelLibOption, replayCommand as replayCommandOf } from '../properties/commands.js';
 import { DONE_TAG, OP_NAMES, OP_TAGS, tagName } from '../oracle/opset.js';
 import { divergenceText } from '../properties/divergence.js';
+import { hostLine } from './host-info.js';
 
-/** ABI tag -> tag name (SPEC section 2; unknown tags: "tag<N>"). */
+/** ABI tag -> tag name (docs/semantics.md; unknown tags: "tag<N>"). */
 export const opName = tagName;
 
 /** Tag names of a tag set, in tag order, families collapsed when complete ("scalar_*" for
@@ -240,10 +241,9 @@ export const maxHits = (k: KernelReport): number => Math.max(1, ...Object.values
 export const replayCommand = (f: Failure): string =>
   replayCommandOf(f.fixture ?? 'FIXTURE.json', f.kernel, f.source === 'builtin' ? '' : f.load ?? kernelLibOption(f.source), f.emulation ? f.emulation.options.join(' ') : '');
 
-/** "bitexact 0.1.0 · host ci-7 (linux 6.1 x64, AMD EPYC 7763 x 4, node 20.11.0)"; what the report has of it. */
+/** "bitexact 0.1.0 · node v20 · linux-x64 · <CPU> (features) · qemu-aarch64 ..."; what the report has of it. */
 export function provenanceText(r: ConformReport): string {
-  const h = r.host;
-  return [`bitexact ${r.version ?? '(version not recorded)'}`, h ? `host ${h.hostname} (${h.platform} ${h.release} ${h.arch}, ${h.cpu} x ${h.cpus}, node ${h.node})` : ''].filter(Boolean).join(' · ');
+  return r.host ? hostLine(r.host) : `bitexact ${r.version ?? '(version not recorded)'}`;
 }
 
 /** "CPU profile m4 (qemu-aarch64 -cpu ...)" */

@@ -19,7 +19,7 @@ function make(target: string): string {
   }
 }
 
-describe('checked kernel call (SPEC section 8)', () => {
+describe('checked kernel call (docs/abi.md)', () => {
   it('host: every breaker is reported as exactly its class, the good kernels are clean', () => {
     const out = make('abi-test-host');
     expect(out).toMatch(/^abi-test \((x86-64|aarch64)[^)]*\): \d+ checks passed, 0 failed/m);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PKG_ROOT } from './paths.js';
+import { aarch64TestKernelsPath, PKG_ROOT } from './paths.js';
 import { propertyByName } from '../properties/kernel-properties.js';
 import { runCaseProperty } from '../properties/run.js';
 import { aarch64Backend, aarch64Paths, aarch64Unavailable, CPU_PROFILES, cpuProfileError, DEFAULT_CPU_PROFILE, qemuCpu } from './backends/aarch64-qemu.js';
@@ -57,7 +57,7 @@ describe('aarch64 CPU profiles', () => {
   });
 
   it('m4 enforces what the hardware does: NEON in streaming mode faults there, passes under max', async (ctx) => {
-    const lib = path.join(PKG_ROOT, 'build', 'aarch64', 'bitexact_test_kernels.so'); // make -C native/runner
+    const lib = aarch64TestKernelsPath(); // make -C native/runner
     const skip = why ?? (existsSync(lib) ? null : `${lib} not built (make -C native/runner)`);
     if (skip) { console.warn(`[bitexact] SKIP CPU profile strictness: ${skip}`); ctx.skip(skip); return; } // reason: toolchain missing (printed)
     const name = 'test_neon_streaming_i32_4x4';

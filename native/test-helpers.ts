@@ -48,7 +48,7 @@ export function rng(seed: number): { i8(): number; int(lo: number, hi: number): 
   };
 }
 
-/** SPEC section 3, straight from the formulas. side a: src row-major mn x k; b: k x mn. */
+/** docs/packing.md, straight from the formulas. side a: src row-major mn x k; b: k x mn. */
 export function packJs(f: PackFormatDesc, side: 'a' | 'b', mn: number, k: number, src: Int8Array): Uint8Array {
   const r = f.r;
   const panelLen =
@@ -68,7 +68,7 @@ export function packJs(f: PackFormatDesc, side: 'a' | 'b', mn: number, k: number
   return out;
 }
 
-/** round(v, s, policy) of SPEC section 2, exact. */
+/** round(v, s, policy) of docs/semantics.md, exact. */
 export function roundJs(v: bigint, s: number, policy: number): bigint {
   if (s <= 0) return v << BigInt(-s);
   const a = v < 0n ? -v : v;

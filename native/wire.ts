@@ -54,7 +54,7 @@ export interface ExecResult {
   violations: CanaryViolation[];
   /** one per request buffer: contents after the call, empty unless ret */
   buffers: Uint8Array[];
-  /** the first kernel call that broke the calling convention (SPEC section 8), if one did */
+  /** the first kernel call that broke the calling convention (docs/abi.md), if one did */
   abi: AbiBreak | null;
   /** the access inside a guard that ended the kernel call, if one did */
   fault?: GuardFault;

@@ -1,5 +1,5 @@
 // fast-check arbitraries used by the oracle's own properties (oracle/selftest.ts). They stay
-// inside the domain of definition and carry the value biases of SPEC section 2 (i32::MIN/MAX,
+// inside the domain of definition and carry the value biases of docs/semantics.md (i32::MIN/MAX,
 // +-1, 0, exact ties, runs of -128). The kernel-facing generators live in properties/.
 import fc from 'fast-check';
 import { BINS, POLICIES, LAYOUTS, UNICAST_LAYOUTS } from './types.js';

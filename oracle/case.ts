@@ -1,4 +1,4 @@
-// The `bitexact-case/1` file format (SPEC section 6): reader checked against the published JSON
+// The `bitexact-case/1` file format (docs/formats.md): reader checked against the published JSON
 // Schema (oracle/schema.ts, with ajv) so every error names the JSON path and what was expected,
 // never a stack trace, never a partial result; then the domain check of oracle/validate.ts; and
 // a stable, pretty writer.

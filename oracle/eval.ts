@@ -1,8 +1,8 @@
-// The bigint oracle: one evaluator for both levels (SPEC sections 2, 5, 6).
+// The bigint oracle: one evaluator for both levels (docs/semantics.md, frame.md, formats.md).
 //  * frame level: the chain runs on a cleared m x n accumulator (the frame prepends Clear);
 //  * tile level: m x n is the kernel's mr x nr and the chain starts with clear or load_tile.
 // evalTiled recomputes a frame-level case tile by tile through the tile-level oracle, each tile
-// handed what the frame model (frame-model.ts) says the C frame hands the kernel (SPEC section 5).
+// handed what the frame model (frame-model.ts) says the C frame hands the kernel (docs/frame.md).
 import type { Case, EvalResult, Op } from './types.js';
 import * as ops from './ops.js';
 import { validateCase, type ChainInput } from './validate.js';
@@ -65,7 +65,7 @@ const padMat = (v: readonly (readonly number[])[], r0: number, c0: number, h: nu
   Array.from({ length: rows }, (_x, i) => Array.from({ length: cols }, (_y, j) => (i < h && j < w ? v[r0 + i][c0 + j] : 0)));
 
 /** The tile-level chain the frame hands the kernel for tile (ia, ib) of size h x w within
- *  mr x nr (SPEC section 5), its values read the way the frame model routes each op
+ *  mr x nr (docs/frame.md), its values read the way the frame model routes each op
  *  (oracle/frame-model.ts): Clear first; on a full tile every vector and AddUnicast operand is
  *  the caller's own window, on a border tile a zero-padded scratch copy; AddMatMul on panels
  *  whose padding lanes are zero. Stores write a full mr x nr tile (cropped by the caller). */

@@ -1,4 +1,4 @@
-// A fast exact oracle for big shapes: the same semantics as oracle/eval.ts (SPEC section 2) on
+// A fast exact oracle for big shapes: the same semantics as oracle/eval.ts (docs/semantics.md) on
 // Int32Array / Float64Array with number arithmetic only. Exactness argument, op by op:
 //  * i8 * i8 products are <= 2^14 in magnitude, so sums of them accumulate exactly in doubles,
 //    two output columns per double (see prepareMatmul), and `| 0` (ToInt32) of an integer

@@ -1,4 +1,4 @@
-// The frame model: what the C frame (native/frame/frame.c, SPEC section 5) hands the kernel on
+// The frame model: what the C frame (native/frame/frame.c, docs/frame.md) hands the kernel on
 // every tile, down to the addresses. One model serves three readers:
 //  * the oracle's tile decomposition (eval.ts tileChain / evalTiled walks these tiles and takes
 //    each op's values the way the frame routes them);

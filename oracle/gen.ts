@@ -41,7 +41,7 @@ export function opsHeader(): string {
   const names = (f: (t: TagInfo) => string): string =>
     TAGS.map((t) => `  "${f(t)}",`).join(' \\\n').replace(/,$/, '');
   return `/*
- * bitexact/ops.gen.h: the op tags of the kernel ABI (SPEC section 2) and their names.
+ * bitexact/ops.gen.h: the op tags of the kernel ABI (docs/semantics.md) and their names.
  * GENERATED from oracle/opset.ts by \`${GEN_COMMAND}\`: do not edit. Included by bitexact/kernel.h.
  */
 #ifndef BITEXACT_OPS_GEN_H

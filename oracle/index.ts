@@ -1,4 +1,4 @@
-// Public API of the oracle (SPEC sections 2, 3, 5, 6).
+// Public API of the oracle (docs/semantics.md, packing.md, frame.md, formats.md).
 export * from './types.js';
 export { round } from './rounding.js';
 export { roundRational } from './rational.js';

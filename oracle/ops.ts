@@ -1,4 +1,4 @@
-// Every op of SPEC section 2 on a bigint accumulator. Each function's comment states its
+// Every op of docs/semantics.md on a bigint accumulator. Each function's comment states its
 // meaning in one line; the code under it is that meaning, nothing more. The accumulator is an
 // m x n array of bigints that always hold i32 values (wrap32 after every wrapping op).
 import type { Bin, Policy } from './types.js';

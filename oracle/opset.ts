@@ -1,4 +1,4 @@
-// The op vocabulary, declared once (SPEC sections 2, 4, 5, 6): per op its ABI tag(s), case name
+// The op vocabulary, declared once (docs/semantics.md, abi.md, frame.md, formats.md): per op its ABI tag(s), case name
 // and fields with their domain, how the fields sit in the four payload words of a
 // FusedKerSpec entry, the level it exists at, how the frame hands it to a tile, and the
 // semantic-coverage cells a kernel declaring it must see. Everything that lists ops (tag
@@ -47,7 +47,7 @@ export type WordSpec =
   /** bx add_mat_mul (4 words): k, packed A, packed B, packing index */
   | { w: 'matmul' };
 
-/** What the C frame hands a tile for this op (SPEC section 5, native/frame/frame.c). */
+/** What the C frame hands a tile for this op (docs/frame.md, native/frame/frame.c). */
 export type FrameHandling =
   | 'passthrough'        // the entry verbatim, payload garbage included
   | 'reset'              // resets the accumulator; tile level only where it needs the tile's data
@@ -236,7 +236,7 @@ export type RawTagOp = Extract<Op, { op: 'raw_tag' }>;
 export type AbiOp = Exclude<Op, RawTagOp>;
 export const isRawTag = (op: Op): op is RawTagOp => opSpec(op.op).tag === 'field';
 
-/** The kernel ABI tag of an op (SPEC section 2 table). */
+/** The kernel ABI tag of an op (docs/semantics.md table). */
 export function opTag(op: AbiOp): number {
   const t = opSpec(op.op).tag as number;
   return opSpec(op.op).family ? t + BINS.indexOf((op as { bin: Bin }).bin) : t;

@@ -1,4 +1,4 @@
-// Hand-packed examples of both layouts (SPEC section 3); the random coverage is the
+// Hand-packed examples of both layouts (docs/packing.md); the random coverage is the
 // `packingRoundTrip` self-property.
 import { describe, expect, test } from 'vitest';
 import { pack, unpack, offset, panelLen, packedLen, packedFormat, packedI8K4 } from './packing.js';

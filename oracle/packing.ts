@@ -1,10 +1,10 @@
-// Packed operand layouts (SPEC section 3; tract linalg/src/frame/pack.rs). A packed operand is
+// Packed operand layouts (docs/packing.md; tract linalg/src/frame/pack.rs). A packed operand is
 // a sequence of panels; panel p holds rows mn in [p*r, p*r + r) of M (side A) or N (side B).
 // Padding lanes and K padding are zero. The field names match the executor's LIST descriptor
 // (native/PROTOCOL.md), so a kernel's declared packing can be passed here unchanged.
 //
 // pack() writes panels sequentially (a cursor walking the panel), offset() is the closed-form
-// formula of SPEC section 3: the properties check one against the other.
+// formula of docs/packing.md: the properties check one against the other.
 
 export type PackedLayout =
   /** K-outer, mn-inner, one i8 per lane; panels padded to `align` elements after
@@ -44,7 +44,7 @@ export function panelLen(l: PackedLayout, k: number): number {
 /** Total bytes of a packed operand: ceil(mn / r) panels. */
 export const packedLen = (l: PackedLayout, mn: number, k: number): number => Math.ceil(mn / l.r) * panelLen(l, k);
 
-/** Byte offset of logical element (kk, mn) (SPEC section 3):
+/** Byte offset of logical element (kk, mn) (docs/packing.md):
  *  packed_format: (mn / r) * panel_len + kk * r + (mn % r);
  *  packed_i8k4:   (mn / r) * panel_len + (kk / 4) * 4r + (mn % r) * 4 + (kk % 4). */
 export function offset(l: PackedLayout, k: number, kk: number, mn: number): number {

@@ -1,4 +1,4 @@
-// An INDEPENDENT second formulation of round(v, s, policy) (SPEC section 2): the exact quotient
+// An INDEPENDENT second formulation of round(v, s, policy) (docs/semantics.md): the exact quotient
 // and remainder of v by 2^s, then "nearest, ties by policy" decided on the remainder. It shares
 // no code with oracle/rounding.ts (the nudge formula); a property checks them equal.
 import type { Policy } from './types.js';

@@ -1,4 +1,4 @@
-// round(v, s, policy): SPEC section 2, the nudge formula of tract's linalg/src/generic/rounding.rs,
+// round(v, s, policy): docs/semantics.md, the nudge formula of tract's linalg/src/generic/rounding.rs,
 // computed on bigint so it never overflows. This is the definition; oracle/rational.ts is an
 // independent second formulation and oracle/fast.ts a third one, all checked equal by properties.
 import type { Policy } from './types.js';

@@ -70,7 +70,7 @@ export function caseSchema(): Json {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'urn:bitexact:schema:bitexact-case-1',
     title: FORMAT,
-    description: 'A bitexact case: int8 operands a (m x k), b (k x n) and a chain of ops on an i32 accumulator (SPEC section 6). '
+    description: 'A bitexact case: int8 operands a (m x k), b (k x n) and a chain of ops on an i32 accumulator (docs/formats.md). '
       + 'Generated from oracle/opset.ts by `npm run gen`; ranges are checked by the domain step and listed in each field\'s description.',
     'x-expected': 'an object',
     type: 'object',

@@ -87,7 +87,7 @@ const layoutArb: fc.Arbitrary<PackedLayout> = fc.oneof(
 );
 
 export const packingRoundTrip: SelfProperty = {
-  name: 'packing: unpack(pack(x)) == x, padding zero, offsets match SPEC section 3 (r 1..64, k 0..300, mn 1..200)',
+  name: 'packing: unpack(pack(x)) == x, padding zero, offsets match docs/packing.md (r 1..64, k 0..300, mn 1..200)',
   runs: 300,
   make: (tick) => fc.property(
     layoutArb,

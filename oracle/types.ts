@@ -1,4 +1,4 @@
-// The in-memory form of a chain and a case (SPEC sections 2 and 6). Shared by the oracle,
+// The in-memory form of a chain and a case (docs/semantics.md and docs/formats.md). Shared by the oracle,
 // the case reader/writer, the generators and the native encoders: one vocabulary everywhere.
 // Every integer is a JS number holding an exact i32 (or a small shift / size), except a raw
 // tag: a u64 kept as its canonical decimal string (JSON- and structuredClone-safe, exact past
@@ -63,7 +63,7 @@ export interface Case {
   expect?: number[][];
   /** tile level: before this case, call the kernel once at the same buffer and chain addresses
    *  on contents derived from it (PRIOR_VARIANTS, properties/stale.ts): every content byte
-   *  changed, or only interior ones; the second call is judged (SPEC section 8: no state) */
+   *  changed, or only interior ones; the second call is judged (docs/abi.md: no state) */
   prior?: PriorVariant;
   /** optional provenance: which kernel failed, with which seed/path, free-form note */
   kernel?: string;

@@ -1,5 +1,5 @@
-// The domain of definition (SPEC section 2, "Domain of definition") and the shape rules of a
-// case (SPEC section 6). A case outside it is rejected, before anything runs, with an error
+// The domain of definition (docs/semantics.md, "Domain of definition") and the shape rules of a
+// case (docs/formats.md). A case outside it is rejected, before anything runs, with an error
 // that names the op, the field and the allowed range.
 import { PRIOR_VARIANTS, type Op } from './types.js';
 import { ENUM_VALUES, I32_MIN, I32_MAX, OP_NAMES, RAW_TAG_MAX, TAG_COUNT, opSpec, rawTagProblem, type OpName } from './opset.js';

@@ -1,5 +1,5 @@
 // The checked kernel call end to end: each calling-convention breaker of the test kernel
-// library (native/test-kernels/abi_break.S: correct values, one rule of SPEC section 8 broken)
+// library (native/test-kernels/abi_break.S: correct values, one rule of docs/abi.md broken)
 // must be reported as abi_violation naming what it broke, shrunk, on every seed; on the host
 // and under qemu (aarch64, the default CPU profile; a reported skip without the toolchain).
 import { describe, it, expect, afterAll } from 'vitest';
@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KernelDesc } from '../native/descriptor.js';
-import { PKG_ROOT, testKernelsPath } from '../native/paths.js';
+import { aarch64TestKernelsPath, PKG_ROOT, testKernelsPath } from '../native/paths.js';
 import { hostBackend } from '../native/backends/host.js';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import type { ProvidedBackend } from '../native/backends/provider.js';
@@ -27,7 +27,7 @@ const BREAKERS = {
   },
 } as const;
 
-const AARCH64_LIB = path.join(PKG_ROOT, 'build', 'aarch64', 'bitexact_test_kernels.so'); // make -C native/runner
+const AARCH64_LIB = aarch64TestKernelsPath(); // make -C native/runner
 
 /** The aarch64 side's reason to skip, or null. */
 function aarch64Skip(): string | null {

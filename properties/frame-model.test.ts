@@ -12,7 +12,7 @@ import type { KernelDesc } from '../native/descriptor.js';
 import type { Backend } from '../native/process.js';
 import { hostBackend } from '../native/backends/host.js';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
-import { PKG_ROOT, testKernelsPath } from '../native/paths.js';
+import { aarch64TestKernelsPath, PKG_ROOT, testKernelsPath } from '../native/paths.js';
 import { caseFor } from './arbitraries.js';
 import { encodeCase } from './encode.js';
 import { frameKernel } from './pack.js';
@@ -81,7 +81,7 @@ describe('frame model vs the frame trace', () => {
     if (why) { console.warn(`[bitexact] SKIP aarch64 frame trace: ${why}`); ctx.skip(why); return; } // reason: toolchain missing (printed)
     const b = aarch64Backend();
     try {
-      const lib = await b.loadLib(join(PKG_ROOT, 'build', 'aarch64', 'bitexact_test_kernels.so'));
+      const lib = await b.loadLib(aarch64TestKernelsPath());
       const builtin = (await b.list()).filter((k) => k.runnable && !lib.some((l) => l.name === k.name));
       const ks = [...lib.filter((k) => k.name === 'test_ref_i32_3x5'), ...builtin];
       expect(ks.map((k) => k.name)).toEqual(expect.arrayContaining(['test_ref_i32_3x5', 'arm64_neon_i32_8x8', 'arm64_sme2_i32_32x32_k4']));

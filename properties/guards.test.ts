@@ -1,9 +1,9 @@
-// Kernels whose values are right but whose accesses are not (SPEC section 8) must fail with the
+// Kernels whose values are right but whose accesses are not (docs/abi.md) must fail with the
 // verdict that names the buffer they touched outside of, on every seed, shrunk: the executor
 // places every buffer against no-access pages and reports the fault (native/core/fault.h).
 import { describe, it, expect, afterAll } from 'vitest';
 import type { KernelDesc } from '../native/descriptor.js';
-import { testKernelsPath } from '../native/paths.js';
+import { aarch64TestKernelsPath, testKernelsPath } from '../native/paths.js';
 import { hostBackend } from '../native/backends/host.js';
 import { aarch64Backend, aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import { PKG_ROOT } from '../native/paths.js';
@@ -23,7 +23,7 @@ const SEEDS = [1, 2, 3, 42, 20261202];
 // the host child, and the aarch64 runner under qemu (user mode honours mprotect) when built
 const BACKENDS: { name: string; start: () => ProvidedBackend; lib: string; seeds: number[]; skip: string | null }[] = [
   { name: 'host', start: () => hostBackend({ timeoutMs: 5000 }), lib: testKernelsPath(), seeds: SEEDS, skip: null },
-  { name: 'aarch64', start: () => aarch64Backend({ timeoutMs: 20000 }), lib: path.join(PKG_ROOT, 'build/aarch64/bitexact_test_kernels.so'), seeds: SEEDS.slice(0, 2), skip: aarch64Unavailable() },
+  { name: 'aarch64', start: () => aarch64Backend({ timeoutMs: 20000 }), lib: aarch64TestKernelsPath(), seeds: SEEDS.slice(0, 2), skip: aarch64Unavailable() },
 ];
 
 // kernel, property, kind, what the message must say

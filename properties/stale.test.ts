@@ -1,4 +1,4 @@
-// A kernel that keeps state from one call to the next (SPEC section 8) must fail `stale` with
+// A kernel that keeps state from one call to the next (docs/abi.md) must fail `stale` with
 // the stale-state message on every seed, shrunk, and its saved fixture must replay the two
 // calls; a correct kernel passes. The executor's PRIOR option (PROTOCOL.md) makes the second
 // call at the same buffer and chain addresses as the first.

@@ -1,4 +1,4 @@
-// Stale state (SPEC section 8: a kernel keeps no state from one call to the next). A case with
+// Stale state (docs/abi.md: a kernel keeps no state from one call to the next). A case with
 // `prior` is run as two kernel calls in one executor request, at the same buffer and chain
 // addresses (PROTOCOL.md PRIOR): first on contents derived from the case here, then on the
 // case's own contents, which are judged. A kernel that caches anything by address (a packed

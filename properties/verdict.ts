@@ -15,7 +15,7 @@ export type FailureKind =
   | 'input_modified' // the kernel wrote into an operand it only reads
   | 'refusal' // returned 1 on a declared op, or 0 on an undeclared one
   | 'crash' // SIGSEGV / SIGILL / SIGBUS / hang
-  | 'abi_violation' // broke the calling convention (SPEC section 8): a callee-saved register, sp, a control word, DF, SVCR
+  | 'abi_violation' // broke the calling convention (docs/abi.md): a callee-saved register, sp, a control word, DF, SVCR
   | 'exec_error'; // the executor rejected the request (harness or kernel-declaration problem)
 
 export interface CellDiff { store: number; i: number; j: number; expected: number; got: number }

@@ -10,7 +10,7 @@
  *     npx bitexact conform --manifest examples/external-kernel/kernels.json
  *
  * Tile: 4 x 4 i32. One packing, PackedFormat(r = 4, align = 1, end_padding_record = 1) for A
- * and B: k-record kk of a panel is the 4 bytes at kk * 4 (SPEC section 3). Like tract's i8
+ * and B: k-record kk of a panel is the 4 bytes at kk * 4 (docs/packing.md). Like tract's i8
  * kernels, the kernel's own index for it is 1: a chain's AddMatMul carries packing = 1.
  * All arithmetic is on uint32_t / uint64_t: the ABI wraps, and C's signed overflow is UB.
  */
@@ -33,7 +33,7 @@ static uint32_t bin_op(unsigned bin, uint32_t acc, uint32_t x) {
   }
 }
 
-/* round(v, s, policy) of SPEC section 2 for |v| <= 2^62 and 1 <= s <= 63: round to nearest,
+/* round(v, s, policy) of docs/semantics.md for |v| <= 2^62 and 1 <= s <= 63: round to nearest,
  * the policy decides exact ties. Returns the low 32 bits (the ops wrap). */
 static uint32_t round_shift(int negative, uint64_t a, unsigned s, uintptr_t policy) {
   uint64_t t = a >> s, carry; /* sum = a + 2^(s-1) - 1 + carry, carry = 1 + nudge */

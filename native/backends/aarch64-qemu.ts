@@ -1,4 +1,4 @@
-// The aarch64 provider: the cross-built runner (native/runner, build/aarch64/bitexact-runner)
+// The aarch64 provider: the cross-built runner (native/runner; found by aarch64RunnerPath())
 // speaking the protocol on stdin/stdout, under qemu-aarch64 user mode with a chosen CPU profile
 // (CPU_PROFILES: an Apple-M4-like SME CPU by default) and SME streaming vector length — or
 // directly on an arm64 host. A missing toolchain is a reported skip with the command that
@@ -6,12 +6,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { arch } from 'node:os';
 import path from 'node:path';
-import { PKG_ROOT } from '../paths.js';
+import { AARCH64_SETUP_COMMAND, aarch64BuildDir, aarch64RunnerPath, PKG_ROOT, qemuAarch64Path } from '../paths.js';
 import { stdioBackend } from '../process.js';
 import { builtinKernelNames, builtinKernelSources } from '../sources.js';
 import { sh, type BackendProvider, type Emulation, type ProvidedBackend, type ReproCommands, type ReproInput, type StartOptions } from './provider.js';
 
-export const AARCH64_SETUP_HINT = 'npm run setup   (runs ci/setup-aarch64.sh as root: cross gcc, clang-19, qemu-aarch64 11.1; then builds the runner)';
+export const AARCH64_SETUP_HINT = `${AARCH64_SETUP_COMMAND}   (cross gcc + clang-19 from apt, qemu-aarch64 11 and the runner into the user cache; in a clone, npm run setup)`;
 
 /** The CPUs the aarch64 backend emulates (qemu -cpu; the SVL is appended for SME profiles).
  *  The default is the hardware SME kernels ship on: code that passes under a laxer CPU
@@ -64,14 +64,14 @@ export function qemuCpu(profile: string, svlBytes = 64): string {
 
 export interface Aarch64Paths { qemu: string; qemuCpu: string; sysroot: string; runner: string }
 
-/** Same defaults as ci/aarch64-env.sh; the environment wins. */
+/** Same lookup as ci/aarch64-env.sh (native/paths.ts); the environment wins. */
 export function aarch64Paths(svlBytes = 64, cpuProfile?: string): Aarch64Paths {
   const e = process.env;
   return {
-    qemu: e.BX_QEMU_AARCH64 ?? path.join(PKG_ROOT, '.toolchain/qemu/usr/bin/qemu-aarch64'),
+    qemu: qemuAarch64Path(),
     qemuCpu: qemuCpu(profileOf(cpuProfile), svlBytes),
     sysroot: e.BX_AARCH64_SYSROOT ?? '/usr/aarch64-linux-gnu',
-    runner: e.BX_AARCH64_RUNNER ?? path.join(PKG_ROOT, 'build/aarch64/bitexact-runner'),
+    runner: aarch64RunnerPath(),
   };
 }
 
@@ -107,7 +107,7 @@ function repro({ file, source }: ReproInput, opts: StartOptions = {}): ReproComm
   const runWith = [...emulatorArgv(p).map(sh), exe].join(' ');
   if (source !== 'builtin') return { build: `aarch64-linux-gnu-gcc -O1 -I ${inc} ${src} -o ${exe} -ldl`, run: `${runWith} ${sh(path.resolve(source))}` };
   // the builtin kernels: link the objects of the runner build (make -C native/runner)
-  const objs = builtinKernelSources('aarch64').map((f) => sh(path.join(PKG_ROOT, 'build/aarch64/obj', `${f}.o`)));
+  const objs = builtinKernelSources('aarch64').map((f) => sh(path.join(aarch64BuildDir(), 'obj', `${f}.o`)));
   return {
     build: `clang-19 --target=aarch64-linux-gnu -O1 -I ${inc} -DBX_REPRO_LINK=bx_builtin_kernels -c ${src} -o ${exe}.o && aarch64-linux-gnu-gcc -static -o ${exe} ${exe}.o ${objs.join(' ')}`,
     run: runWith,

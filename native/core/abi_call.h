@@ -1,5 +1,5 @@
 /*
- * abi_call.h — call a kernel and check that it kept the calling convention (SPEC section 8).
+ * abi_call.h — call a kernel and check that it kept the calling convention (docs/abi.md).
  *
  *   intptr_t bx_abi_call(bx_kernel_fn fn, const bx_fused_ker_spec *chain, bx_abi_report *rep);
  *

@@ -2,7 +2,7 @@
  * abi_call_test.c — self-test of the checked kernel call (abi_call.h), built and run by
  * `make -C native abi-test` (host, and aarch64 under qemu with and without SME / FA64).
  *
- * Every tiny kernel of abi_call_test_<arch>.S breaks exactly one rule of SPEC section 8 and
+ * Every tiny kernel of abi_call_test_<arch>.S breaks exactly one rule of docs/abi.md and
  * must be reported as exactly that (violation class, register bitmask, the value it left,
  * the description); the good ones touch everything and restore it and must be clean. Each
  * case also runs nested inside an outer checked call, whose report must be clean: that is

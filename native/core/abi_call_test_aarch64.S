@@ -1,6 +1,6 @@
 /*
  * abi_call_test_aarch64.S — tiny "kernels" for abi_call_test.c, each breaking exactly one
- * rule of SPEC section 8 (and good ones that touch everything and restore it). Every one
+ * rule of docs/abi.md (and good ones that touch everything and restore it). Every one
  * returns chain ^ 0x5A, so the test also sees the argument and the result pass through the
  * trampoline. The SME ones are called only when the CPU has SME.
  */

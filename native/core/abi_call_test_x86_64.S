@@ -1,6 +1,6 @@
 /*
  * abi_call_test_x86_64.S — tiny "kernels" for abi_call_test.c, each breaking exactly one
- * rule of SPEC section 8 (and one good one that touches everything and restores it).
+ * rule of docs/abi.md (and one good one that touches everything and restores it).
  * Every one returns chain ^ 0x5A, so the test also sees the argument and the result pass
  * through the trampoline.
  */

@@ -32,7 +32,7 @@ int bx_registry_load_lib(const char *path, size_t *first, size_t *count, char *e
  * Returns NULL if usable, else a static description of the first problem. */
 const char *bx_desc_problem(const bx_kernel_desc *d);
 
-/* The packing index a chain's AddMatMul carries for packings[i] (SPEC section 4): the
+/* The packing index a chain's AddMatMul carries for packings[i] (docs/abi.md): the
  * descriptor's packing_ids (ABI v2) or i. */
 static inline uint32_t bx_desc_packing_id(const bx_kernel_desc *d, uint32_t i) {
   return d->abi_version >= 2 && d->packing_ids ? d->packing_ids[i] : i;

@@ -1,6 +1,6 @@
 /*
  * The frame: an m x n x k matmul with a fused chain, computed by walking ceil(m/mr) x
- * ceil(n/nr) kernel tiles (SPEC section 5, tract linalg/src/frame/mmm/scratch.rs;
+ * ceil(n/nr) kernel tiles (docs/frame.md, tract linalg/src/frame/mmm/scratch.rs;
  * PROTOCOL.md "FRAME").
  */
 #ifndef BX_FRAME_FRAME_H

@@ -1,5 +1,5 @@
 /*
- * Packing of logical i8 operands into a kernel's panels (SPEC section 3, tract
+ * Packing of logical i8 operands into a kernel's panels (docs/packing.md, tract
  * linalg/src/frame/pack.rs). Panel p holds rows mn in [p*r, p*r + r) of M (for A) or N (for B);
  * padding lanes, alignment padding and the K tail are zero.
  */

@@ -3,7 +3,7 @@
  *
  * Packing 0: A = B = PackedI8K4(8): per block of 4 k, 32 bytes, lane m holding its 4
  * consecutive k values (bytes 4m..4m+3). The kernel gets the logical k and runs ceil(k/4)
- * blocks, relying on the zero K tail of the packing (SPEC section 3). SDOT sums the four
+ * blocks, relying on the zero K tail of the packing (docs/packing.md). SDOT sums the four
  * i8 x i8 products exactly into each i32 lane (no i16 intermediate), wrapping mod 2^32.
  *
  * intptr_t arm64_dotprod_i32_8x8_k4_kernel(const bx_fused_ker_spec *chain);

@@ -11,7 +11,7 @@
  * four SMOPA (4-way i8 sum of outer products into i32, exact, wrapping mod 2^32) per block;
  * the kernel runs ceil(k/4) blocks and relies on the zero K tail.
  *
- * Epilogue (SPEC section 2), all in streaming mode, no NEON (illegal there):
+ * Epilogue (docs/semantics.md), all in streaming mode, no NEON (illegal there):
  *  * Clear / LoadTile (row-major view) / Scalar / PerRow / PerCol / AddRowColProducts work on
  *    ZA directly, one horizontal slice of each of the four tiles at a time
  *    (mova ZA -> z0..z3, SVE op, mova back).
@@ -131,7 +131,7 @@
 
 /*
  * ROUND_D pol: z1.d = sign(z0) * ((|z0| + half + nudge) >> s) for signed 64-bit lanes z0
- * with |z0| <= 2^62 (SPEC section 2). z17 = half (Away, MinusInf, PlusInf, Odd) or half - 1
+ * with |z0| <= 2^62 (docs/semantics.md). z17 = half (Away, MinusInf, PlusInf, Odd) or half - 1
  * (Zero, Even), z18 = s, z19 = 1. Temporaries z2, p4.
  */
 .macro ROUND_D pol

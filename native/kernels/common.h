@@ -4,7 +4,7 @@
  * Plain C99, no intrinsics, no platform assumptions beyond <stdint.h>: the x86-64 kernels and
  * the aarch64 kernels both include it. Everything is static inline.
  *
- * Integer rules (SPEC section 2): every add/sub/mul wraps mod 2^32, so the helpers compute in
+ * Integer rules (docs/semantics.md): every add/sub/mul wraps mod 2^32, so the helpers compute in
  * uint32_t / uint64_t and convert back to int32_t at the end (C's signed overflow is UB; the
  * unsigned -> signed conversion is implementation-defined and is modulo 2^32 on every compiler
  * we target, including under UBSan).
@@ -34,7 +34,7 @@ BX_INLINE uint32_t bx_u32(int32_t v) { return (uint32_t)v; }
 BX_INLINE uint32_t bx_abs_u32(int32_t v) { return v < 0 ? 0u - (uint32_t)v : (uint32_t)v; }
 
 /* The six binary ops in tag order (Scalar: tag - 3, PerRow: tag - 10, PerCol: tag - 16).
- * Sub is operand - acc, SubF is acc - operand (tract's convention, SPEC section 2). */
+ * Sub is operand - acc, SubF is acc - operand (tract's convention, docs/semantics.md). */
 enum bx_bin { BX_BIN_MIN = 0, BX_BIN_MAX, BX_BIN_ADD, BX_BIN_MUL, BX_BIN_SUB, BX_BIN_SUBF };
 
 BX_INLINE uint32_t bx_bin_apply(unsigned bin, uint32_t acc, uint32_t x) {
@@ -48,7 +48,7 @@ BX_INLINE uint32_t bx_bin_apply(unsigned bin, uint32_t acc, uint32_t x) {
   }
 }
 
-/* ---- rounding (SPEC section 2, tract linalg/src/generic/rounding.rs) ----------------------
+/* ---- rounding (docs/semantics.md, tract linalg/src/generic/rounding.rs) ----------------------
  *
  * SPEC: round(v, s) = sign(v) * ((|v| + 2^(s-1) + nudge) >> s), nudge in {-1, 0}.
  * We write nudge = carry - 1 with carry in {0, 1}:

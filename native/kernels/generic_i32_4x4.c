@@ -3,7 +3,7 @@
  *
  * Tile: 4 x 4 i32, held as uint32_t so that every wrapping op is defined C (a UBSan build is
  * clean). Packing 0: PackedFormat(r = 4, align = 1, end_padding_record = 1) for A and B,
- * K-outer: record kk of a panel is the 4 bytes at kk * 4 (SPEC section 3). The end padding
+ * K-outer: record kk of a panel is the 4 bytes at kk * 4 (docs/packing.md). The end padding
  * record is never read (tract leaves it uninitialised in release builds).
  */
 #include "common.h"

@@ -5,7 +5,7 @@
  * 64-byte A block per 4 k and one 4-byte broadcast of B per column (an embedded {1to16}
  * memory broadcast), and the frame's column-major border Store is one store per column.
  *
- * Packing 0: PackedI8K4(16) for A and B (SPEC section 3): block kb of a panel is 64 bytes,
+ * Packing 0: PackedI8K4(16) for A and B (docs/packing.md): block kb of a panel is 64 bytes,
  * lane mn holds k = 4kb..4kb+3. The kernel gets the logical k and consumes ceil(k/4) blocks:
  * the K tail of the last block is zero in both panels (the packer's contract).
  *

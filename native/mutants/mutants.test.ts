@@ -20,7 +20,7 @@ const REQUIRED = [
   'a stale ZA tile after a spill/reload', 'a scratch row stride wrong in the spill', 'an SVL assumption not checked',
   'a callee-saved register clobbered (x86-64', 'a callee-saved register clobbered (aarch64', 'MXCSR left changed',
   'streaming mode left on', 'ZA left on',
-  // right values, wrong accesses (SPEC section 8)
+  // right values, wrong accesses (docs/abi.md)
   'a per-col vector read one i32 past its end', 'one K4 block read past the packed B panel',
   'an i8 AddUnicast line read 4 bytes per element', 'a write 4 KiB below the tile',
 ];

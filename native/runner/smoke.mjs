@@ -2,7 +2,7 @@
 //   node native/runner/smoke.mjs [runner] [--static]
 // Speaks native/PROTOCOL.md over the runner's descriptors 3 (requests) and 4 (responses): PING, LIST, a TILE chain and a
 // FRAME matmul (checked against a plain JS product) on every built-in kernel, then LOAD_LIB of
-// build/aarch64/bitexact_test_kernels.so. BX_SVL=16|32 runs at another streaming vector length.
+// bitexact_test_kernels.so next to the runner. BX_SVL=16|32 runs at another streaming vector length.
 // Not the gate (the TypeScript properties are); this only checks that the runner works.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,11 +14,11 @@ const args = process.argv.slice(2);
 const isStatic = args.includes('--static');
 const runner =
   args.find((a) => !a.startsWith('--')) ??
-  path.join(root, 'build/aarch64', isStatic ? 'bitexact-runner-static' : 'bitexact-runner');
+  path.join(root, 'native-build/aarch64', isStatic ? 'bitexact-runner-static' : 'bitexact-runner');
 const qemu = process.env.BX_QEMU_AARCH64 ?? path.join(root, '.toolchain/qemu/usr/bin/qemu-aarch64');
 const sysroot = process.env.BX_AARCH64_SYSROOT ?? '/usr/aarch64-linux-gnu';
 const svl = process.env.BX_SVL ?? '64';
-const testLib = path.join(root, 'build/aarch64/bitexact_test_kernels.so');
+const testLib = path.join(path.dirname(runner), 'bitexact_test_kernels.so');
 
 const child = spawn(qemu, ['-L', sysroot, '-cpu', `max,sme-default-vector-length=${svl}`, runner], {
   stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 /*
  * abi_break.S — test kernels that compute exactly what the reference 4x4 kernel computes
  * (they call bx_test_abi_ref, test_kernels.c) and then break one rule of the calling
- * convention (SPEC section 8) on the way out. Listed in test_kernels.c; one section per
+ * convention (docs/abi.md) on the way out. Listed in test_kernels.c; one section per
  * architecture, so one file serves the host library and the aarch64 one.
  */
 #define BAD_VALUE 0x0BAD0BAD0BAD0000

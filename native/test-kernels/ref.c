@@ -30,7 +30,7 @@ static uint32_t bin(unsigned op, uint32_t acc, uint32_t x) {
   }
 }
 
-/* round(v, s, policy) of SPEC section 2 with |v| <= 2^62, s in 0..63. */
+/* round(v, s, policy) of docs/semantics.md with |v| <= 2^62, s in 0..63. */
 static int64_t ref_round(int64_t v, unsigned s, uintptr_t policy) {
   if (s == 0) return v;
   uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;

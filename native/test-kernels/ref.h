@@ -18,7 +18,7 @@ enum bx_ref_quirk {
   BX_REF_STORE_EXTRA_ROW = 1u << 2, /* Store writes row mr too (one row past the tile) */
   BX_REF_WRITE_CHAIN = 1u << 3,     /* scribbles into its (const) chain entry at Clear */
   BX_REF_UNICAST_NR_STRIDE = 1u << 4, /* AddUnicast rows read nr items apart (row_byte_stride ignored) */
-  /* Values stay right; only the accesses are wrong (SPEC section 8): */
+  /* Values stay right; only the accesses are wrong (docs/abi.md): */
   BX_REF_PERCOL_OVERREAD = 1u << 5,   /* per-col ops also load value nr (one i32 past the vector) */
   BX_REF_PACKED_B_OVERREAD = 1u << 6, /* AddMatMul also loads one K4 block (4 nr bytes) past panel B */
   BX_REF_UNICAST_I8_AS_I32 = 1u << 7, /* i8 AddUnicast loads 4 bytes per element, keeps the low one */
@@ -27,7 +27,7 @@ enum bx_ref_quirk {
   BX_REF_SATURATING_SHL = 1u << 9,  /* ShiftLeft saturates on overflow (tract's NEON sqrshl) */
   BX_REF_STORE16_ONE_BYTE = 1u << 10, /* Store item_size 2 writes only the low byte (tract's NEON) */
   BX_REF_SKIP_UNKNOWN_TAGS = 1u << 11, /* an entry whose tag is no op is skipped, not refused */
-  /* State kept from one call to the next (SPEC section 8 forbids it): AddMatMul caches its
+  /* State kept from one call to the next (docs/abi.md forbids it): AddMatMul caches its
    * product by the packed-B pointer (and k) and reuses it when the same pointer comes back */
   BX_REF_STALE_PANEL = 1u << 12,
   BX_REF_STALE_PANEL_PEEK = 1u << 13, /* the same, its key also holding the panel's first 4 bytes */

@@ -21,16 +21,16 @@
  *   test_threebugs_i32_4x4              three independent bugs: RoundingShiftRight Odd rounds ties
  *                                       to even; a column-major i8 AddUnicast is read row-major; a
  *                                       column-major i16 Store writes the last tile column wrong
- * right values, wrong accesses (SPEC section 8: what a kernel may read and write):
+ * right values, wrong accesses (docs/abi.md: what a kernel may read and write):
  *   test_overread_percol_i32_4x4        reads one i32 past a per-col vector
  *   test_overread_packed_b_i32_4x4      reads one K4 block past the packed B panel
  *   test_overread_unicast_i8_i32_4x4    reads 4 bytes per element of an i8 AddUnicast operand
  *   test_far_write_i32_4x4              Store also writes one row 4 KiB below the tile
- * state kept across calls (SPEC section 8):
+ * state kept across calls (docs/abi.md):
  *   test_stale_panel_i32_4x4            reuses its last AddMatMul product when the packed-B
  *                                       pointer (and k) comes back
  *   test_stale_panel_peek_i32_4x4       the same, keyed also by the panel's first 4 bytes
- * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (SPEC section 8):
+ * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (docs/abi.md):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
  *            test_mxcsr_i32_4x4                      leaves MXCSR rounding toward zero

@@ -14,7 +14,7 @@
  *     const bx_kernel_desc *const *bitexact_kernels(size_t *count);
  * returning a table of descriptors that stays valid for the life of the process.
  *
- * Semantics of every op: SPEC section 2 / oracle/ops.ts. Packing layouts: SPEC section 3.
+ * Semantics of every op: docs/semantics.md / oracle/ops.ts. Packing layouts: docs/packing.md.
  */
 #ifndef BITEXACT_KERNEL_H
 #define BITEXACT_KERNEL_H
@@ -103,7 +103,7 @@ static_assert(sizeof(void *) == 8, "bitexact's ABI is defined for 64-bit targets
 #define BX_STATIC_ASSERT(c, m) _Static_assert(c, m)
 BX_STATIC_ASSERT(sizeof(void *) == 8, "bitexact's ABI is defined for 64-bit targets");
 #endif
-/* Binary compatibility with tract's FusedKerSpec<i32> (SPEC section 4). */
+/* Binary compatibility with tract's FusedKerSpec<i32> (docs/abi.md). */
 BX_STATIC_ASSERT(sizeof(bx_fused_ker_spec) == 40, "FusedKerSpec entries are 40 bytes");
 BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, tag) == 0, "tag at +0");
 BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.scalar.x) == 8, "scalar i32 at +8");
@@ -127,7 +127,7 @@ BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.pa) == 16, "pa at +16
 BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.pb) == 24, "pb at +24");
 BX_STATIC_ASSERT(offsetof(bx_fused_ker_spec, u.add_mat_mul.packing) == 32, "packing at +32");
 
-/* Packed operand layouts (SPEC section 3). */
+/* Packed operand layouts (docs/packing.md). */
 enum bx_pack_kind {
   BX_PACK_FORMAT = 0, /* PackedFormat(r, align, end_padding_record): K-outer, mn-inner, i8 */
   BX_PACK_I8K4 = 1    /* PackedI8K4(r): groups of 4 k inner (SDOT, SMOPA, VNNI) */

@@ -1,5 +1,5 @@
 /*
- * bitexact/ops.gen.h: the op tags of the kernel ABI (SPEC section 2) and their names.
+ * bitexact/ops.gen.h: the op tags of the kernel ABI (docs/semantics.md) and their names.
  * GENERATED from oracle/opset.ts by `npm run build && npm run gen`: do not edit. Included by bitexact/kernel.h.
  */
 #ifndef BITEXACT_OPS_GEN_H

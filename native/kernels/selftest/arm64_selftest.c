@@ -3,8 +3,8 @@
  * qemu-aarch64 -cpu max,sme-default-vector-length=64.
  *
  * For every built-in kernel it runs thousands of random fused chains bit-exactly against an
- * independent scalar reference (int64 / __int128, written from SPEC section 2), with operands
- * packed by its own packer (SPEC section 3). Not a substitute for the gate (TypeScript
+ * independent scalar reference (int64 / __int128, written from docs/semantics.md), with operands
+ * packed by its own packer (docs/packing.md). Not a substitute for the gate (TypeScript
  * fast-check vs the bigint oracle): a fast local check while writing assembly.
  *
  *  * Reads: every operand the kernel only reads (packed panels, per-row/col vectors, tiles,
@@ -117,7 +117,7 @@ static void free_case_memory(void) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* the reference (SPEC section 2), independent of the kernels                                */
+/* the reference (docs/semantics.md), independent of the kernels                                */
 static int32_t wrap32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
 
 static __int128 round_mag(__int128 v, int s, int policy) {
@@ -257,7 +257,7 @@ static void ref_apply(case_t *c, int idx) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* packing (SPEC section 3), written from the formulas                                       */
+/* packing (docs/packing.md), written from the formulas                                       */
 static const uint8_t *pack_operand(const bx_pack_format *f, int r, int k, const int8_t *m,
                                    int is_b, int nr_or_k) {
   /* m: A = r x k row-major (is_b = 0), B = k x r row-major (is_b = 1); one full panel */

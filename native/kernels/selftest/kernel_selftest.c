@@ -3,7 +3,7 @@
  *
  * Runs thousands of random fused chains on every builtin kernel the CPU supports and compares
  * each Store bit-exactly with an independent scalar reference (int64 / __int128 arithmetic,
- * SPEC section 2 formulas written out literally, its own packer from SPEC section 3). Every
+ * docs/semantics.md formulas written out literally, its own packer from docs/packing.md). Every
  * Store target carries 64-byte canaries on both sides and its untouched bytes are compared too,
  * so a write outside the tile or a wrong item size is a failure. Operands the kernel only reads
  * (packed panels, AddUnicast sources, vectors) are allocated at their exact size, so an
@@ -117,7 +117,7 @@ static int32_t odd_times_pow2(unsigned d) {
   return as_i32(chance(50) ? v : 0u - v);
 }
 
-/* ---- the reference (SPEC section 2, literally, in wide integers) -------------------------- */
+/* ---- the reference (docs/semantics.md, literally, in wide integers) -------------------------- */
 
 static int32_t wrap32(__int128 v) { return as_i32((uint32_t)(unsigned __int128)v); }
 
@@ -284,7 +284,7 @@ static int ref_run(Chain *c) {
   return 0;
 }
 
-/* ---- packing (SPEC section 3) ---------------------------------------------------------------- */
+/* ---- packing (docs/packing.md) ---------------------------------------------------------------- */
 
 /* Packs one panel (mn = 0..r-1) of a logical operand: A is r x k row-major (element (mn, kk) at
  * mn * k + kk), B is k x r row-major (element (kk, mn) at kk * r + mn). */
