@@ -4,7 +4,7 @@
 // the programmatic API (`import { conformance } from 'bitexact'`) and the mutant benchmark all
 // call this one function.
 import fc from 'fast-check';
-import type { Backend } from '../native/process.js';
+import { killAllExecutors, type Backend } from '../native/process.js';
 import type { Case } from '../oracle/types.js';
 import { openKernels, type Target } from '../native/targets.js';
 import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
@@ -301,6 +301,9 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   // a refused chain falls back to any kernel runnable here, not only the gated selection
   const allTargets = set.targets.map(({ kernel, backend }) => ({ kernel, backend }));
   const signal = opts.signal;
+  // a stop does not wait for the call in flight (a hanging kernel would hold it for its timeout)
+  const onAbort = () => killAllExecutors();
+  signal?.addEventListener('abort', onAbort, { once: true });
   let unitsDone = 0;
   for (const u of units) {
     if (signal?.aborted) break;
@@ -382,6 +385,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
       : `the sweep runs in ${PROPERTIES.filter((p) => p.sweep).map((p) => p.name).join(', ')}: select them with --property`;
     judgeCoverage(k, why, problems, notes);
   }
+  signal?.removeEventListener('abort', onAbort);
   await Promise.all(backends.map((b) => b.close()));
   return {
     format: REPORT_FORMAT, seed, started: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, runs, shard, ...provenance({ aarch64: opts.aarch64, cpuProfile: opts.aarch64CpuProfile, svlBytes: opts.aarch64SvlBytes }),

@@ -35,7 +35,7 @@ describe('bitexact-conform-report/1 schema', () => {
   });
 
   it('is rendered in the markdown report and as JUnit properties', () => {
-    expect(renderMarkdown(report)).toContain(`host: bitexact ${PKG_VERSION} · node ${process.version} · `);
+    expect(renderMarkdown(report)).toContain(`bitexact ${PKG_VERSION} · node ${process.version} · `);
     expect(renderJunit(report)).toContain(`<property name="bitexact_version" value="${PKG_VERSION}"/>`);
     const { host: _host, ...withoutHost } = report;
     expect(renderMarkdown(withoutHost)).not.toContain('host: ');

@@ -77,15 +77,18 @@ describe('conformance reports', () => {
     expect(dom).toContain(`<section id="failures" data-count="${failed.length}">`);
     for (const f of failed) {
       expect(dom).toContain(`<article class="failure" id="${f.anchor}" data-kernel="${f.kernel}" data-property="${f.property}">`);
-      // the matrix cell of every property that saw it links to it
-      for (const p of f.properties) expect(dom).toMatch(new RegExp(`<tr data-kernel="${f.kernel}">.*<td class="failed" data-property="${p}" title="[^"]*"><a href="#${f.anchor}">`));
+      // the matrix cell of every property that saw it links to the first failure it saw
+      for (const p of f.properties) {
+        const to = failed.find((x) => x.kernel === f.kernel && x.properties.includes(p))!;
+        expect(dom).toMatch(new RegExp(`<tr data-kernel="${f.kernel}">.*<td class="failed" data-property="${p}" title="[^"]*"><a href="#${to.anchor}">`));
+      }
     }
     // the page opens on the matrix (before the failures), a row per kernel, the coverage column included
     expect(dom.indexOf('<table class="matrix" id="matrix">')).toBeGreaterThan(0);
     expect(dom.indexOf('<table class="matrix" id="matrix">')).toBeLessThan(dom.indexOf('<section id="failures"'));
     expect(dom.indexOf('<section id="failures"')).toBeLessThan(dom.indexOf('<table id="summary">'));
     for (const k of report.kernels) expect(dom).toMatch(new RegExp(`<tr data-kernel="${k.name}"><th class="kernel"><code>${k.name}</code></th><td class="cov-(ok|nj|missing)" data-coverage="`));
-    expect(dom).toContain(`bitexact ${report.version} · host `);
+    expect(dom).toContain(`bitexact ${report.version} · node `);
     expect(dom).toContain('differing cells');
     expect(dom).toContain('.repro.c');
     expect(dom).toContain('class="verdict fail"');
@@ -97,12 +100,16 @@ describe('conformance reports', () => {
     ok.coverage = { ...ok.coverage, judged: true, missing: ['q_scale.zero.tie'] };
     const bad = r.kernels.find((k) => k.properties.some((p) => p.status === 'failed'))!;
     const p = bad.properties.find((x) => x.status === 'failed')!;
-    Object.assign(p, { failures: [p.failure, { ...p.failure!, text: 'the second bug' }] });
+    // a second distinct bug (its own signature) of the same property
+    Object.assign(p, { failures: [...(p.failures ?? [p.failure!]), { ...p.failure!, signature: 'mismatch @ another op', text: 'the second bug' }] });
+    const fs = failures(r).filter((f) => f.kernel === bad.name);
+    const second = fs.find((f) => f.signature === 'mismatch @ another op')!;
+    const first = fs.find((f) => f.properties.includes(p.property))!;
     const html = renderHtml(r);
     expect(html).toContain(`<td class="cov-missing" data-coverage="missing" title="never exercised: q_scale.zero.tie"><a href="#coverage-${ok.name}">✗ 1 missing</a></td>`);
-    expect(html).toContain(`<article class="failure" id="failure-${bad.name}-${p.property}-1"`);
+    expect(html).toContain(`<article class="failure" id="${second.anchor}"`);
     expect(html).toContain('the second bug');
-    expect(html).toMatch(new RegExp(`<a href="#failure-${bad.name}-${p.property}-0">✗ FAILED<span class="sub">[a-z_ ]+ \\+1</span>`));
+    expect(html).toMatch(new RegExp(`<a href="#${first.anchor}">✗ FAILED<span class="sub">[a-z_ ]+ \\+\\d+</span>`));
   });
 
   test('markdown: summary table, heat-map tables, failures in code blocks, throughput', () => {

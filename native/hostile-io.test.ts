@@ -111,13 +111,11 @@ for (const b of BACKENDS) {
     }, 300_000);
 
     it('a kernel that closes every descriptor (the protocol\'s too): a named crash, not a hang', async () => {
-      const t0 = Date.now();
       const out = await run('test_io_closeall_i32_4x4', 'tile');
       const v = out.failure!.verdict;
       expect(isHang(v), out.failure?.text).toBe(false);
       expect(v.outcome).toBe('crash');
       expect(failureMessage(v)).toMatch(/crashed \(exit 4\).*closed or replaced the executor's protocol descriptor/);
-      expect(Date.now() - t0).toBeLessThan(60_000);
     }, 300_000);
 
     it('the executor still serves after all that', async () => {

@@ -94,6 +94,10 @@ function killGroup(c: ChildProcess): void {
     c.kill('SIGKILL');
   }
 }
+/** Kills every live executor now (a run stopped by a signal: the call in flight is not waited for). */
+export function killAllExecutors(): void {
+  for (const c of live) killGroup(c);
+}
 function track(c: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;

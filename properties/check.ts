@@ -161,11 +161,10 @@ async function judgePair(backend: Backend, kernel: KernelDesc, c: Case & { prior
     return e.stores.length > 0 && e.stores.every((s) => exp.buffers[s.buf].every((x, i) => got.buffers[s.buf]?.[i] === x));
   };
   const firstResult = call === 2 ? storesOf(enc, prior, pc, res) : storesOf(prior, enc, c, firstRes);
-  if (!firstResult) {
-    const a = await runCase(backend, kernel, alone, { ...opts, onExec: undefined });
-    // the case failing alone is its own failure; the earlier contents failing alone are a bug
-    // of those contents, not of this case (the other properties judge such cases)
-    if (!a.ok) return call === 2 ? a : v;
-  }
+  // the case failing alone is its own failure, even when its stores happen to hold the other
+  // call's values too (contents whose output is the same); the earlier contents failing alone
+  // are a bug of those contents, not of this case (the other properties judge such cases)
+  const a = await runCase(backend, kernel, alone, { ...opts, onExec: undefined });
+  if (!a.ok) return call === 2 ? a : v;
   return { ...bad, stale: { prior: c.prior, call, firstResult } };
 }

@@ -121,6 +121,7 @@ export function signatureOf(v: FailedVerdict, d?: FirstDivergence): string {
     case 'hang': return `${kind}/hang${stale}`;
     case 'exec_error': return `${kind}/${v.reason}`;
     case 'on_kernel': return `${v.role} ${v.kernel}/${signatureOf(v.cause)}`;
+    case 'nondeterministic': return `${kind}/${signatureOf(v.first)}`;
   }
 }
 
@@ -129,6 +130,13 @@ const coarseOf = (sig: string): string => sig.split(' @ ')[0].split(' stale(')[0
 
 /** Distinct failures a keep-going run shrinks and reports, per property (each costs a shrink). */
 export const MAX_FAILURE_GROUPS = 8;
+/** Failing cases after which a keep-going property runs no more cases (a kernel wrong on every
+ *  case has shown its bugs by then). */
+export const MAX_FAILING_CASES = 64;
+/** Crashing cases after which a keep-going property runs no more cases (each restarts the executor). */
+export const MAX_CRASHING_CASES = 8;
+/** Failing cases of one verdict family probed for their first divergent op (a crash: 2). */
+export const MAX_PROBED_PER_KIND = 16;
 
 const probeOf = (o: PropertyRunOptions) => o.probe ?? ((x: Case) => o.exec(x, { timeout: o.timeout ?? {} }));
 
@@ -153,8 +161,12 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   const groups = new Map<string, Group>();
   // the failure the first fast-check run shrinks: the first of all (stop at first), or a hang
   let stopped: Group | undefined;
+  const probedBy = new Map<string, number>();
+  let crashes = 0;
   const prop = fc.asyncProperty(o.arb, async (c) => {
     if (hangMode && hangShrinks >= maxHangShrinks) return true; // the shrink budget of a hang is spent: not run
+    // enough failing cases seen: the rest of the budget would only find the same bugs again
+    if (!shrinking && (failed >= MAX_FAILING_CASES || crashes >= MAX_CRASHING_CASES)) return true;
     const v = await o.exec(c, hangMode ? short : full);
     if (!shrinking) {
       ran++;
@@ -164,6 +176,7 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
       o.onCase?.(c, v);
       o.onProgress?.(ran);
       if (v.ok) return true;
+      if (v.outcome === 'crash') crashes++;
       // a hang stops the run: every later hang would cost a timeout
       if (!keepGoing || isHang(v)) {
         shrinking = true;
@@ -171,7 +184,12 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
         if (isHang(v)) hangMode = true;
         return false;
       }
-      if (groups.size < maxGroups) {
+      // probes cost kernel calls (a crash: an executor restart each): a bounded number of
+      // failing cases per coarse signature is probed for its first divergent op
+      const coarse = coarseOf(signatureOf(v));
+      const probed = probedBy.get(coarse) ?? 0;
+      if (groups.size < maxGroups && probed < (v.outcome === 'crash' ? 2 : MAX_PROBED_PER_KIND)) {
+        probedBy.set(coarse, probed + 1);
         const sig = await signed(c, v);
         if (!groups.has(sig)) groups.set(sig, { c, index: ran - 1, v, sig, casesToFailure: ran });
       }
@@ -254,6 +272,23 @@ async function finish(
       path = path?.split(':')[0];
       shrinks = 0;
     } else passesAgain = 'the shrunk case and the first failing case pass when run again under the full timeout: the machine stalled, the kernel did not hang';
+  }
+  if (!v && !hangMode) {
+    // the shrunk case passes: the first failing case once more, under the full timeout
+    const again = c === g.c ? rerun : await o.exec(g.c, full);
+    if (!again.ok) {
+      unshrunk = `the shrunk case (${c.chain.length} ops, k=${c.k}) passes when run again: the first failing case is reported unshrunk`;
+      c = g.c;
+      v = again;
+      path = path?.split(':')[0];
+      shrinks = 0;
+    } else {
+      // reported as first seen: the case that failed
+      v = { ok: false, refused: false, outcome: 'nondeterministic', first: g.v, reruns: c === g.c ? 1 : 2 };
+      c = g.c;
+      path = path?.split(':')[0];
+      shrinks = 0;
+    }
   }
   v ??= threw(hangMode ? passesAgain : r.error ?? passesAgain);
   // fast-check cannot shrink a deterministic case it did not generate: drop its ops here

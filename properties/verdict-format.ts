@@ -109,6 +109,9 @@ function valuesMessage(v: FailedVerdict): string {
       }
       break;
     case 'on_kernel': return `${v.role === 'fallback' ? 'fallback ' : ''}${v.kernel}: ${failureMessage(v.cause)}`;
+    case 'nondeterministic':
+      return `failed once (${failureLabel(v.first)}: ${failureMessage(v.first)}), then passed ${v.reruns} time(s) on the same case: `
+        + 'the result depends on more than the case (state kept across calls: see the stale property; the executor\'s fds; a thread or process the kernel started; uninitialised memory)';
   }
 }
 

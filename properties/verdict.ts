@@ -16,7 +16,8 @@ export type FailureKind =
   | 'refusal' // returned 1 on a declared op, or 0 on an undeclared one
   | 'crash' // SIGSEGV / SIGILL / SIGBUS / hang
   | 'abi_violation' // broke the calling convention (docs/abi.md): a callee-saved register, sp, a control word, DF, SVCR
-  | 'exec_error'; // the executor rejected the request (harness or kernel-declaration problem)
+  | 'exec_error' // the executor rejected the request (harness or kernel-declaration problem)
+  | 'nondeterministic'; // failed once, passed when the same case ran again
 
 export interface CellDiff { store: number; i: number; j: number; expected: number; got: number }
 
@@ -172,7 +173,12 @@ export type ExecFailure = Failed & { outcome: 'exec_error'; cells?: undefined } 
 /** A failure on another kernel than the one gated: the fallback of a refused chain, or a peer. */
 export interface OnKernel extends Failed { outcome: 'on_kernel'; cells?: undefined; role: 'fallback' | 'peer'; kernel: string; cause: FailedVerdict }
 
-export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | OutOfBounds | StrayWrite | WrongRefusal | Crash | Hang | AbiViolation | ExecFailure | OnKernel;
+/** A case failed, then passed when run again (as it was first seen, and shrunk): the kernel's
+ *  result depends on more than the case (state kept from earlier calls, the executor's fds, a
+ *  thread or process it started, uninitialised memory). `first`: what was seen the first time. */
+export interface Nondeterministic extends Failed { outcome: 'nondeterministic'; cells?: undefined; first: FailedVerdict; reruns: number }
+
+export type FailedVerdict = Mismatch | PackMismatch | CanaryWrite | OutOfBounds | StrayWrite | WrongRefusal | Crash | Hang | AbiViolation | ExecFailure | OnKernel | Nondeterministic;
 export type Verdict = Pass | RefusedAsDeclared | FailedVerdict;
 
 /** The report family of a failure. */
@@ -187,6 +193,7 @@ export function failureKind(v: FailedVerdict): FailureKind {
     case 'abi_violation': return 'abi_violation';
     case 'exec_error': return 'exec_error';
     case 'on_kernel': return failureKind(v.cause);
+    case 'nondeterministic': return 'nondeterministic';
   }
 }
 

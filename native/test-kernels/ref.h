@@ -34,8 +34,10 @@ enum bx_ref_quirk {
   /* Three independent value bugs in one kernel (test_threebugs): each its own failure group */
   BX_REF_RSR_ODD_TIES_EVEN = 1u << 20,  /* RoundingShiftRight policy Odd rounds ties to even */
   BX_REF_UNICAST_I8_COL_AS_ROW = 1u << 21, /* a contiguous column-major i8 AddUnicast is read row-major */
-  BX_REF_STORE16_COL_LAST_COL = 1u << 22 /* a contiguous column-major i16 Store writes the tile's last
+  BX_REF_STORE16_COL_LAST_COL = 1u << 22, /* a contiguous column-major i16 Store writes the tile's last
                                             column with the values of the column before it */
+  BX_REF_FAIL_ONCE = 1u << 23 /* the 5th call of the process stores every value plus one (a
+                                 failure that does not come back when the case is run again) */
 };
 
 typedef struct bx_ref_cfg {

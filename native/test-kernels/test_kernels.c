@@ -21,6 +21,7 @@
  *   test_threebugs_i32_4x4              three independent bugs: RoundingShiftRight Odd rounds ties
  *                                       to even; a column-major i8 AddUnicast is read row-major; a
  *                                       column-major i16 Store writes the last tile column wrong
+ *   test_fail_once_i32_4x4              the 5th call of its process stores wrong values (and never again)
  * right values, wrong accesses (docs/abi.md: what a kernel may read and write):
  *   test_overread_percol_i32_4x4        reads one i32 past a per-col vector
  *   test_overread_packed_b_i32_4x4      reads one K4 block past the packed B panel
@@ -93,6 +94,7 @@ CFG(or_unicast, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_UNICAST_I8_AS_I32)
 CFG(far_write, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STORE_FAR_BELOW)
 CFG(stale, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_PANEL)
 CFG(stale_peek, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_PANEL_PEEK)
+CFG(fail_once, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_FAIL_ONCE)
 CFG(threebugs, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_RSR_ODD_TIES_EVEN | BX_REF_UNICAST_I8_COL_AS_ROW | BX_REF_STORE16_COL_LAST_COL)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
@@ -157,6 +159,7 @@ DESC(far_write, "test_far_write_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(stale, "test_stale_panel_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(stale_peek, "test_stale_panel_peek_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(threebugs, "test_threebugs_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(fail_once, "test_fail_once_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -186,7 +189,7 @@ static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_mi
                                               &desc_tractlike, &desc_tractlike_nc, &desc_skiptag,
                                               &desc_or_percol, &desc_or_packed_b,
                                               &desc_or_unicast, &desc_far_write,
-                                              &desc_stale, &desc_stale_peek, &desc_threebugs,
+                                              &desc_stale, &desc_stale_peek, &desc_threebugs, &desc_fail_once,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
