@@ -43,7 +43,7 @@ export type Op =
 
 export type OpName = Op['op'];
 
-export const PRIOR_VARIANTS = ['all_bytes', 'interior_bytes'] as const;
+export const PRIOR_VARIANTS = ['all_bytes', 'interior_bytes', 'new_addresses'] as const;
 export type PriorVariant = (typeof PRIOR_VARIANTS)[number];
 
 export interface Case {
@@ -63,7 +63,8 @@ export interface Case {
   expect?: number[][];
   /** tile level: before this case, call the kernel once at the same buffer and chain addresses
    *  on contents derived from it (PRIOR_VARIANTS, properties/stale.ts): every content byte
-   *  changed, or only interior ones; the second call is judged (SPEC section 8: no state) */
+   *  changed, or only interior ones; or on the same contents at other addresses; the second
+   *  call is judged (SPEC section 8: no state) */
   prior?: PriorVariant;
   /** optional provenance: which kernel failed, with which seed/path, free-form note */
   kernel?: string;

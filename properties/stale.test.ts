@@ -30,9 +30,10 @@ describe('stale state across calls (host)', async () => {
   };
   const p = propertyByName('stale')!;
 
-  // kernel, the earlier contents that expose it (a cache keyed by the panel's first bytes
-  // still hits when only interior bytes change)
-  for (const [name, prior] of [['test_stale_panel_i32_4x4', /^(all|interior)_bytes$/], ['test_stale_panel_peek_i32_4x4', /^interior_bytes$/]] as const) {
+  // kernel, the earlier call that exposes it (a cache keyed by the panel's first bytes still
+  // hits when only interior bytes change; a pointer kept with a content key is read when the
+  // same contents come back at other addresses)
+  for (const [name, prior] of [['test_stale_panel_i32_4x4', /^(all|interior)_bytes$/], ['test_stale_panel_peek_i32_4x4', /^interior_bytes$/], ['test_stale_pointer_i32_4x4', /^new_addresses$/]] as const) {
     it(`${name} fails stale with the stale-state message on every seed, and its fixture replays`, async () => {
       const k = kernel(name);
       const t = { kernel: k, backend };
@@ -43,7 +44,9 @@ describe('stale state across calls (host)', async () => {
         const f = out.failure!;
         expect(f.verdict.stale, `seed ${seed}: ${f.text}`).toBeDefined();
         expect(f.verdict.stale!.prior).toMatch(prior);
-        expect(failureMessage(f.verdict)).toMatch(/^stale state: the (second call at the same addresses returned (the first call's result|a wrong result)|first of two calls at the same addresses returned (the second call's result \(kept from an earlier request at these addresses\)|a wrong result, and its contents alone pass)) \(first call on other (contents in every byte|interior bytes)(; this case alone passes)?\); /);
+        expect(failureMessage(f.verdict)).toMatch(f.case.prior === 'new_addresses'
+          ? /^stale state: the second call on the same contents, at new addresses, returned a wrong result \(first call on the same contents at other addresses, changed after it; this case alone passes\); /
+          : /^stale state: the (second call at the same addresses returned (the first call's result|a wrong result)|first of two calls at the same addresses returned (the second call's result \(kept from an earlier request at these addresses\)|a wrong result, and its contents alone pass)) \(first call on other (contents in every byte|interior bytes)(; this case alone passes)?\); /);
         // shrunk to one matmul over a small depth
         expect(f.case.chain.filter((o) => o.op === 'add_mat_mul').length, `seed ${seed}`).toBeGreaterThan(0);
         // the fixture carries `prior`, and replaying it reruns both calls

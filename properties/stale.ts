@@ -1,8 +1,11 @@
 // Stale state (SPEC section 8: a kernel keeps no state from one call to the next). A case with
-// `prior` is run as two kernel calls in one executor request, at the same buffer and chain
-// addresses (PROTOCOL.md PRIOR): first on contents derived from the case here, then on the
-// case's own contents, which are judged. A kernel that caches anything by address (a packed
-// panel, a product) and reuses it when the address comes back returns the first call's result.
+// `prior` is run as two kernel calls in one executor request: all_bytes / interior_bytes at the
+// same buffer and chain addresses (PROTOCOL.md PRIOR), first on contents derived from the case
+// here, then on the case's own contents, which are judged; new_addresses first on the case's
+// own contents at other addresses, which the executor bit-flips after that call (PRIOR with
+// MOVED). A kernel that caches anything by address (a packed panel, a product) and reuses it
+// when the address comes back returns the first call's result; one that keys a cache by
+// content but keeps the pointer it saw (reads through it on a hit) reads the flipped bytes.
 import type { Case, Op, PriorVariant } from '../oracle/types.js';
 
 const flip = (v: number): number => ~v; // every bit: a new value in the same i8 / i32 range
@@ -13,8 +16,10 @@ const inner = (len: number, edge: number) => (i: number): boolean => i < edge ||
  *  all_bytes: every value of A, B and every vector / tile operand bit-flipped (every content
  *  byte differs). interior_bytes: only values away from the start and the end of their buffer
  *  (A and B at depth 4..k-5, vectors past their first and before their last value; tile
- *  operands kept), so a cache keyed by address plus a few edge bytes still hits. */
+ *  operands kept), so a cache keyed by address plus a few edge bytes still hits.
+ *  new_addresses: the same contents (the addresses differ). */
 export function priorCase(c: Case): Case {
+  if (c.prior === 'new_addresses') return { ...c, prior: undefined };
   const all = c.prior === 'all_bytes';
   const kKeep = all ? () => false : inner(c.k, 4);
   const vec = (v: number[]): number[] => v.map(flipIf(all ? () => false : inner(v.length, 1)));
@@ -36,8 +41,16 @@ export function priorCase(c: Case): Case {
   };
 }
 
+/** The executor options of a case with `prior` (native/wire.ts ExecRequest). */
+export const priorRequest = (c: Case): { moved?: true } => (c.prior === 'new_addresses' ? { moved: true } : {});
+
 /** The stale-state words of a failure (verdict.stale). */
 export function staleText(s: { prior: PriorVariant; call: 1 | 2; firstResult: boolean }): string {
+  if (s.prior === 'new_addresses') {
+    const first = 'first call on the same contents at other addresses, changed after it';
+    if (s.call === 1) return `stale state: the first of two calls on the same contents (at other addresses) returned a wrong result, and its contents alone pass (${first})`;
+    return `stale state: the second call on the same contents, at new addresses, returned a wrong result (${first}; this case alone passes)`;
+  }
   const first = `first call on ${s.prior === 'all_bytes' ? 'other contents in every byte' : 'other interior bytes'}`;
   if (s.call === 1) return `stale state: the first of two calls at the same addresses returned ${s.firstResult ? "the second call's result (kept from an earlier request at these addresses)" : 'a wrong result, and its contents alone pass'} (${first})`;
   return `stale state: the second call at the same addresses returned ${s.firstResult ? "the first call's result" : 'a wrong result'} (${first}${s.firstResult ? '' : '; this case alone passes'})`;

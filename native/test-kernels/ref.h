@@ -30,7 +30,11 @@ enum bx_ref_quirk {
   /* State kept from one call to the next (SPEC section 8 forbids it): AddMatMul caches its
    * product by the packed-B pointer (and k) and reuses it when the same pointer comes back */
   BX_REF_STALE_PANEL = 1u << 12,
-  BX_REF_STALE_PANEL_PEEK = 1u << 13 /* the same, its key also holding the panel's first 4 bytes */
+  BX_REF_STALE_PANEL_PEEK = 1u << 13, /* the same, its key also holding the panel's first 4 bytes */
+  /* AddMatMul keys by content but keeps a pointer: it remembers a fingerprint of the packed A
+   * and B panels (and k) of its last AddMatMul and the address of that B panel, and when the
+   * fingerprint comes back it reads B through that address, not the one it is handed */
+  BX_REF_STALE_POINTER = 1u << 14
 };
 
 typedef struct bx_ref_cfg {
