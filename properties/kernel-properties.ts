@@ -3,7 +3,7 @@
 // here is enforced everywhere.
 import fc from 'fast-check';
 import { PRIOR_VARIANTS, type Case, type Op } from '../oracle/types.js';
-import { priorCase } from './stale.js';
+import { priorCase, staleEdges } from './stale.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
@@ -255,6 +255,8 @@ const GATING_PROPERTIES: PropertyDef[] = [
       return runCase(t.backend, t.kernel, ct && !inContract(priorCase(c), ct) ? { ...c, prior: undefined } : c, call);
     },
     cost: 3,
+    // every variant once on a matmul over non-zero operands, whatever the seed
+    examples: (k) => staleEdges(k.mr, k.nr, (ops) => declares(k, ops)),
   },
 ];
 

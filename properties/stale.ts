@@ -6,7 +6,7 @@
 // MOVED). A kernel that caches anything by address (a packed panel, a product) and reuses it
 // when the address comes back returns the first call's result; one that keys a cache by
 // content but keeps the pointer it saw (reads through it on a hit) reads the flipped bytes.
-import type { Case, Op, PriorVariant } from '../oracle/types.js';
+import { PRIOR_VARIANTS, type Case, type Op, type PriorVariant } from '../oracle/types.js';
 
 const flip = (v: number): number => ~v; // every bit: a new value in the same i8 / i32 range
 const flipIf = (keep: (i: number) => boolean) => (v: number, i: number): number => (keep(i) ? v : flip(v));
@@ -54,4 +54,21 @@ export function staleText(s: { prior: PriorVariant; call: 1 | 2; firstResult: bo
   const first = `first call on ${s.prior === 'all_bytes' ? 'other contents in every byte' : 'other interior bytes'}`;
   if (s.call === 1) return `stale state: the first of two calls at the same addresses returned ${s.firstResult ? "the second call's result (kept from an earlier request at these addresses)" : 'a wrong result, and its contents alone pass'} (${first})`;
   return `stale state: the second call at the same addresses returned ${s.firstResult ? "the first call's result" : 'a wrong result'} (${first}${s.firstResult ? '' : '; this case alone passes'})`;
+}
+
+/** The deterministic cases the stale property runs first, one per variant and chain: an
+ *  AddMatMul over non-zero operands at an unaligned depth (so every variant changes what a
+ *  kept product or panel would give), alone and, when the kernel declares them, followed by
+ *  per-col and row-col vector ops. `declared(ops)`: the kernel declares these ops. */
+export function staleEdges(mr: number, nr: number, declared: (ops: Op['op'][]) => boolean): Case[] {
+  const k = 9;
+  const a = Array.from({ length: mr }, (_, i) => Array.from({ length: k }, (_x, kk) => ((i * 7 + kk * 13 + 1) % 255) - 127));
+  const b = Array.from({ length: k }, (_, kk) => Array.from({ length: nr }, (_x, j) => ((kk * 11 + j * 5 + 3) % 255) - 127));
+  const vec = (len: number, s: number): number[] => Array.from({ length: len }, (_, i) => (i + 1) * s);
+  const chains: Op[][] = [[{ op: 'clear' }, { op: 'add_mat_mul' }, { op: 'store', item_size: 4 }]];
+  if (declared(['per_col', 'add_row_col_products'])) {
+    chains.push([{ op: 'clear' }, { op: 'add_mat_mul' }, { op: 'per_col', bin: 'add', values: vec(nr, 1000) },
+      { op: 'add_row_col_products', rows: vec(mr, 3), cols: vec(nr, -7) }, { op: 'store', item_size: 4 }]);
+  }
+  return PRIOR_VARIANTS.flatMap((prior) => chains.map((chain): Case => ({ format: 'bitexact-case/1', level: 'tile', m: mr, n: nr, k, a, b, chain, prior })));
 }

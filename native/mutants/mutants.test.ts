@@ -23,6 +23,8 @@ const REQUIRED = [
   // right values, wrong accesses (SPEC section 8)
   'a per-col vector read one i32 past its end', 'one K4 block read past the packed B panel',
   'an i8 AddUnicast line read 4 bytes per element', 'a write 4 KiB below the tile',
+  // state kept from one call to the next (SPEC section 8; property stale)
+  'a product reused by address', "a product reused by address and the panel's first bytes", 'a pointer kept with a content key',
 ];
 
 const SEED = DEFAULT_MUTANT_SEED;
@@ -42,6 +44,10 @@ async function gateArch(arch: Arch): Promise<void> {
   expect(r.controls.length).toBeGreaterThan(0);
   const ok = r.mutants.every((m) => m.status === 'killed') && r.controls.every((c) => c.ok);
   expect(ok, `mutants not killed or controls failing (seed ${SEED}):\n${explain(r)}`).toBe(true);
+  // a kernel that keeps state is named for it: killed by the stale property, its verdict says so
+  for (const m of r.mutants.filter((x) => x.covers.startsWith('state kept from one call to the next'))) {
+    expect({ property: m.property, stale: m.stale }, `${m.kernel}: ${m.message ?? m.status}`).toEqual({ property: 'stale', stale: true });
+  }
 }
 
 describe('mutant catalogue (native/mutants)', () => {
