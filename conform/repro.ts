@@ -126,10 +126,12 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   const { refusedAt, storesRun, buffers: exp } = expectedState(tileCase, k, enc);
   // a case with prior (tile level): the earlier call's contents and expected bytes, encoded as
   // properties/check.ts encodes them (same chain, so the same stores and refusal)
-  const pc = c.level === 'tile' && c.prior ? priorCase(c) : undefined;
+  // (a failure the verdict does not call stale is the case's own: one call replays it)
+  const stale = !o.verdict || o.verdict.ok || o.verdict.stale !== undefined;
+  const pc = c.level === 'tile' && c.prior && stale ? priorCase(c) : undefined;
   const penc = pc && encodeCase(pc, k, { force: false, guardStart: guardAtStart(c) });
   const pexp = pc && penc ? expectedState(pc, k, penc).buffers : undefined;
-  const moved = c.prior === 'new_addresses';
+  const moved = pc !== undefined && c.prior === 'new_addresses';
   const { build, run } = reproCommands(file, k, o);
   const h = tile?.h ?? k.mr;
   const w = tile?.w ?? k.nr;
@@ -442,7 +444,7 @@ int main(int argc, char **argv) {
   prepare(0, bufs);
   printf("%s: call 2 of 2 (judged) on a %d-op chain\n", KERNEL_NAME, NOPS);
   fflush(stdout);
-  bad += run_call(k, bufs, "call 2 of 2: ");
+  bad += run_call(k, bufs, ""); /* the judged call: its cells as the gate prints them */
 #else
   prepare(0, bufs);
   printf("%s: calling the kernel on a %d-op chain\n", KERNEL_NAME, NOPS);
