@@ -9,7 +9,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KernelDesc } from '../native/descriptor.js';
-import { testKernelsPath } from '../native/paths.js';
+import { addonPath, testKernelsPath } from '../native/paths.js';
+import { createRequire } from 'node:module';
+import { encodeRequest } from '../native/wire.js';
 import { hostBackend } from '../native/backends/host.js';
 import { readCase, writeCase } from '../oracle/case.js';
 import { propertyByName } from './kernel-properties.js';
@@ -148,6 +150,18 @@ describe('stale state across calls (host)', async () => {
     const short = enc.req.buffers.map((b) => b.data.slice(1));
     await expect(backend.exec({ ...enc.req, prior: short })).rejects.toThrow(/prior buffer 0/);
     await expect(backend.exec({ ...enc.req, moved: true })).rejects.toThrow(/moved needs prior/);
+  });
+
+  it('the executor refuses MOVED without PRIOR, naming both flags', () => {
+    const enc = encodeCase({ format: 'bitexact-case/1', level: 'tile', m: 4, n: 4, k: 0, a: [[], [], [], []], b: [], chain: [{ op: 'clear' }, { op: 'store', item_size: 4 }] }, kernel('test_ref_i32_4x4'));
+    const req = encodeRequest(enc.req);
+    const flagsAt = 4 + 4 + enc.req.kernel.length; // type, kernel name (str)
+    const dv = new DataView(req.buffer, req.byteOffset);
+    dv.setUint32(flagsAt, dv.getUint32(flagsAt, true) | 32, true);
+    const addon = createRequire(import.meta.url)(addonPath()) as { exec(b: Uint8Array): Buffer };
+    const r = addon.exec(req);
+    expect(r.readUInt32LE(0)).toBe(1); // ERROR
+    expect(r.subarray(8).toString()).toBe('TILE: flag MOVED (0x20) needs PRIOR (0x10)');
   });
 
   it('MOVED: the earlier call at other addresses on the same contents; a pointer kept from it reads other bytes', async () => {
