@@ -2,7 +2,9 @@
 // (bitexact/kernel.h), builds the exact FusedKerSpec chain and buffers the gate handed the
 // kernel (packed panels, garbage in the undefined payload bytes, sentinel bytes between strided
 // elements, every buffer against no-access pages on the side the gate placed it, canaries in the
-// rest of its pages, the chain guarded too), calls the kernel once and compares every store
+// rest of its pages, the chain guarded too), calls the kernel once (a case with `prior`: twice,
+// the earlier call first, at the same addresses or, new_addresses, at other ones:
+// properties/stale.ts) and compares every store
 // with the oracle's expected tile: differing cells are printed as the gate prints them
 // ("store #0 [1][2]: expected 5 (0x00000005), got -5 (0xfffffffb)") and it exits 1; 0 when
 // the kernel's tile equals the oracle's; 2 when it cannot run (library, kernel name, tile). An
@@ -23,7 +25,8 @@ import type { Backend } from '../native/process.js';
 import { elfMachine, providersFor } from '../native/backends/index.js';
 import { hostProvider } from '../native/backends/host.js';
 import type { ProvidedBackend, ReproCommands } from '../native/backends/provider.js';
-import { encodeCase, type Encoded } from '../properties/encode.js';
+import { encodeCase, guardAtStart, type Encoded } from '../properties/encode.js';
+import { priorCase } from '../properties/stale.js';
 import { encodeFrameTile } from '../properties/frame-tile.js';
 import { runCase } from '../properties/check.js';
 import type { TimeoutPolicy } from '../properties/timeout.js';
@@ -123,6 +126,14 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   }
   // the bytes the judge holds the kernel to (properties/expected.ts)
   const { refusedAt, storesRun, buffers: exp } = expectedState(tileCase, k, enc);
+  // a case with prior (tile level): the earlier call's contents and expected bytes, encoded as
+  // properties/check.ts encodes them (same chain, so the same stores and refusal)
+  // (a failure the verdict does not call stale is the case's own: one call replays it)
+  const stale = !o.verdict || o.verdict.ok || o.verdict.stale !== undefined;
+  const pc = c.level === 'tile' && c.prior && stale ? priorCase(c) : undefined;
+  const penc = pc && encodeCase(pc, k, { force: false, guardStart: guardAtStart(c) });
+  const pexp = pc && penc ? expectedState(pc, k, penc).buffers : undefined;
+  const moved = pc !== undefined && c.prior === 'new_addresses';
   const { build, run } = reproCommands(file, k, o);
   const h = tile?.h ?? k.mr;
   const w = tile?.w ?? k.nr;
@@ -134,6 +145,9 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
     o.fixture ? `fixture: ${o.fixture}` : '',
     o.verdict && !o.verdict.ok ? `gate verdict: ${verdictLine(o.verdict)}` : '',
     tile ? `frame-level case ${c.m}x${c.n}x${c.k}: replays tile (${tile.ia}, ${tile.ib}) = rows ${r0}..${r0 + h - 1}, cols ${c0}..${c0 + w - 1} (its valid part is ${h}x${w}), with the frame's buffers, pointers and strides (${h === k.mr && w === k.nr ? "a full tile: the caller's matrices, the tile's pointers, the caller's strides" : "a border tile: the frame's zero-padded scratch"}; packed operands whole, the tile's panels)` : '',
+    pc ? (moved
+      ? 'two calls, as the gate made them (prior new_addresses): call 1 on the same contents in copies of every buffer and a chain at other addresses, whose bytes are then bit-flipped; call 2, judged, on the buffers and chain below. Both calls are compared with the oracle.'
+      : `two calls at the same buffer and chain addresses, as the gate made them (prior ${c.prior}): call 1 on other contents (the earlier call), then call 2 on the case's own contents. Both calls are compared with the oracle.`) : '',
     o.note ?? '',
     '',
     'build and run (from any directory):',
@@ -142,7 +156,7 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
     o.source === 'builtin'
       ? `${k.name} is a builtin kernel: the build line links the kernel sources (-DBX_REPRO_LINK=bx_builtin_kernels). To run it against a library instead, build without -DBX_REPRO_LINK (add -ldl) and pass a .so exporting ${'bitexact_kernels'} with a kernel named ${k.name}.`
       : `Without arguments it dlopen()s ${o.source}; pass another library path as the first argument. Or link the library directly: -DBX_REPRO_LINK=bitexact_kernels and the .so on the command line.`,
-    'exit status: 0 the tile equals the oracle, 1 it differs (cells printed), 2 cannot run (library, kernel, tile shape).',
+    `exit status: 0 the tile equals the oracle${pc ? ' on both calls' : ''}, 1 it differs (cells printed), 2 cannot run (library, kernel, tile shape).`,
     '',
     'the case (tile level: the chain exactly as the kernel receives it):',
     ...fmtCase(tileCase).split('\n'),
@@ -165,23 +179,40 @@ export function reproSource(c: Case, k: KernelDesc, o: ReproOptions, file = 'rep
   lines.push(`#define VALID_H ${h} /* rows of the tile compared (the frame crops the rest) */`, `#define VALID_W ${w}`);
   lines.push(`#define ROW0 ${r0} /* cells are printed in the coordinates of the case */`, `#define COL0 ${c0}`);
   lines.push(`#define GUARD_START ${enc.req.guardStart ? 1 : 0} /* 1: every buffer starts at a page start; 0: it ends at a page end (as the gate placed them) */`);
-  lines.push('#define ZONE (64 * 1024) /* no-access bytes on each side of every buffer */', '');
-  enc.req.buffers.forEach((b, i) => {
-    lines.push(`/* buffer ${i}: ${comment(enc.names[i])}, ${b.data.length} bytes */`);
-    lines.push(`static const unsigned char init${i}[] = ${bytesLiteral(b.data)};`);
-    const differs = exp[i].some((x, j) => x !== b.data[j]);
-    if (differs) lines.push(`static const unsigned char expect${i}[] = ${bytesLiteral(exp[i])};`);
-    lines.push('');
-  });
-  lines.push('struct buf { const char *name; size_t len; const unsigned char *init, *expect; };');
-  lines.push('static const struct buf bufs[NBUF] = {');
-  enc.req.buffers.forEach((b, i) => {
-    const differs = exp[i].some((x, j) => x !== b.data[j]);
-    lines.push(`  {${cstr(enc.names[i])}, ${b.data.length}, init${i}, ${differs ? `expect${i}` : `init${i}`}},`);
-  });
-  lines.push('};', '/* the pages of buffer b (b = NBUF: the chain) */');
+  lines.push('#define ZONE (64 * 1024) /* no-access bytes on each side of every buffer */');
+  lines.push(`#define PRIOR ${pc ? 1 : 0} /* 1: an earlier call first (call 1 of 2), then the judged call */`);
+  lines.push(`#define MOVED ${moved ? 1 : 0} /* 1: the earlier call in copies at other addresses, bit-flipped after it */`, '');
+  const same = (x: Uint8Array, y: Uint8Array): boolean => x.length === y.length && x.every((v, j) => v === y[j]);
+  type Names = { init: string; expect: string }[];
+  // the buffers of one call: contents before it, the oracle's bytes after it (the earlier
+  // call's arrays are the judged call's where they are equal)
+  const bufLines = (prefix: string, e: Encoded, ex: Uint8Array[], reuse?: { e: Encoded; ex: Uint8Array[]; names: Names }): { lines: string[]; names: Names } => {
+    const out: string[] = [];
+    const names = e.req.buffers.map((b, i) => {
+      const r = reuse?.names[i];
+      const init = r && same(reuse.e.req.buffers[i].data, b.data) ? r.init : `${prefix}init${i}`;
+      const expect = !ex[i].some((x, j) => x !== b.data[j]) ? init : r && same(reuse.ex[i], ex[i]) ? r.expect : `${prefix}expect${i}`;
+      const fresh = [init, expect].filter((x, n) => x === (n ? `${prefix}expect${i}` : `${prefix}init${i}`));
+      if (fresh.length) {
+        out.push(`/* buffer ${i}: ${comment(e.names[i])}, ${b.data.length} bytes${prefix ? ', the earlier call' : ''} */`);
+        if (init === `${prefix}init${i}`) out.push(`static const unsigned char ${init}[] = ${bytesLiteral(b.data)};`);
+        if (expect === `${prefix}expect${i}`) out.push(`static const unsigned char ${expect}[] = ${bytesLiteral(ex[i])};`);
+        out.push('');
+      }
+      return { init, expect };
+    });
+    out.push(`static const struct buf ${prefix}bufs[NBUF] = {`);
+    e.req.buffers.forEach((b, i) => out.push(`  {${cstr(e.names[i])}, ${b.data.length}, ${names[i].init}, ${names[i].expect}},`));
+    out.push('};', '');
+    return { lines: out, names };
+  };
+  lines.push('struct buf { const char *name; size_t len; const unsigned char *init, *expect; };', '');
+  const judged = bufLines('', enc, exp);
+  lines.push(...judged.lines);
+  if (penc && pexp) lines.push(...bufLines('p', penc, pexp, { e: enc, ex: exp, names: judged.names }).lines);
+  lines.push('/* the pages of buffer b (b = NBUF: the chain); set 1 (MOVED): the earlier call\'s copies */');
   lines.push('struct place { const char *name; size_t len; unsigned char *map, *lo, *hi, *data; size_t map_len; };');
-  lines.push('static struct place places[NBUF + 1];', '#define DATA(b) (places[b].data)', '');
+  lines.push('static struct place places[2][NBUF + 1];', 'static struct place *cur = places[0]; /* the set the chain is built on */', '#define DATA(b) (cur[b].data)', '');
   lines.push('/* the stores of the chain: buffer, offset of element (0,0), strides, item size; ran = stores before the refused op */');
   lines.push('struct store { int buf; long base, row_stride, col_stride; int item_size, ran; };');
   lines.push(`static const struct store stores[${Math.max(1, enc.stores.length)}] = {`);
@@ -258,16 +289,17 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
 #else
   (void)uctx;
 #endif
-  for (int b = 0; b <= NBUF; b++) {
-    const struct place *p = &places[b];
+  for (int b = 0; b <= 2 * NBUF + 1; b++) {
+    const struct place *p = &places[b > NBUF][b % (NBUF + 1)];
     if (p->map == NULL || a < p->map || a >= p->map + p->map_len || (a >= p->lo && a < p->hi)) continue;
     long off = (long)(a - p->data);
     char where[64], msg[512];
     if (off < 0) snprintf(where, sizeof where, "%ld byte(s) before the start of", -off);
     else if ((size_t)off == p->len) snprintf(where, sizeof where, "past the end of");
     else snprintf(where, sizeof where, "%ld byte(s) past the end of", off - (long)p->len + 1);
-    int n = b < NBUF ? snprintf(msg, sizeof msg, "OUT OF BOUNDS: the kernel %s %s %s (buffer %d, %zu bytes): byte offset %ld\n", verb, where, p->name, b, p->len, off)
-                     : snprintf(msg, sizeof msg, "OUT OF BOUNDS: the kernel %s %s %s (%zu bytes): byte offset %ld\n", verb, where, p->name, p->len, off);
+    const char *copy = b > NBUF ? ", the earlier call's copy" : "";
+    int n = b % (NBUF + 1) < NBUF ? snprintf(msg, sizeof msg, "OUT OF BOUNDS: the kernel %s %s %s (buffer %d%s, %zu bytes): byte offset %ld\n", verb, where, p->name, b % (NBUF + 1), copy, p->len, off)
+                                  : snprintf(msg, sizeof msg, "OUT OF BOUNDS: the kernel %s %s %s%s (%zu bytes): byte offset %ld\n", verb, where, p->name, copy, p->len, off);
     fflush(stdout);
     if (n > 0 && write(1, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0) _exit(1);
     _exit(1);
@@ -307,44 +339,21 @@ static int32_t read_item(const unsigned char *p, int size) {
   return (int32_t)v;
 }
 
-int main(int argc, char **argv) {
-  const bx_kernel_desc *k = find_kernel(argc, argv);
-  if (k == NULL) return 2;
-  if (k->mr != MR || k->nr != NR) {
-    fprintf(stderr, "%s has a %ux%u tile; this repro was generated for %dx%d\n", KERNEL_NAME, (unsigned)k->mr, (unsigned)k->nr, MR, NR);
-    return 2;
-  }
-  if (k->is_supported_here != NULL) {
-    char why[256] = "";
-    if (!k->is_supported_here(why, sizeof why)) { fprintf(stderr, "%s does not run here: %s\n", KERNEL_NAME, why); return 2; }
-  }
-  for (int b = 0; b <= NBUF; b++) {
-    int failed = b < NBUF ? place_buffer(&places[b], bufs[b].name, bufs[b].len) : place_buffer(&places[b], "the chain", (NOPS + 1) * sizeof *chain);
-    if (failed) { perror("mmap"); return 2; }
-    if (b < NBUF) memcpy(DATA(b), bufs[b].init, bufs[b].len);
-  }
-  chain = (bx_fused_ker_spec *)DATA(NBUF);
-  build_chain();
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_fault;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGSEGV, &sa, NULL);
-  sigaction(SIGBUS, &sa, NULL);
-  printf("%s: calling the kernel on a %d-op chain\n", KERNEL_NAME, NOPS);
-  fflush(stdout);
+/* One kernel call on the chain built on set cur, judged against the oracle's bytes bs; what
+ * differs is printed after which ("" for a single call). Returns the number of problems. */
+static int cells_total;
+static int run_call(const bx_kernel_desc *k, const struct buf *bs, const char *which) {
   intptr_t rc = k->kernel(chain);
   int bad = 0;
   if (rc != EXPECTED_RC) {
-    printf("kernel returned %ld, expected %d (%s)\n", (long)rc, EXPECTED_RC, EXPECTED_RC ? "an op of the chain is not declared: return 1 there" : "every op is declared: return 0 at Done");
+    printf("%skernel returned %ld, expected %d (%s)\n", which, (long)rc, EXPECTED_RC, EXPECTED_RC ? "an op of the chain is not declared: return 1 there" : "every op is declared: return 0 at Done");
     bad++;
   }
   for (int b = 0; b <= NBUF; b++) {
-    const struct place *p = &places[b];
+    const struct place *p = &cur[b];
     for (const unsigned char *a = p->lo; a < p->hi; a++)
       if ((a < p->data || a >= p->data + p->len) && *a != slack_canary(p, a)) {
-        printf("write outside the buffer: %s (buffer %d) byte offset %ld (canary) changed\n", p->name, b, (long)(a - p->data));
+        printf("%swrite outside the buffer: %s (buffer %d) byte offset %ld (canary) changed\n", which, p->name, b, (long)(a - p->data));
         bad++;
         break;
       }
@@ -356,21 +365,22 @@ int main(int argc, char **argv) {
     for (int i = 0; i < VALID_H; i++)
       for (int j = 0; j < VALID_W; j++) {
         long off = st->base + i * st->row_stride + j * st->col_stride;
-        int32_t e = read_item(bufs[st->buf].expect + off, st->item_size);
+        int32_t e = read_item(bs[st->buf].expect + off, st->item_size);
         int32_t g = read_item(DATA(st->buf) + off, st->item_size);
-        if (e != g || (!st->ran && memcmp(bufs[st->buf].expect + off, DATA(st->buf) + off, (size_t)st->item_size) != 0)) {
+        if (e != g || (!st->ran && memcmp(bs[st->buf].expect + off, DATA(st->buf) + off, (size_t)st->item_size) != 0)) {
           if (cells < 64)
-            printf("store #%d [%d][%d]: expected %ld (0x%08lx), got %ld (0x%08lx)%s\n", s, ROW0 + i, COL0 + j, (long)e,
+            printf("%sstore #%d [%d][%d]: expected %ld (0x%08lx), got %ld (0x%08lx)%s\n", which, s, ROW0 + i, COL0 + j, (long)e,
                    (unsigned long)(uint32_t)e, (long)g, (unsigned long)(uint32_t)g, st->ran ? "" : " (this store must not run)");
           cells++;
         }
       }
   }
-  if (cells > 64) printf("... %d differing cells in all\n", cells);
+  if (cells > 64) printf("%s... %d differing cells in all\n", which, cells);
   bad += cells;
+  cells_total += cells;
   /* every other byte: inputs must be unchanged, bytes between stored elements untouched */
   for (int b = 0; b < NBUF && cells == 0; b++) {
-    for (size_t i = 0; i < bufs[b].len; i++) {
+    for (size_t i = 0; i < bs[b].len; i++) {
       int in_cell = 0;
       for (int s = 0; s < NSTORES && !in_cell; s++) {
         const struct store *st = &stores[s];
@@ -381,15 +391,70 @@ int main(int argc, char **argv) {
             if ((long)i >= off && (long)i < off + st->item_size) in_cell = 1;
           }
       }
-      if (!in_cell && DATA(b)[i] != bufs[b].expect[i]) {
-        printf("%s (buffer %d) byte %zu changed from 0x%02x to 0x%02x\n", bufs[b].name, b, i, bufs[b].expect[i], DATA(b)[i]);
+      if (!in_cell && DATA(b)[i] != bs[b].expect[i]) {
+        printf("%s%s (buffer %d) byte %zu changed from 0x%02x to 0x%02x\n", which, bs[b].name, b, i, bs[b].expect[i], DATA(b)[i]);
         bad++;
         break;
       }
     }
   }
-  if (bad) { printf("MISMATCH: %s disagrees with the oracle (%d cell(s) differ)\n", KERNEL_NAME, cells); return 1; }
-  printf("OK: %s agrees with the oracle on this tile\n", KERNEL_NAME);
+  return bad;
+}
+
+/* The buffers of set "set" rewritten with the contents bs, the chain built on them. */
+static void prepare(int set, const struct buf *bs) {
+  cur = places[set];
+  for (int b = 0; b < NBUF; b++) memcpy(DATA(b), bs[b].init, bs[b].len);
+  chain = (bx_fused_ker_spec *)DATA(NBUF);
+  build_chain();
+}
+
+int main(int argc, char **argv) {
+  const bx_kernel_desc *k = find_kernel(argc, argv);
+  if (k == NULL) return 2;
+  if (k->mr != MR || k->nr != NR) {
+    fprintf(stderr, "%s has a %ux%u tile; this repro was generated for %dx%d\n", KERNEL_NAME, (unsigned)k->mr, (unsigned)k->nr, MR, NR);
+    return 2;
+  }
+  if (k->is_supported_here != NULL) {
+    char why[256] = "";
+    if (!k->is_supported_here(why, sizeof why)) { fprintf(stderr, "%s does not run here: %s\n", KERNEL_NAME, why); return 2; }
+  }
+  for (int set = 0; set <= MOVED; set++)
+    for (int b = 0; b <= NBUF; b++) {
+      int failed = b < NBUF ? place_buffer(&places[set][b], bufs[b].name, bufs[b].len) : place_buffer(&places[set][b], "the chain", (NOPS + 1) * sizeof *chain);
+      if (failed) { perror("mmap"); return 2; }
+    }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
+  int bad = 0;
+#if PRIOR
+  prepare(MOVED, pbufs);
+  printf("%s: call 1 of 2 (the earlier call%s) on a %d-op chain\n", KERNEL_NAME, MOVED ? ", the same contents at other addresses" : ", other contents at the same addresses", NOPS);
+  fflush(stdout);
+  bad += run_call(k, pbufs, "call 1 of 2: ");
+#if MOVED
+  /* other bytes at the earlier addresses: a pointer kept from call 1 reads other values */
+  for (int b = 0; b < NBUF; b++)
+    for (size_t i = 0; i < bufs[b].len; i++) DATA(b)[i] = (unsigned char)~DATA(b)[i];
+#endif
+  prepare(0, bufs);
+  printf("%s: call 2 of 2 (judged) on a %d-op chain\n", KERNEL_NAME, NOPS);
+  fflush(stdout);
+  bad += run_call(k, bufs, ""); /* the judged call: its cells as the gate prints them */
+#else
+  prepare(0, bufs);
+  printf("%s: calling the kernel on a %d-op chain\n", KERNEL_NAME, NOPS);
+  fflush(stdout);
+  bad += run_call(k, bufs, "");
+#endif
+  if (bad) { printf("MISMATCH: %s disagrees with the oracle (%d cell(s) differ)\n", KERNEL_NAME, cells_total); return 1; }
+  printf("OK: %s agrees with the oracle on this tile%s\n", KERNEL_NAME, PRIOR ? " (both calls)" : "");
   return 0;
 }
 `;
@@ -410,6 +475,9 @@ export async function writeRepro(
       tile = tileOfFailure(c, target.kernel, o.verdict);
       note = `note: every tile of this case passes when called alone: the failure needs the frame around it; this repro (tile ${tile[0]}, ${tile[1]}) may pass`;
     }
+  }
+  if (o.verdict && !o.verdict.ok && o.verdict.stale?.call === 1) {
+    note = 'note: the gate saw call 1 (the earlier call) fail on state the kernel kept from an earlier request; this repro starts in a fresh process and may pass';
   }
   if (o.verdict?.outcome === 'abi_violation') {
     const regs = o.verdict.items.map((i) => i.what).join(', ');

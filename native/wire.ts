@@ -31,6 +31,9 @@ export interface ExecRequest {
   /** TILE: the contents of every buffer (same lengths) for an earlier call at the same buffer
    *  and chain addresses; the response is the second call's, on `buffers` (PROTOCOL.md PRIOR) */
   prior?: Uint8Array[];
+  /** TILE with prior: that earlier call runs at other buffer and chain addresses (copies the
+   *  executor allocates, bit-flipped after it), not at the same ones (PROTOCOL.md MOVED) */
+  moved?: boolean;
 }
 /** buf: request buffer index, or (scratch) the executor's scratch id (PROTOCOL.md). */
 export interface CanaryViolation { buf: number; scratch: boolean; offset: number; expected: number; got: number }
@@ -88,6 +91,7 @@ const ACCESS = ['read', 'write', 'access'] as const;
 /** op tags are u64 on the wire (set only when a tag needs it, so other requests stay as they were) */
 const FLAG_TAG64 = 8;
 const FLAG_PRIOR = 16;
+const FLAG_MOVED = 32;
 const BUF_RETURN = 1;
 const SCRATCH_FLAG = 0x8000_0000;
 
@@ -162,7 +166,8 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   });
   const tag64 = tags.some((t) => t > 0xffff_ffffn);
   if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
-  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0) | (req.prior ? FLAG_PRIOR : 0), 'flags');
+  w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0) | (req.prior ? FLAG_PRIOR : 0) | (req.moved ? FLAG_MOVED : 0), 'flags');
+  if (req.moved && !req.prior) throw new TypeError('moved needs prior');
   if (req.type === 'frame' && (req.m === undefined || req.n === undefined)) throw new TypeError('frame request needs m and n');
   w.u32(req.m ?? 0, 'm').u32(req.n ?? 0, 'n');
   w.u32(req.buffers.length, 'nbuf');

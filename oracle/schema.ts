@@ -87,7 +87,7 @@ export function caseSchema(): Json {
       chain: { type: 'array', items: ref('op'), 'x-expected': 'an array of ops' },
       expect: ref('mat', 'the values written by the last store (m x n, signed)'),
       kernel: { ...str, description: 'provenance: the kernel that failed' },
-      prior: { enum: [...PRIOR_VARIANTS], 'x-expected': oneOfText(PRIOR_VARIANTS), description: 'tile level: first call the kernel at the same addresses on contents derived from this case (every content byte changed, or only interior ones), then judge this case' },
+      prior: { enum: [...PRIOR_VARIANTS], 'x-expected': oneOfText(PRIOR_VARIANTS), description: 'tile level: first call the kernel at the same addresses on contents derived from this case (every content byte changed, or only interior ones), or on the same contents at other addresses, then judge this case' },
       seed: { ...str, description: 'provenance: the seed / path that found it' },
       note: { ...str, description: 'free-form' },
     } satisfies Record<(typeof TOP_KEYS)[number], Json>,

@@ -43,7 +43,7 @@ export type Op =
 
 export type OpName = Op['op'];
 
-export const PRIOR_VARIANTS = ['all_bytes', 'interior_bytes'] as const;
+export const PRIOR_VARIANTS = ['all_bytes', 'interior_bytes', 'new_addresses'] as const;
 export type PriorVariant = (typeof PRIOR_VARIANTS)[number];
 
 export interface Case {
@@ -61,9 +61,10 @@ export interface Case {
   chain: Op[];
   /** optional: the content written by the last store, signed (sign-extended from item_size) */
   expect?: number[][];
-  /** tile level: before this case, call the kernel once at the same buffer and chain addresses
-   *  on contents derived from it (PRIOR_VARIANTS, properties/stale.ts): every content byte
-   *  changed, or only interior ones; the second call is judged (docs/abi.md: no state) */
+  /** tile level: call the kernel once before this case (PRIOR_VARIANTS, properties/stale.ts):
+   *  at the same buffer and chain addresses on contents derived from it (every content byte
+   *  changed, or only interior ones), or on the same contents at other addresses; the second
+   *  call is judged (docs/abi.md: no state) */
   prior?: PriorVariant;
   /** optional provenance: which kernel failed, with which seed/path, free-form note */
   kernel?: string;

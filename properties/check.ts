@@ -13,7 +13,7 @@ import { offsetOf, readItem } from './layout.js';
 import { expectedState } from './expected.js';
 import { callTimeout, caseWork, type CallTimeout, type TimeoutPolicy } from './timeout.js';
 import type { CellDiff, Crash, Hang, Verdict } from './verdict.js';
-import { priorCase } from './stale.js';
+import { priorCase, priorRequest } from './stale.js';
 
 export type { CellDiff, FailedVerdict, FailureKind, Verdict } from './verdict.js';
 export { describeCell } from './verdict-format.js';
@@ -125,7 +125,7 @@ export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opt
     enc = opts.encoded ?? encodeCase(c, kernel, { force: opts.force, guardStart: opts.guardStart });
     if (c.prior) {
       prior = encodeCase(priorCase(c), kernel, { force: opts.force, guardStart: opts.guardStart ?? guardAtStart(c) });
-      enc = { ...enc, req: { ...enc.req, prior: prior.req.buffers.map((b) => b.data) } };
+      enc = { ...enc, req: { ...enc.req, prior: prior.req.buffers.map((b) => b.data), ...priorRequest(c) } };
     }
   } catch (e) {
     return { ...F, outcome: 'exec_error', reason: 'encode', kernel: kernel.name, error: (e as Error).message };

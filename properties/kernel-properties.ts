@@ -3,7 +3,7 @@
 // here is enforced everywhere.
 import fc from 'fast-check';
 import { PRIOR_VARIANTS, type Case, type Op } from '../oracle/types.js';
-import { priorCase } from './stale.js';
+import { priorCase, staleEdges } from './stale.js';
 import type { KernelDesc } from '../native/descriptor.js';
 import type { Target } from '../native/targets.js';
 import { selectKernel } from '../native/select.js';
@@ -243,9 +243,9 @@ const GATING_PROPERTIES: PropertyDef[] = [
   },
   {
     name: 'stale',
-    summary: 'the same tile chain twice at the same buffer and chain addresses, first on other contents (every byte, or only interior bytes), both bit-exact: a kernel keeps no state from one call to the next',
-    // the repro.c makes one call: it shows a failure of the case alone, not kept state
-    level: 'tile', coverage: false, throughput: false, repro: (c) => ({ ...c, prior: undefined }),
+    summary: 'the same tile chain twice in one request, both bit-exact: at the same buffer and chain addresses, first on other contents (every byte, or only interior bytes), or first on the same contents at other addresses (bit-flipped after that call): a kernel keeps no state from one call to the next',
+    // the repro.c replays both calls (conform/repro.ts), at the addresses the variant needs
+    level: 'tile', coverage: false, throughput: false, repro: (c) => c,
     skipReason: () => null,
     arb: (k) => fc.tuple(caseFor(k, { level: 'tile' }), fc.constantFrom(...PRIOR_VARIANTS)).map(([c, prior]): Case => ({ ...c, prior })),
     // runCase judges the second call and, when it fails, the case alone (properties/stale.ts);
@@ -255,6 +255,8 @@ const GATING_PROPERTIES: PropertyDef[] = [
       return runCase(t.backend, t.kernel, ct && !inContract(priorCase(c), ct) ? { ...c, prior: undefined } : c, call);
     },
     cost: 3,
+    // every variant once on a matmul over non-zero operands, whatever the seed
+    examples: (k) => staleEdges(k.mr, k.nr, (ops) => declares(k, ops)),
   },
 ];
 

@@ -100,35 +100,57 @@ static size_t run_pack(const bx_pack_req *q, uint8_t **resp) {
 
 /* ---- TILE / FRAME ---------------------------------------------------------------------- */
 
+/* The chain of a TILE call whose request buffer i is at base[i]: the ops with their PTR words
+ * relocated, then Done (e[nops], zeroed). */
+static void tile_chain(bx_fused_ker_spec *e, const bx_exec_req *q, uint8_t *const *base) {
+  for (uint32_t i = 0; i < q->nops; i++) {
+    e[i].tag = (uintptr_t)q->ops[i].tag;
+    for (int k = 0; k < 4; k++) {
+      const bx_word *wd = &q->ops[i].w[k];
+      e[i].u.raw[k] = wd->kind == BX_WORD_PTR ? (uintptr_t)(base[wd->buf] + wd->value)
+                                              : (uintptr_t)(uint64_t)wd->value;
+    }
+  }
+}
+
 /* TILE: the ops verbatim (PTR words relocated), Done appended, one kernel call (two with PRIOR). */
 static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_list *s,
                     bx_viol_list *v, bx_abi_log *abi, int64_t *rc, bx_fault *fault,
                     bx_writer *first, char *err) {
   const size_t chain_len = ((size_t)q->nops + 1) * sizeof(bx_fused_ker_spec);
+  const int moved = (q->flags & BX_FLAG_MOVED) != 0;
   bx_fused_ker_spec *expect = calloc(q->nops + 1, sizeof *expect);
-  uint32_t chain_id;
-  bx_guarded *g = expect ? bx_scratch_new(s, chain_len, &chain_id) : NULL;
-  if (!g) {
+  uint8_t **base = calloc(q->nbuf ? q->nbuf : 1, sizeof *base);
+  uint32_t chain_id = 0, copy0 = 0, moved_chain = 0, id;
+  int ok = expect && base && bx_scratch_new(s, chain_len, &chain_id);
+  /* MOVED: the earlier call's copies of the buffers (scratch ids copy0 + i) and its chain */
+  for (uint32_t i = 0; ok && moved && i < q->nbuf; i++) {
+    ok = bx_scratch_new(s, q->bufs[i].len, &id) != NULL;
+    if (i == 0) copy0 = id;
+  }
+  if (ok && moved) ok = bx_scratch_new(s, chain_len, &moved_chain) != NULL;
+  if (!ok) {
     free(expect);
+    free(base);
     snprintf(err, BX_ERR_LEN, "TILE: out of memory");
     return -1;
   }
-  for (uint32_t i = 0; i < q->nops; i++) {
-    expect[i].tag = (uintptr_t)q->ops[i].tag;
-    for (int k = 0; k < 4; k++) {
-      const bx_word *wd = &q->ops[i].w[k];
-      expect[i].u.raw[k] = wd->kind == BX_WORD_PTR ? (uintptr_t)(q->bufs[wd->buf].data + wd->value)
-                                                   : (uintptr_t)(uint64_t)wd->value;
-    }
-  }
   const bx_fault_scope scope = {q->bufs, q->nbuf, s};
   /* PRIOR: the earlier call on the prior contents first, at the same buffer and chain
-   * addresses; then every buffer is rewritten with its own contents for the judged call. A
-   * fault in the earlier call is the answer (the judged call does not run). */
+   * addresses (MOVED: in copies of the buffers and a chain at other addresses); then every
+   * buffer is rewritten with its own contents for the judged call. A fault in the earlier call
+   * is the answer (the judged call does not run). */
   for (int call = q->prior ? 0 : 1; call < 2; call++) {
+    const int away = moved && !call;
     const uint8_t *const *src = call ? q->data : q->prior;
-    if (q->prior)
-      for (uint32_t i = 0; i < q->nbuf; i++) memcpy(q->bufs[i].data, src[i], q->bufs[i].len);
+    for (uint32_t i = 0; i < q->nbuf; i++) {
+      bx_guarded *b = away ? &s->items[copy0 + i] : &q->bufs[i];
+      if (q->prior) memcpy(b->data, src[i], b->len);
+      base[i] = b->data;
+    }
+    const uint32_t cid = away ? moved_chain : chain_id;
+    bx_guarded *g = &s->items[cid];
+    tile_chain(expect, q, base);
     memcpy(g->data, expect, chain_len); /* expect[nops] is Done (zeroed) */
     intptr_t r = 0;
     bx_fault_call(&scope, abi, d->kernel, (const bx_fused_ker_spec *)g->data, &r, fault);
@@ -136,16 +158,22 @@ static int run_tile(const bx_kernel_desc *d, const bx_exec_req *q, bx_scratch_li
     /* The chain is const for the kernel: report every byte it changed. */
     const uint8_t *got = g->data, *exp = (const uint8_t *)expect;
     for (size_t b = 0; b < chain_len; b++)
-      if (got[b] != exp[b]) bx_viol_add(v, BX_SCRATCH_FLAG | chain_id, (int64_t)b, exp[b], got[b]);
+      if (got[b] != exp[b]) bx_viol_add(v, BX_SCRATCH_FLAG | cid, (int64_t)b, exp[b], got[b]);
     if (!call) /* PRIOR: the earlier call's buffers, as the response returns buffers */
       for (uint32_t i = 0; i < q->nbuf; i++) {
         int ret = q->buf_flags[i] & BX_BUF_RETURN;
         bx_w_u32(first, ret ? (uint32_t)q->bufs[i].len : 0);
-        if (ret) bx_w_bytes(first, q->bufs[i].data, q->bufs[i].len);
+        if (ret) bx_w_bytes(first, base[i], q->bufs[i].len);
       }
     if (fault->hit) break;
+    /* MOVED: other bytes at the earlier addresses, so that a read through a pointer kept from
+     * the earlier call sees other values than the judged call's own */
+    if (away)
+      for (uint32_t i = 0; i < q->nbuf; i++)
+        for (size_t j = 0; j < q->bufs[i].len; j++) base[i][j] = (uint8_t)~base[i][j];
   }
   free(expect);
+  free(base);
   return 0;
 }
 

@@ -27,6 +27,8 @@ static int parse_exec(bx_reader *r, const char *what, uint32_t flags_known, bx_e
       bx_rd_u32(r, &q->m, "m") || bx_rd_u32(r, &q->n, "n") || bx_rd_u32(r, &q->nbuf, "nbuf"))
     return -1;
   if (q->flags & ~flags_known) return bx_rd_fail(r, "%s: unknown flag bits 0x%x", what, q->flags);
+  if ((q->flags & BX_FLAG_MOVED) && !(q->flags & BX_FLAG_PRIOR))
+    return bx_rd_fail(r, "%s: flag MOVED (0x%x) needs PRIOR (0x%x)", what, BX_FLAG_MOVED, BX_FLAG_PRIOR);
   if (q->nbuf > BX_MAX_BUFFERS)
     return bx_rd_fail(r, "%s: %u buffers (at most %u)", what, q->nbuf, BX_MAX_BUFFERS);
   q->bufs = calloc(q->nbuf ? q->nbuf : 1, sizeof *q->bufs);
@@ -131,7 +133,7 @@ int bx_request_parse(const uint8_t *req, size_t len, bx_request *q, char *err) {
   case BX_REQ_FRAME:
     if (parse_exec(&r, q->type == BX_REQ_FRAME ? "FRAME" : "TILE",
                    BX_FLAG_FORCE | BX_FLAG_GUARD_START | BX_FLAG_TAG64 |
-                       (q->type == BX_REQ_FRAME ? BX_FLAG_TRACE : BX_FLAG_PRIOR),
+                       (q->type == BX_REQ_FRAME ? BX_FLAG_TRACE : BX_FLAG_PRIOR | BX_FLAG_MOVED),
                    &q->exec) == 0)
       return 0;
     exec_req_free(&q->exec);

@@ -32,6 +32,7 @@ enum bx_status { BX_STATUS_OK = 0, BX_STATUS_ERROR = 1 };
 #define BX_FLAG_TRACE 4u  /* FRAME only: append the trace record (PROTOCOL.md) */
 #define BX_FLAG_TAG64 8u  /* every op tag is a u64 (else a u32) */
 #define BX_FLAG_PRIOR 16u /* TILE only: an earlier call at the same addresses (PROTOCOL.md) */
+#define BX_FLAG_MOVED 32u /* TILE with PRIOR: that earlier call at other addresses instead */
 #define BX_BUF_RETURN 1u  /* per-buffer flags */
 
 /* Size of every error message buffer (messages are truncated to it). */

@@ -94,6 +94,8 @@ export interface MutantResult {
   /** the first property, in gate order, that failed */
   property?: string;
   kind?: string;
+  /** the failure was seen across two kernel calls (property stale): the state kept names the bug */
+  stale?: boolean;
   message?: string;
   /** generated cases of the killing property until its first failure (1 = the first case) */
   casesInProperty?: number;
@@ -265,6 +267,7 @@ export async function runMutantGate(o: MutantGateOptions): Promise<MutantGateRes
         r.status = 'killed';
         r.property = first.property;
         r.kind = first.failure.verdict.kind;
+        if (first.failure.verdict.stale) r.stale = true;
         r.message = first.failure.verdict.message;
         r.casesInProperty = first.failure.casesToFailure;
         r.shrinks = first.failure.shrinks;
@@ -336,7 +339,7 @@ function rows(r: MutantGateResult): { head: string[]; body: Row[] } {
       m.kernel + (m.svl && m.svl !== 64 ? ` (SVL ${m.svl})` : ''),
       m.base,
       m.covers,
-      m.status === 'killed' ? `killed (${m.kind})` : m.status === 'survived' ? '**SURVIVED**' : `not run: ${m.why ?? ''}`,
+      m.status === 'killed' ? `killed (${m.kind}${m.stale ? ', stale state' : ''})` : m.status === 'survived' ? '**SURVIVED**' : `not run: ${m.why ?? ''}`,
       m.property ?? '',
       m.status === 'killed' ? (m.killedByEdge ? `edge #${m.casesInProperty}` : `random #${m.randomCases}`) : '',
       m.status === 'killed' ? `${m.casesInProperty} / ${m.casesTotal}` : '',

@@ -23,6 +23,8 @@ const REQUIRED = [
   // right values, wrong accesses (docs/abi.md)
   'a per-col vector read one i32 past its end', 'one K4 block read past the packed B panel',
   'an i8 AddUnicast line read 4 bytes per element', 'a write 4 KiB below the tile',
+  // state kept from one call to the next (SPEC section 8; property stale)
+  'a product reused by address', "a product reused by address and the panel's first bytes", 'a pointer kept with a content key',
 ];
 
 const SEED = DEFAULT_MUTANT_SEED;
@@ -40,6 +42,10 @@ async function gateArch(arch: Arch): Promise<void> {
   const cat = loadCatalogue();
   expect(r.mutants.length, 'every catalogued mutant of this architecture was gated').toBe(cat.mutants.filter((m) => cat.bases[m.base].arch === arch).length);
   expect(r.controls.length).toBeGreaterThan(0);
+  // a kernel that keeps state is named for it: killed by the stale property, its verdict says so
+  for (const m of r.mutants.filter((x) => x.covers.startsWith('state kept from one call to the next'))) {
+    expect({ property: m.property, stale: m.stale }, `${m.kernel}: ${m.message ?? m.status}`).toEqual({ property: 'stale', stale: true });
+  }
   // a mutant whose base kernel this CPU cannot run (no AVX-512 here) is a reported skip, not a survivor
   const unrunnable = r.mutants.filter((m) => m.status === 'not-run' && /not runnable here/.test(m.why ?? ''));
   for (const m of unrunnable) console.warn(`[mutants] SKIP ${m.kernel}: ${(m.why ?? '').split(';')[0]}`);

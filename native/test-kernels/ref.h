@@ -31,6 +31,10 @@ enum bx_ref_quirk {
    * product by the packed-B pointer (and k) and reuses it when the same pointer comes back */
   BX_REF_STALE_PANEL = 1u << 12,
   BX_REF_STALE_PANEL_PEEK = 1u << 13, /* the same, its key also holding the panel's first 4 bytes */
+  /* AddMatMul keys by content but keeps a pointer: it remembers a fingerprint of the packed A
+   * and B panels (and k) of its last AddMatMul and the address of that B panel, and when the
+   * fingerprint comes back it reads B through that address, not the one it is handed */
+  BX_REF_STALE_POINTER = 1u << 14,
   /* Three independent value bugs in one kernel (test_threebugs): each its own failure group */
   BX_REF_RSR_ODD_TIES_EVEN = 1u << 20,  /* RoundingShiftRight policy Odd rounds ties to even */
   BX_REF_UNICAST_I8_COL_AS_ROW = 1u << 21, /* a contiguous column-major i8 AddUnicast is read row-major */

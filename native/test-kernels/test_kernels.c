@@ -31,6 +31,8 @@
  *   test_stale_panel_i32_4x4            reuses its last AddMatMul product when the packed-B
  *                                       pointer (and k) comes back
  *   test_stale_panel_peek_i32_4x4       the same, keyed also by the panel's first 4 bytes
+ *   test_stale_pointer_i32_4x4          keys AddMatMul by a fingerprint of its panels' contents but
+ *                                       reads B through the panel address it saw with that fingerprint
  * and, in abi_break.S, test_ref_i32_4x4 plus one calling-convention break each (docs/abi.md):
  *   x86-64:  test_clobber_{rbx,rbp,r12,r15}_i32_4x4  returns with that register changed
  *            test_sp_i32_4x4                         returns with rsp 64 bytes low
@@ -96,6 +98,7 @@ CFG(stale, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_PANEL)
 CFG(stale_peek, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_PANEL_PEEK)
 CFG(fail_once, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_FAIL_ONCE)
 CFG(threebugs, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_RSR_ODD_TIES_EVEN | BX_REF_UNICAST_I8_COL_AS_ROW | BX_REF_STORE16_COL_LAST_COL)
+CFG(stale_pointer, 4, 4, pk_4x4, BX_OPS_V1, BX_REF_STALE_POINTER)
 
 /* What every abi_break.S kernel computes before it breaks the convention. */
 __attribute__((visibility("hidden"))) intptr_t bx_test_abi_ref(const bx_fused_ker_spec *s) {
@@ -160,6 +163,7 @@ DESC(stale, "test_stale_panel_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(stale_peek, "test_stale_panel_peek_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(threebugs, "test_threebugs_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 DESC(fail_once, "test_fail_once_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
+DESC(stale_pointer, "test_stale_pointer_i32_4x4", 4, 4, pk_4x4, BX_OPS_V1, NULL)
 
 #if defined(__aarch64__)
 static int has_sme(char *why, size_t n) {
@@ -189,7 +193,7 @@ static const bx_kernel_desc *const table[] = {&desc_ref44, &desc_ref35, &desc_mi
                                               &desc_tractlike, &desc_tractlike_nc, &desc_skiptag,
                                               &desc_or_percol, &desc_or_packed_b,
                                               &desc_or_unicast, &desc_far_write,
-                                              &desc_stale, &desc_stale_peek, &desc_threebugs, &desc_fail_once,
+                                              &desc_stale, &desc_stale_peek, &desc_threebugs, &desc_fail_once, &desc_stale_pointer,
                                               ABI_BREAKERS(ENTRY) ABI_BREAKERS_SME(ENTRY) NEON_STREAMING};
 
 __attribute__((visibility("default"))) const bx_kernel_desc *const *bitexact_kernels(size_t *count) {
