@@ -41,16 +41,33 @@ export function fmtCase(c: Case): string {
 }
 
 
-/** The failing store with differing cells marked '*', then up to 8 cells in decimal and hex. */
+/** Cells listed per store, and stores listed per failure. */
+const MAX_CELLS = 8;
+const MAX_STORES = 4;
+
+/** Each differing store under its own header, in chain order: its expected values with the
+ *  differing cells marked '*', then up to MAX_CELLS of its cells in decimal and hex. */
 export function fmtCells(c: Case, cells: CellDiff[], expectedStores: number[][][] | undefined): string {
-  const store = cells[0].store;
-  const lines = [`  differing cells of store #${store} (expected; * = differs):`];
-  const diff = new Set(cells.filter((d) => d.store === store).map((d) => `${d.i},${d.j}`));
-  const exp = expectedStores?.[store];
-  if (exp) lines.push(fmtMatrix(exp, (i, j) => diff.has(`${i},${j}`)));
-  for (const d of cells.slice(0, 8)) lines.push(`    [${d.i}][${d.j}] expected ${d.expected} (${hex(d.expected)}) got ${d.got} (${hex(d.got)})`);
-  if (cells.length > 8) lines.push(`    ... ${cells.length - 8} more`);
+  const stores = [...new Set(cells.map((d) => d.store))].sort((x, y) => x - y);
+  const lines: string[] = [];
+  for (const store of stores.slice(0, MAX_STORES)) {
+    const mine = cells.filter((d) => d.store === store);
+    lines.push(`  differing cells of store #${store}${storeWhere(c, store)} (expected; * = differs):`);
+    const diff = new Set(mine.map((d) => `${d.i},${d.j}`));
+    const exp = expectedStores?.[store];
+    if (exp) lines.push(fmtMatrix(exp, (i, j) => diff.has(`${i},${j}`)));
+    for (const d of mine.slice(0, MAX_CELLS)) lines.push(`    [${d.i}][${d.j}] expected ${d.expected} (${hex(d.expected)}) got ${d.got} (${hex(d.got)})`);
+    if (mine.length > MAX_CELLS) lines.push(`    ... ${mine.length - MAX_CELLS} more in store #${store}`);
+  }
+  if (stores.length > MAX_STORES) lines.push(`  ... ${stores.length - MAX_STORES} more store(s) differ (#${stores.slice(MAX_STORES).join(', #')})`);
   return lines.join('\n');
+}
+
+/** Where store #n is in the chain (its op index), when the chain has it. */
+function storeWhere(c: Case, n: number): string {
+  let seen = -1;
+  const at = c.chain.findIndex((op) => op.op === 'store' && ++seen === n);
+  return at >= 0 ? ` (chain[${at}])` : '';
 }
 
 export function fmtFailure(kernel: string, c: Case, v: Verdict): string {
