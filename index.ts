@@ -1,6 +1,7 @@
 // bitexact's programmatic API (`import { conformance } from 'bitexact'`): the conformance gate
-// as a library, the report renderers, the reproducer, and a helper that gates a kernel project's
-// own test suite:
+// as a library, the report renderers, the reproducer, a helper that gates a kernel project's
+// own test suite, and that suite as vitest tests (conform/vitest.ts: conformanceSuite, and
+// openGate / caseArbitraries / runCase / replay for test.prop):
 //
 //   import { test } from 'vitest';
 //   import { expectConformance } from 'bitexact';
@@ -22,6 +23,11 @@ export { reproSource, writeRepro, type Repro, type ReproOptions } from './confor
 export { PROPERTIES, type PropertyDef } from './properties/kernel-properties.js';
 export type { CellDiff, FailureKind, Verdict } from './properties/check.js';
 export type { KernelDesc } from './native/descriptor.js';
+export {
+  conformanceSuite, openGate, caseArbitraries, runCase, expectCase, replay, fixtureFiles,
+  type SuiteOptions, type SuiteRunner, type Gate, type GateKernel, type GateOptions, type CaseResult, type ReplayResult,
+} from './conform/vitest.js';
+export { EDGE_CASE, edgeCaseOf, type EdgeCaseName } from './properties/report.js';
 export { readCase, writeCase, evalChain, lastStore, type Case, type Op, type EvalResult } from './oracle/index.js';
 
 /** Thrown by expectConformance: the message is the readable report (shrunk failures with their

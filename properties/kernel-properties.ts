@@ -18,6 +18,7 @@ import { KernelCrash } from '../native/process.js';
 import { callTimeout, packWork } from './timeout.js';
 import type { CaseCall } from './run.js';
 import { coverageSweep } from '../coverage/sweep.js';
+import { nameEdgeCase } from './report.js';
 import { clauseOps, contractViolations, excludedClauses, inContract, narrowContract, type Clause, type Contract } from '../oracle/contract.js';
 
 /** A property of the table. The conform engine reads what a property feeds from these fields,
@@ -41,7 +42,8 @@ export interface PropertyDef {
   exec(t: Target, all: readonly Target[], c: Case, call?: CaseCall): Promise<Verdict>;
   /** relative cost: numRuns is divided by it */
   cost: number;
-  /** deterministic edge cases run first (XNNPACK-style sweep of the tile's edges) */
+  /** deterministic edge cases run first (XNNPACK-style sweep of the tile's edges), each named
+   *  (nameEdgeCase: `k_eq_0`, `m_gt_mr.n_eq_1.k_eq_5`) for the failure text */
   examples?(k: KernelDesc): Case[];
   /** runs the coverage sweep's cases of its level (coverage/sweep.ts) after its edge cases */
   sweep?: true;
@@ -50,7 +52,8 @@ export interface PropertyDef {
 /** The deterministic cases a property runs before its random ones: its edge cases, then the
  *  coverage sweep's cases of its level (a sweep property; coverage/sweep.ts). */
 export function deterministicCases(p: PropertyDef, k: KernelDesc): { edges: Case[]; sweep: Case[] } {
-  const sweep = p.sweep ? coverageSweep(k).filter((c) => c.level === p.level) : [];
+  const all = p.sweep ? coverageSweep(k) : [];
+  const sweep = all.map((c, i) => nameEdgeCase(c, `sweep_${i + 1}_of_${all.length}`)).filter((c) => c.level === p.level);
   // a contracted kernel's sweep stays inside its contract, as its random cases do
   const ct = k.contract;
   return { edges: p.examples?.(k) ?? [], sweep: ct ? sweep.map((c) => narrowContract(c, ct)).filter((c) => inContract(c, ct)) : sweep };
@@ -62,28 +65,42 @@ const EDGE_K = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65
 
 const allMinus128 = (rows: number, cols: number): number[][] => Array.from({ length: rows }, () => new Array<number>(cols).fill(-128));
 
+/** The name of an EDGE_K depth, XNNPACK-style: k at an unroll U is `k_lt_U` / `k_eq_U` /
+ *  `k_gt_U` (U - 1, U, U + 1); below 10, `k_eq_K`. */
+const kEdgeName = (depthK: number): string => {
+  if (depthK < 10) return `k_eq_${depthK}`;
+  const u = [16, 32, 64, 128, 256].find((x) => Math.abs(x - depthK) <= 1)!;
+  return depthK < u ? `k_lt_${u}` : depthK > u ? `k_gt_${u}` : `k_eq_${u}`;
+};
+
 /** Tile edges: every k edge with -128 everywhere (the int16 pair-sum overflow), stored as i32
  *  (no truncation can hide an error) — the sweep a kernel author runs first. */
 function tileEdges(k: KernelDesc): Case[] {
-  return EDGE_K.map((depthK): Case => ({
+  return EDGE_K.map((depthK): Case => nameEdgeCase({
     format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: depthK,
     a: allMinus128(k.mr, depthK), b: allMinus128(depthK, k.nr),
     chain: [{ op: 'clear' }, { op: 'add_mat_mul' }, { op: 'store', item_size: 4 }],
-  }));
+  }, kEdgeName(depthK)));
 }
 
 /** Frame edges: m, n at 1, tile-1, tile, tile+1, 2*tile+1 (every border shape), k at an
- *  unaligned and an aligned depth. */
+ *  unaligned and an aligned depth; named `m_gt_mr.n_eq_1.k_eq_5` (a value that is several
+ *  edges at once, 1 = mr - 1 on a 2-row tile, takes the first name of eq_mr, eq_1, lt, gt). */
 function frameEdges(k: KernelDesc): Case[] {
   const dims = (t: number) => [...new Set([1, Math.max(1, t - 1), t, t + 1, 2 * t + 1])];
+  const dimName = (d: 'm' | 'n', v: number, t: number): string => {
+    const tile = d === 'm' ? 'mr' : 'nr';
+    const rel = v === t ? `eq_${tile}` : v === 1 ? 'eq_1' : v === t - 1 ? `lt_${tile}` : v === t + 1 ? `gt_${tile}` : `gt_2${tile}`;
+    return `${d}_${rel}`;
+  };
   const out: Case[] = [];
   for (const m of dims(k.mr)) for (const n of dims(k.nr)) for (const depthK of [5, 8]) {
-    out.push({
+    out.push(nameEdgeCase({
       format: 'bitexact-case/1', level: 'frame', m, n, k: depthK,
       a: Array.from({ length: m }, (_, i) => Array.from({ length: depthK }, (_x, kk) => ((i * 7 + kk * 13) % 256) - 128)),
       b: Array.from({ length: depthK }, (_, kk) => Array.from({ length: n }, (_x, j) => ((kk * 11 + j * 5) % 256) - 128)),
       chain: [{ op: 'add_mat_mul' }, { op: 'store', item_size: 4, layout: 'strided' }],
-    });
+    }, `${dimName('m', m, k.mr)}.${dimName('n', n, k.nr)}.k_eq_${depthK}`));
   }
   return out;
 }
@@ -94,8 +111,20 @@ export function undeclaredOps(k: KernelDesc): Op['op'][] {
   return OP_NAMES.filter((op) => OP_TAGS[op].length > 0 && !declaresOpName(ok, op));
 }
 
+/** An op of the interleave template is there: always true in generated cases, false (the op
+ *  dropped) only as a shrink step, taken when the failure does not need the op. */
+class TemplateOpKept extends fc.Arbitrary<boolean> {
+  generate(): fc.Value<boolean> { return new fc.Value(true, undefined); }
+  canShrinkWithoutContext(v: unknown): v is boolean { return typeof v === 'boolean'; }
+  shrink(v: boolean): fc.Stream<fc.Value<boolean>> { return v ? fc.Stream.of(new fc.Value(false, undefined)) : fc.Stream.nil(); }
+}
+const templateOpKept = (): fc.Arbitrary<boolean> => new TemplateOpKept();
+
 /** ZA spill/reload and register-pressure stress: quant ops interleaved with ZA-resident ops,
- *  several AddMatMul and Store, Store/AddUnicast through every layout and item size. */
+ *  several AddMatMul and Store, Store/AddUnicast through every layout and item size. Generated
+ *  cases carry the whole template; a failure shrinks by dropping the template ops it does not
+ *  need (the head Clear stays: a tile chain starts from a defined accumulator; a chain left
+ *  without a final Store gets expandChain's). */
 function interleaveArb(k: KernelDesc): fc.Arbitrary<Case> {
   const q = opTemplate('tile', (t) => t === 'q_scale');
   const rsr = opTemplate('tile', (t) => t === 'rounding_shift_right');
@@ -104,17 +133,18 @@ function interleaveArb(k: KernelDesc): fc.Arbitrary<Case> {
   const pc = opTemplate('tile', (t) => t === 'per_col');
   const sc = opTemplate('tile', (t) => t === 'scalar');
   const au = opTemplate('tile', (t) => t === 'add_unicast');
+  // keep first: shrinking tries dropping ops before it shrinks their parameters
   return fc
-    .record({ k: depth(), a: int8Data(), b: int8Data(), pc, q, sc, rsr, sl, st1: st, au, st2: st, order: fc.boolean() })
-    .map(({ k: depthK, a, b, pc: pcT, q: qT, sc: scT, rsr: rT, sl: sT, st1, au: auT, st2, order }) => {
+    .record({ keep: fc.array(templateOpKept(), { minLength: 12, maxLength: 12 }), k: depth(), a: int8Data(), b: int8Data(), pc, q, sc, rsr, sl, st1: st, au, st2: st, order: fc.boolean() })
+    .map(({ keep, k: depthK, a, b, pc: pcT, q: qT, sc: scT, rsr: rT, sl: sT, st1, au: auT, st2, order }) => {
       const mm: OpTemplate = { t: 'add_mat_mul' };
       const body: OpTemplate[] = order
-        ? [{ t: 'clear' }, mm, pcT, qT, scT, rT, sT, st1, mm, auT, st2]
-        : [{ t: 'clear' }, mm, qT, st1, auT, rT, mm, pcT, sT, scT, st2, qT, st1];
+        ? [mm, pcT, qT, scT, rT, sT, st1, mm, auT, st2]
+        : [mm, qT, st1, auT, rT, mm, pcT, sT, scT, st2, qT, st1];
       const c: Case = {
         format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: depthK,
         a: expandA(a, k.mr, depthK), b: expandB(b, depthK, k.nr),
-        chain: expandChain(body, 'tile', k.mr, k.nr, () => true, k.packings.length),
+        chain: expandChain([{ t: 'clear' }, ...body.filter((_, i) => keep[i])], 'tile', k.mr, k.nr, () => true, k.packings.length),
       };
       return c;
     });
@@ -316,10 +346,10 @@ export const BEYOND: BeyondDef = {
 /** Every raw-tag probe once, in the chain the random cases shrink to; the random cases put the
  *  probes anywhere before a store. */
 function rawTagEdges(k: KernelDesc): Case[] {
-  return RAW_TAG_PROBES.map((tag): Case => ({
+  return RAW_TAG_PROBES.map((tag): Case => nameEdgeCase({
     format: 'bitexact-case/1', level: 'tile', m: k.mr, n: k.nr, k: 0, a: Array.from({ length: k.mr }, () => []), b: [],
     chain: [{ op: 'clear' }, { op: 'raw_tag', tag }, { op: 'store', item_size: 4 }],
-  }));
+  }, `raw_tag_${tag}`));
 }
 
 /** A tile-level chain adapted to an m x n frame: vectors and matrices resized by cycling,
