@@ -4,8 +4,9 @@
 // otherwise), then the summary on stdout and the reports asked for. Exit 0 only when the
 // report is ok; 1 when a kernel failed (or coverage is incomplete); 2 on bad usage.
 import { resolve } from 'node:path';
-import { conformance, DEFAULT_CONFORM_RUNS, type ConformReport, type ConformOptions } from '../conform/engine.js';
+import { DEFAULT_CONFORM_RUNS, type ConformReport, type ConformOptions } from '../conform/engine.js';
 import { envRuns, envSeed } from '../conform/env.js';
+import { conformJobs, defaultJobs } from '../conform/jobs.js';
 import { renderHtml } from '../conform/report-html.js';
 import { renderJunit } from '../conform/report-junit.js';
 import { renderMarkdown } from '../conform/report-markdown.js';
@@ -43,6 +44,7 @@ export const CONFORM_OPTIONS = {
   'cpu-profile': { type: 'string' },
   strict: { type: 'boolean' },
   'first-failure': { type: 'boolean' },
+  jobs: { type: 'string' },
 } as const;
 
 /** "I/N" (1-based) -> { index: I-1, count: N }, or an error. */
@@ -120,7 +122,7 @@ export const conformVerb: Verb = {
   summary: 'the conformance gate: every property against every kernel runnable here (or --kernel / --kernel-lib / --manifest)',
   usage: 'bitexact conform [--kernel NAME]... [--kernel-lib PATH.so]... [--manifest KERNELS.json]... [--property NAME]...\n'
     + '                  [--runs N] [--seed S] [--time-budget SECONDS] [--timeout MS] [--shard I/N] [--no-aarch64]\n'
-    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR] [--strict] [--first-failure]\n'
+    + '                  [--svl BYTES] [--cpu-profile NAME] [--fixture-dir DIR] [--strict] [--first-failure] [--jobs N]\n'
     + '                  [--json FILE] [--junit FILE] [--markdown FILE] [--html FILE]\n'
     + '  --kernel NAME       gate only this kernel (repeatable; see bitexact list)\n'
     + '  --kernel-lib PATH   load the kernels of a library built against native/include/bitexact/kernel.h\n'
@@ -139,6 +141,8 @@ export const conformVerb: Verb = {
     + `  --cpu-profile NAME  the CPU qemu emulates for the aarch64 runner (default ${DEFAULT_CPU_PROFILE}):\n`
     + Object.entries(CPU_PROFILES).map(([n, p]) => `                      ${n}: ${p.about}\n`).join('')
     + '                      qemu:STRING: that qemu -cpu string verbatim (what BX_QEMU_CPU selects)\n'
+    + '  --jobs N            run the kernel x property units in N processes (default: the number of processors);\n'
+    + '                      the report is the same as with --jobs 1 (one process) but for timings\n'
     + '  --shard I/N         run shard I of N (kernel x property x seed range); join with bitexact merge\n'
     + '  --fixture-dir DIR   where shrunk failures (.json) and their repro.c go (default fixtures/regressions)\n'
     + '  --strict            a divergence outside a kernel\'s declared contract (property beyond) fails the gate\n'
@@ -176,6 +180,8 @@ export const conformVerb: Verb = {
       if (typeof s === 'string') return fail(s);
       shard = s;
     }
+    const jobs = intOption('jobs', v.jobs as string | undefined, 1);
+    if (typeof jobs === 'string') return fail(jobs);
     const svl = intOption('svl', v.svl as string | undefined, 16);
     if (typeof svl === 'string') return fail(svl);
     const badSvl = svl === undefined ? null : svlError(svl);
@@ -242,7 +248,7 @@ export const conformVerb: Verb = {
     process.on('SIGTERM', onSignal);
     let report: ConformReport;
     try {
-      report = await conformance({ ...opts, onEvent: live.onEvent, signal: stop.signal });
+      report = await conformJobs({ ...opts, jobs: jobs ?? defaultJobs(), onEvent: live.onEvent, signal: stop.signal });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -70,6 +70,9 @@ export interface ConformOptions {
   firstFailure?: boolean;
   /** stops the run between cases: the report then holds what ran, and `interrupted: true` */
   signal?: AbortSignal;
+  /** asked before each unit (index in the `start` event's list): false skips it, leaving it
+   *  out of the report, which then judges no coverage (a part of a run: conform/jobs.ts) */
+  claim?: (unit: { index: number; kernel: string; property: string }) => boolean | Promise<boolean>;
 }
 
 export type ConformEvent =
@@ -305,8 +308,9 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   const onAbort = () => killAllExecutors();
   signal?.addEventListener('abort', onAbort, { once: true });
   let unitsDone = 0;
-  for (const u of units) {
+  for (const [index, u] of units.entries()) {
     if (signal?.aborted) break;
+    if (opts.claim && !(await opts.claim({ index, kernel: u.target.kernel.name, property: u.prop.name }))) continue;
     const kr = reports.get(u.target.kernel.name)!;
     const name = u.target.kernel.name;
     opts.onEvent?.({ type: 'unit-start', kernel: name, property: u.prop.name, runs: u.runs, edges: u.edges, sweep: u.sweep });
@@ -370,21 +374,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
     return { kernel, covRan };
   });
   const notes: string[] = [];
-  for (const { kernel: k, covRan } of kernels) {
-    const sigs = new Set<string>();
-    for (const p of k.properties) if (p.status === 'failed') problems.push(...propertyProblems(k.name, p, p.skipped ?? '', 'failed', sigs));
-    k.distinct_failures = [...sigs];
-    // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the
-    // union), not after a failed property (it stops early), and only once the whole sweep ran
-    if (interrupted) {
-      Object.assign(k.coverage, { judged: false, note: `coverage not judged (the run was interrupted after ${unitsDone} of ${units.length} kernel x property units)` });
-      continue;
-    }
-    if (shard || !covRan || k.properties.some((p) => p.status === 'failed')) continue;
-    const why = k.properties.some((p) => p.interrupted) ? 'the time budget cut the run short: raise --time-budget'
-      : `the sweep runs in ${PROPERTIES.filter((p) => p.sweep).map((p) => p.name).join(', ')}: select them with --property`;
-    judgeCoverage(k, why, problems, notes);
-  }
+  judgeKernels(kernels, { interrupted, unitsDone, planned: units.length, whole: !shard && !opts.claim }, problems, notes);
   signal?.removeEventListener('abort', onAbort);
   await Promise.all(backends.map((b) => b.close()));
   return {
@@ -393,8 +383,29 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
   };
 }
 
+/** The end of a run, per kernel: a problem per distinct failure (first found first), its
+ *  distinct failures, and its coverage judged: on a whole run only (not a shard, not a part of
+ *  a --jobs run: the union is judged), not interrupted, not after a failed property. */
+export function judgeKernels(kernels: { kernel: KernelReport; covRan: boolean }[], run: { interrupted: boolean; unitsDone: number; planned: number; whole: boolean }, problems: Problem[], notes: string[]): void {
+  for (const { kernel: k, covRan } of kernels) {
+    const sigs = new Set<string>();
+    for (const p of k.properties) if (p.status === 'failed') problems.push(...propertyProblems(k.name, p, p.skipped ?? '', 'failed', sigs));
+    k.distinct_failures = [...sigs];
+    // coverage is judged on whole runs only (a shard sees a slice; `bitexact merge` judges the
+    // union), not after a failed property (it stops early), and only once the whole sweep ran
+    if (run.interrupted) {
+      Object.assign(k.coverage, { judged: false, note: `coverage not judged (the run was interrupted after ${run.unitsDone} of ${run.planned} kernel x property units)` });
+      continue;
+    }
+    if (!run.whole || !covRan || k.properties.some((p) => p.status === 'failed')) continue;
+    const why = k.properties.some((p) => p.interrupted) ? 'the time budget cut the run short: raise --time-budget'
+      : `the sweep runs in ${PROPERTIES.filter((p) => p.sweep).map((p) => p.name).join(', ')}: select them with --property`;
+    judgeCoverage(k, why, problems, notes);
+  }
+}
+
 /** Why the signal stopped the run: its reason ("SIGINT"), or "aborted". */
-const abortReason = (s: AbortSignal): string => (typeof s.reason === 'string' ? s.reason : 'aborted');
+export const abortReason = (s: AbortSignal): string => (typeof s.reason === 'string' ? s.reason : 'aborted');
 
 /** A property's exec that stops fast-check once the signal fires: the case in flight then is
  *  dropped (the terminal's Ctrl-C reaches the executors too, so its verdict proves nothing),

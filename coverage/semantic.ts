@@ -19,31 +19,79 @@ export function isTie(v: bigint, s: number): boolean {
   return (a & mask) === 1n << BigInt(s - 1);
 }
 
-function valueClasses(acc: number[][]): string[] {
-  const out = new Set<string>();
-  for (const row of acc) for (const v of row) {
-    if (v === I32_MIN) out.add('i32min');
-    else if (v === I32_MAX) out.add('i32max');
-    else if (v === 0) out.add('zero');
-    else if (v === 1 || v === -1) out.add('pm1');
-  }
-  return [...out];
+/** 2-adic valuation of a non-zero i32 (the index of its lowest set bit). */
+const v2 = (x: number): number => 31 - Math.clz32(x & -x);
+
+/** isTie(mult * v, s) without bigint: |mult * v| mod 2^s = 2^(s-1) exactly when the product is
+ *  non-zero and its lowest set bit is bit s - 1, i.e. v2(mult) + v2(v) = s - 1. */
+export function isTieI32(mult: number, v: number, s: number): boolean {
+  return s >= 1 && mult !== 0 && v !== 0 && v2(mult) + v2(v) === s - 1;
 }
 
+/** The value classes of the accumulator (row-major i32) a rounding op meets. */
+function valueClasses(acc: Int32Array): string[] {
+  let min = false, max = false, zero = false, pm1 = false;
+  for (let i = 0; i < acc.length; i++) {
+    const v = acc[i];
+    if (v === I32_MIN) min = true;
+    else if (v === I32_MAX) max = true;
+    else if (v === 0) zero = true;
+    else if (v === 1 || v === -1) pm1 = true;
+  }
+  // the order the cells were first met in a row-major scan does not matter: cells form a set
+  return [...(min ? ['i32min'] : []), ...(max ? ['i32max'] : []), ...(zero ? ['zero'] : []), ...(pm1 ? ['pm1'] : [])];
+}
+
+type RoundingOp = Extract<Op, { op: 'q_scale' | 'rounding_shift_right' }>;
+const isRounding = (op: Op): op is RoundingOp => op.op === 'q_scale' || op.op === 'rounding_shift_right';
+
 /** Cells of one rounding op applied to the accumulator `acc` (values before the op). */
-function roundingCells(op: Extract<Op, { op: 'q_scale' | 'rounding_shift_right' }>, acc: number[][]): string[] {
+function roundingCells(op: RoundingOp, acc: Int32Array): string[] {
   const name = op.op === 'q_scale' ? 'q_scale' : 'rsr';
   const s = op.op === 'q_scale' ? op.shift + 31 : op.shift;
-  const mult = op.op === 'q_scale' ? BigInt(op.mult) : 1n;
+  const mult = op.op === 'q_scale' ? op.mult : 1;
   let tie = false, nontie = false;
-  for (const row of acc) for (const v of row) {
-    if (isTie(mult * BigInt(v), s)) tie = true; else nontie = true;
+  for (let i = 0; i < acc.length && !(tie && nontie); i++) {
+    if (isTieI32(mult, acc[i], s)) tie = true; else nontie = true;
   }
   const cells = [`${name}.${op.policy}.${tie ? 'tie' : 'nontie'}`];
   if (tie && nontie) cells.push(`${name}.${op.policy}.nontie`);
   for (const cl of valueClasses(acc)) cells.push(`${name}.in.${cl}`);
   if (op.op === 'q_scale' && op.mult < 0 && tie) cells.push('q_scale.neg_mult.tie');
   return cells;
+}
+
+/** Collects the rounding ops' cells of a chain from one accumulator trace: `onOp` is the fast
+ *  oracle's per-op hook (oracle/fast.ts), `cells` what it saw once the pass is done. A rounding
+ *  op after a raw_tag (which stops the chain) meets the accumulator the raw_tag met. */
+export function roundingTracer(c: Case): { onOp: (i: number, acc: Int32Array) => void; cells: string[] } {
+  const cells: string[] = [];
+  const chain = c.chain;
+  const onOp = (i: number, acc: Int32Array): void => {
+    const op = chain[i];
+    if (isRounding(op)) cells.push(...roundingCells(op, acc));
+    else if (op.op === 'raw_tag') for (let j = i + 1; j < chain.length; j++) { const o = chain[j]; if (isRounding(o)) cells.push(...roundingCells(o, acc)); }
+  };
+  return { onOp, cells };
+}
+
+// The rounding cells the judge's oracle pass traced, per case object (properties/expected.ts):
+// recording coverage then costs no second pass. Weak: a case forgotten is a trace forgotten.
+const traced = new WeakMap<Case, readonly string[]>();
+
+/** Keeps the rounding cells of c's trace for cellsOf. */
+export function rememberRoundingCells(c: Case, cells: readonly string[]): void {
+  traced.set(c, cells);
+}
+
+/** The rounding cells of c: the judge's trace when it judged this case, else one fast pass. */
+function chainRoundingCells(c: Case): readonly string[] {
+  const known = traced.get(c);
+  if (known) return known;
+  if (!c.chain.some(isRounding)) return [];
+  const t = roundingTracer(c);
+  evalChainFast(c, { validate: false, onOp: t.onOp });
+  return t.cells;
 }
 
 /** Every cell a case exercises on a kernel of this tile shape. */
@@ -65,28 +113,21 @@ export function cellsOf(c: Case, k: { mr: number; nr: number }): string[] {
   const quad = (xs: number[]) => xs.some((_, i) => i % 4 === 0 && i + 3 < xs.length && xs.slice(i, i + 4).every((v) => v === -128));
   if (c.k >= 4 && c.a.some(quad) && c.b[0] && c.b[0].some((_, j) => quad(c.b.map((r) => r[j])))) add('data.neg128_quads');
 
-  // step through the chain with the fast oracle to see the accumulator each op meets
-  c.chain.forEach((op, i) => {
+  // the rounding ops see the accumulator each meets (one trace of the chain, chainRoundingCells)
+  for (const op of c.chain) {
     switch (op.op) {
       case 'scalar': case 'per_row': case 'per_col': add(`op.${op.op}.${op.bin}`); break;
       case 'store': add(`op.store`); add(`store.${op.layout ?? 'row_major'}.i${op.item_size * 8}`); break;
       case 'add_unicast': add(`op.add_unicast`); add(`add_unicast.${op.layout ?? 'row_major'}.i${op.item_size * 8}`); break;
-      case 'q_scale': case 'rounding_shift_right': {
-        add(`op.${op.op}`);
-        const prefix = c.chain.slice(0, i);
-        const acc = prefix.length ? evalChainFast({ ...c, chain: prefix }, { validate: false }).acc : zeros(c.m, c.n);
-        for (const x of roundingCells(op, acc)) add(x);
-        break;
-      }
+      case 'q_scale': case 'rounding_shift_right': add(`op.${op.op}`); break;
       case 'leaky_relu': add('op.leaky_relu'); if (op.alpha === 0) add('leaky_relu.alpha0'); else if (op.alpha < 0) add('leaky_relu.alpha_neg'); break;
       case 'shift_left': add('op.shift_left'); if (op.shift === 31) add('shift_left.31'); break;
       default: add(`op.${op.op}`);
     }
-  });
+  }
+  for (const x of chainRoundingCells(c)) add(x);
   return [...cells];
 }
-
-const zeros = (m: number, n: number): number[][] => Array.from({ length: m }, () => new Array<number>(n).fill(0));
 
 /** Cells every run must reach whatever the kernel declares (shapes, depths, chain forms). */
 const SHAPE_CELLS = ['k.zero', 'k.mod4.1', 'k.mod4.2', 'k.mod4.3', 'k.mod4.0', 'tile.single', 'tile.border_both', 'tile.several', 'shape.m1', 'shape.n1', 'chain.matmul_2plus', 'chain.store_2plus'];

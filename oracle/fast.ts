@@ -204,8 +204,15 @@ const toRows = (x: Int32Array, m: number, n: number): number[][] => {
   return out;
 };
 
+export interface FastEvalOptions extends EvalOptions {
+  /** Called before op i runs with the accumulator that op meets (row-major m x n, live: read
+   *  it, never keep or change it), for every op that runs and for a raw_tag that stops the
+   *  chain. Lets one pass serve the judge and the coverage trace. */
+  onOp?: (i: number, acc: Int32Array) => void;
+}
+
 /** The fast exact oracle: same contract and result as evalChain. */
-export function evalChainFast(c: ChainInput, opts: EvalOptions = {}): EvalResult {
+export function evalChainFast(c: ChainInput, opts: FastEvalOptions = {}): EvalResult {
   if (opts.validate !== false) validateCase(c);
   const { m, n, k } = c;
   const acc = new Int32Array(m * n);
@@ -214,7 +221,11 @@ export function evalChainFast(c: ChainInput, opts: EvalOptions = {}): EvalResult
   const map = (f: (v: number, i: number, j: number) => number): void => {
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) acc[i * n + j] = f(acc[i * n + j], i, j);
   };
-  for (const op of c.chain as readonly Op[]) {
+  const onOp = opts.onOp;
+  const chain = c.chain as readonly Op[];
+  for (let idx = 0; idx < chain.length; idx++) {
+    const op = chain[idx];
+    onOp?.(idx, acc);
     if (op.op === 'raw_tag') break; // the kernel refuses here: nothing after it runs
     switch (op.op) {
       case 'clear': acc.fill(0); break;

@@ -1,13 +1,12 @@
 // fast-check arbitraries for cases: small composable pieces, each named for what it generates.
 //
 // Bulk data (matrices, vectors) is not drawn number by number: an arbitrary draws a *data spec*
-// (a value class and a seed) and seedrandom expands it once the shape is known. Shrinking then
+// (a value class and a seed) and a fast seeded generator expands it once the shape is known. Shrinking then
 // works on what matters for a reproducer — shapes toward small, chains toward short, value
 // classes toward 'zero' (the first class), k toward 0 — and the biases SPEC lists (aligned
 // -128 runs, i32::MIN/MAX, exact ties of the rounding op applied next, garbage in unused
 // payload bytes, negative and strided layouts, Clear mid-chain) are classes, not luck.
 import fc from 'fast-check';
-import seedrandom from 'seedrandom';
 import type { Bin, Case, Layout, Op, Policy, UnicastLayout } from '../oracle/types.js';
 import { BINS, LAYOUTS, POLICIES, UNICAST_LAYOUTS } from '../oracle/types.js';
 import type { KernelDesc } from '../native/descriptor.js';
@@ -33,7 +32,7 @@ export const payloadGarbage = (): fc.Arbitrary<number> =>
   fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.integer({ min: 0, max: 0xffffffff }));
 
 // ---------------------------------------------------------------------------------------------
-// Data specs: a value class + seed, expanded by seedrandom once the shape is known.
+// Data specs: a value class + seed, expanded by a seeded generator once the shape is known.
 
 /** Classes of int8 operand data. 'neg128_quads' / 'neg128_pairs': runs of -128 aligned on k
  *  quads / pairs in both operands (int16 pair-sum overflow; 2^-32 with uniform values). */
@@ -53,47 +52,77 @@ export const i32Data = (): fc.Arbitrary<DataSpec<I32Class>> =>
   fc.record({ cls: fc.constantFrom(...I32_CLASSES), seed: fc.nat() });
 
 type Rng = () => number;
-const rngOf = (seed: number, salt: string): Rng => seedrandom(`${seed}:${salt}`);
+
+/** FNV-1a of the salt, mixed with the seed: one generator state per (spec seed, salt). */
+function stateOf(seed: number, salt: string): number {
+  let h = Math.imul(2166136261 ^ seed, 16777619);
+  for (let i = 0; i < salt.length; i++) h = Math.imul(h ^ salt.charCodeAt(i), 16777619);
+  return h;
+}
+
+/** A fast seeded generator, uniform in [0, 1) on 32 bits: a Weyl sequence through the murmur3
+ *  finalizer (splitmix32). Data expansion only needs well-spread values, not cryptographic
+ *  ones; seedrandom's ARC4 key schedule cost more than the rest of a small case's generation.
+ *  Each data spec has its own generator (salted by where the data goes), so shrinking one
+ *  spec leaves every other operand's values as they were. */
+function rngOf(seed: number, salt: string): Rng {
+  let x = stateOf(seed, salt);
+  return () => {
+    x = (x + 0x9e3779b9) | 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  };
+}
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
 const intIn = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
+const EXTREME_I8 = [-128, -128, 127, -127, 0, 1, -1] as const;
 
-/** k-major int8 values for one row of A or one column of B (index = k). */
-function int8Run(rng: Rng, cls: Int8Class, k: number): number[] {
-  const out: number[] = [];
-  for (let kk = 0; kk < k; kk++) {
-    switch (cls) {
-      case 'zero': out.push(0); break;
-      case 'one': out.push(1); break;
-      case 'small': out.push(intIn(rng, -3, 3)); break;
-      case 'uniform': out.push(intIn(rng, -128, 127)); break;
-      case 'extreme': out.push(pick(rng, [-128, -128, 127, -127, 0, 1, -1])); break;
-      case 'neg128_all': out.push(-128); break;
-      case 'neg128_pairs':
-      case 'neg128_quads': {
-        const g = cls === 'neg128_pairs' ? 2 : 4;
-        if (kk % g === 0) {
-          const flood = rng() < 0.6;
-          for (let t = 0; t < g && kk + t < k; t++) out.push(flood ? -128 : intIn(rng, -128, 127));
-          kk += g - 1;
-        }
-        break;
+/** Fills `out` with k-major int8 values for one row of A or one column of B (index = k). */
+function int8Run(rng: Rng, cls: Int8Class, out: Int8Array): void {
+  const k = out.length;
+  switch (cls) {
+    case 'zero': out.fill(0); return;
+    case 'one': out.fill(1); return;
+    case 'neg128_all': out.fill(-128); return;
+    case 'small': for (let kk = 0; kk < k; kk++) out[kk] = intIn(rng, -3, 3); return;
+    case 'uniform': for (let kk = 0; kk < k; kk++) out[kk] = intIn(rng, -128, 127); return;
+    case 'extreme': for (let kk = 0; kk < k; kk++) out[kk] = pick(rng, EXTREME_I8); return;
+    case 'neg128_pairs':
+    case 'neg128_quads': {
+      const g = cls === 'neg128_pairs' ? 2 : 4;
+      for (let kk = 0; kk < k; kk += g) {
+        const flood = rng() < 0.6;
+        for (let t = 0; t < g && kk + t < k; t++) out[kk + t] = flood ? -128 : intIn(rng, -128, 127);
       }
     }
   }
-  return out.slice(0, k);
 }
 
 /** A: m x k row-major, each row a k-run. */
 export function expandA(spec: DataSpec<Int8Class>, m: number, k: number): number[][] {
   const rng = rngOf(spec.seed, 'a');
-  return Array.from({ length: m }, () => int8Run(rng, spec.cls, k));
+  const run = new Int8Array(k);
+  const rows: number[][] = new Array(m);
+  for (let i = 0; i < m; i++) {
+    int8Run(rng, spec.cls, run);
+    rows[i] = Array.from(run);
+  }
+  return rows;
 }
 
 /** B: k x n row-major, built column by column so runs follow k. */
 export function expandB(spec: DataSpec<Int8Class>, k: number, n: number): number[][] {
   const rng = rngOf(spec.seed, 'b');
-  const cols = Array.from({ length: n }, () => int8Run(rng, spec.cls, k));
-  return Array.from({ length: k }, (_, kk) => cols.map((c) => c[kk]));
+  const run = new Int8Array(k);
+  const rows: number[][] = new Array(k);
+  for (let kk = 0; kk < k; kk++) rows[kk] = new Array<number>(n);
+  for (let j = 0; j < n; j++) {
+    int8Run(rng, spec.cls, run);
+    for (let kk = 0; kk < k; kk++) rows[kk][j] = run[kk];
+  }
+  return rows;
 }
 
 /** Odd multiple of 2^(s-1) inside i32 (s in 1..63: beyond 32 only 0 fits, so fall back to edges). */

@@ -10,7 +10,7 @@ import { KernelCrash, visible, type Backend } from '../native/process.js';
 import { encodeCase, guardAtStart, opTag, scratchBuffer, type Encoded } from './encode.js';
 import { isRawTag } from '../oracle/opset.js';
 import { offsetOf, readItem } from './layout.js';
-import { expectedState } from './expected.js';
+import { expectedState, type ExpectedState } from './expected.js';
 import { callTimeout, caseWork, type CallTimeout, type TimeoutPolicy } from './timeout.js';
 import type { CellDiff, Crash, Hang, Verdict } from './verdict.js';
 import { priorCase, priorRequest } from './stale.js';
@@ -24,7 +24,15 @@ const F = { ok: false, refused: false } as const;
  *  calling convention (a clobbered register breaks the caller whatever was stored), then the
  *  values. A fault after an earlier frame tile broke the convention carries that break too. */
 export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult): Verdict {
-  const exp = expectedState(c, kernel, enc);
+  const v = judgeWith(c, kernel, enc, res, expectedState(c, kernel, enc));
+  // a failure is judged again, and reported, with the bigint oracle (the definition), which
+  // must agree with the fast one (else expectedState throws OracleDisagreement)
+  if (v.ok) return v;
+  const exact = expectedState(c, kernel, enc, { oracle: 'bigint' });
+  return exact.oracle === 'bigint' ? judgeWith(c, kernel, enc, res, exact) : v;
+}
+
+function judgeWith(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult, exp: ExpectedState): Verdict {
   const hex = (x: bigint): string => `0x${x.toString(16)}`;
   const abi = res.abi && { call: res.abi.call, items: res.abi.items.map((i) => ({ what: i.what, expected: hex(i.expected), got: hex(i.got) })) };
   if (res.fault) {
@@ -40,7 +48,7 @@ export function judge(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult
   return { ...F, outcome: 'abi_violation', kernel: kernel.name, ...abi, ...(v.ok ? {} : { values: v }), expected: exp.result };
 }
 
-function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult, exp: ReturnType<typeof expectedState>): Verdict {
+function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult, exp: ExpectedState): Verdict {
   const { refusedAt, storesRun } = exp;
   if (res.rc !== 0 && res.rc !== 1) return { ...F, outcome: 'refusal', reason: 'bad_rc', rc: res.rc };
   if (refusedAt < 0 && res.rc === 1) {
