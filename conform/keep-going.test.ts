@@ -42,7 +42,9 @@ describe('keep-going: every distinct failure in one run', () => {
   const random = resolveSeed(process.env.BITEXACT_SEED);
   for (const seed of [1, random]) {
     it(`seed ${seed}: the three-bug kernel reports exactly its three bugs, each shrunk to <= 4 ops, in every format`, async () => {
-      const r = await gate(seed);
+      // stale left out: a second call whose wrong values happen to equal the first call's right
+      // ones is taken for kept state (no call alone can tell, at reused addresses)
+      const r = await gate(seed, { properties: ['tile', 'frame', 'interleave', 'packing', 'gating'] });
       expect(r.ok).toBe(false);
       const k = r.kernels[0];
       expect(k.distinct_failures?.slice().sort()).toEqual(BUGS);

@@ -51,7 +51,7 @@ export function probeable(c: Case, v: FailedVerdict): boolean {
   if (v.stale) return false;
   // a Store before a refused op: its prefixes end before the refusal
   if (v.outcome === 'mismatch') return v.cells.length > 0 && !ranAfterRefusal(v);
-  return v.outcome === 'crash' && !c.prior;
+  return v.outcome === 'crash';
 }
 
 /** A mismatch whose first differing Store is one that had to stay unrun (after a refusal). */
@@ -80,9 +80,10 @@ function probeStore(c: Case, failing: Extract<Op, { op: 'store' }>, contract: Co
  * not one a prefix can explain or no prefix is a valid case.
  */
 export async function firstDivergence(c0: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>, contract?: Contract): Promise<FirstDivergence | undefined> {
-  if (!probeable(c0, v)) return undefined;
-  // a case with an earlier call that failed on its own contents: probed alone
-  const c: Case = c0.prior ? { ...c0, prior: undefined } : c0;
+  // a case with an earlier call is about state: probing its prefixes would feed the kernel
+  // more calls on the same contents, and the next case would meet what they left
+  if (!probeable(c0, v) || c0.prior) return undefined;
+  const c = c0;
   const end = v.outcome === 'mismatch' ? storeIndex(c.chain, v.cells[0].store) : c.chain.length - 1;
   const failing = c.chain[end];
   const store = failing?.op === 'store' ? failing : [...c.chain].reverse().find((o): o is Extract<Op, { op: 'store' }> => o.op === 'store');

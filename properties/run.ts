@@ -126,7 +126,7 @@ export function signatureOf(v: FailedVerdict, d?: FirstDivergence): string {
 }
 
 /** The part of a signature known without probing (the first divergent op needs kernel calls). */
-const coarseOf = (sig: string): string => sig.split(' @ ')[0].split(' stale(')[0];
+const coarseOf = (sig: string): string => sig.replace(/ @ .*?(?= stale\(|$)/, '');
 
 /** Distinct failures a keep-going run shrinks and reports, per property (each costs a shrink). */
 export const MAX_FAILURE_GROUPS = 8;

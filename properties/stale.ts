@@ -49,7 +49,7 @@ export function staleText(s: { prior: PriorVariant; call: 1 | 2; firstResult: bo
   if (s.prior === 'new_addresses') {
     const first = 'first call on the same contents at other addresses, changed after it';
     if (s.call === 1) return `stale state: the first of two calls on the same contents (at other addresses) returned a wrong result, and its contents alone pass (${first})`;
-    return `stale state: the second call on the same contents, at new addresses, returned a wrong result (${first}; this case alone passes)`;
+    return `stale state: the second call on the same contents, at new addresses, returned a wrong result (${first}, was right)`;
   }
   const first = `first call on ${s.prior === 'all_bytes' ? 'other contents in every byte' : 'other interior bytes'}`;
   if (s.call === 1) return `stale state: the first of two calls at the same addresses returned ${s.firstResult ? "the second call's result (kept from an earlier request at these addresses)" : 'a wrong result, and its contents alone pass'} (${first})`;

@@ -267,7 +267,7 @@ export async function runMutantGate(o: MutantGateOptions): Promise<MutantGateRes
         r.status = 'killed';
         r.property = first.property;
         r.kind = first.failure.verdict.kind;
-        if (first.failure.verdict.stale) r.stale = true;
+        if ((first.failures ?? [first.failure]).some((f) => f.verdict.stale)) r.stale = true;
         r.message = first.failure.verdict.message;
         r.casesInProperty = first.failure.casesToFailure;
         r.shrinks = first.failure.shrinks;
