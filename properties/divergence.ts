@@ -80,10 +80,9 @@ function probeStore(c: Case, failing: Extract<Op, { op: 'store' }>, contract: Co
  * not one a prefix can explain or no prefix is a valid case.
  */
 export async function firstDivergence(c0: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>, contract?: Contract): Promise<FirstDivergence | undefined> {
-  // a case with an earlier call is about state: probing its prefixes would feed the kernel
-  // more calls on the same contents, and the next case would meet what they left
-  if (!probeable(c0, v) || c0.prior) return undefined;
-  const c = c0;
+  if (!probeable(c0, v)) return undefined;
+  // a case with an earlier call that failed on its own contents (not kept state): probed alone
+  const c: Case = c0.prior ? { ...c0, prior: undefined } : c0;
   const end = v.outcome === 'mismatch' ? storeIndex(c.chain, v.cells[0].store) : c.chain.length - 1;
   const failing = c.chain[end];
   const store = failing?.op === 'store' ? failing : [...c.chain].reverse().find((o): o is Extract<Op, { op: 'store' }> => o.op === 'store');
