@@ -425,9 +425,12 @@ function interruptible<A extends unknown[]>(signal: AbortSignal | undefined, exe
   };
 }
 
+/** A property result's distinct failures: `failures`, or the one `failure` of an older report. */
+export const failuresOf = (p: PropertyResult): FailureRecord[] => p.failures ?? (p.failure ? [p.failure] : []);
+
 /** The problems of a failed property: one per distinct failure. */
 function propertyProblems(kernel: string, p: PropertyResult, why: string, none: 'failed' | 'ran zero cases' = 'failed', seen = new Set<string>()): Problem[] {
-  const all = p.failures ?? (p.failure ? [p.failure] : []);
+  const all = failuresOf(p);
   if (!all.length) return [{ kind: 'property', kernel, property: p.property, failure: none, message: why }];
   // a bug an earlier property of the kernel already reported is not listed again
   const fs = all.filter((f) => !seen.has(f.signature));
@@ -540,7 +543,7 @@ export function mergeReports(parts: ConformReport[], names?: string[]): ConformR
             q.status = 'failed';
             q.failure ??= p.failure;
             // the shards' distinct failures, one per signature
-            const all = [...(q.failures ?? []), ...(p.failures ?? (p.failure ? [p.failure] : []))];
+            const all = [...(q.failures ?? []), ...failuresOf(p)];
             q.failures = all.filter((f, i) => all.findIndex((x) => x.signature === f.signature) === i);
           }
           if (p.note && p.note !== q.note) q.note = q.note ? `${q.note}; ${p.note}` : p.note;

@@ -3,7 +3,7 @@
 // coverage" testcase per kernel, and a "gate" suite for problems that belong to no kernel.
 import type { ConformReport } from './engine.js';
 import { hostProperties } from './host-info.js';
-import { coverageJudged, gateProblems, OUTSIDE_TITLE, notJudgedText } from './summary.js';
+import { failuresOf, coverageJudged, gateProblems, OUTSIDE_TITLE, notJudgedText } from './summary.js';
 
 // XML 1.0 forbids most control characters even escaped
 const xml = (s: string | number): string =>
@@ -23,7 +23,8 @@ export function renderJunit(r: ConformReport): string {
       const head = `    <testcase classname="bitexact.${xml(k.name)}" name="${xml(p.property)}" time="${p.seconds.toFixed(3)}">`;
       if (p.status === 'failed') {
         // one testcase per distinct failure, so a dashboard lists every bug
-        const fs = p.failures ?? (p.failure ? [p.failure] : [undefined]);
+        const found = failuresOf(p);
+        const fs = found.length ? found : [undefined];
         fs.forEach((f, i) => {
           if (i > 0) kt++;
           kf++;

@@ -1,7 +1,7 @@
 // What every report of a ConformReport shows, computed once: the kernel x property rows, op
 // names, throughput, the coverage cells arranged as heat-map tables, the failures. The terminal
 // summary (cli/conform.ts), markdown, HTML and JUnit renderers all read these.
-import type { ConformReport, KernelReport, PropertyResult } from './engine.js';
+import { failuresOf, type ConformReport, type KernelReport, type PropertyResult } from './engine.js';
 import type { Emulation } from '../native/backends/provider.js';
 import { problemKernel, problemText } from './problems.js';
 import { kernelLibOption, replayCommand as replayCommandOf } from '../properties/commands.js';
@@ -98,9 +98,7 @@ export interface Failure {
   of: number;
 }
 
-/** A property result's failures: `failures` (one per distinct bug) when the engine groups them, else the one `failure`. */
-export const failuresOf = (p: PropertyResult): NonNullable<PropertyResult['failure']>[] =>
-  (p as PropertyResult & { failures?: NonNullable<PropertyResult['failure']>[] }).failures ?? (p.failure ? [p.failure] : []);
+export { failuresOf } from './engine.js';
 
 /** An HTML id fragment from a name. */
 export const slug = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '-');

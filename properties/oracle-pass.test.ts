@@ -17,15 +17,10 @@ import { caseFor } from './arbitraries.js';
 import { encodeCase } from './encode.js';
 import { judge } from './check.js';
 import { assertOraclesAgree, CROSS_CHECK_EVERY, crossChecked, expectedState, OracleDisagreement } from './expected.js';
+import { ALL_OPS_2X2, NO_SCALAR_2X2 } from './test-descs.js';
 
-const all: KernelDesc = {
-  name: 'k_all', isa: 'generic', mr: 2, nr: 2, runnable: true, why: '',
-  packings: [{ a: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, b: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, k_alignment: 1 }],
-  packing_ids: [0],
-  supported_ops: Array.from({ length: 29 }, (_, i) => i),
-};
-// without the scalar ops (tags 3..8): chains with one are refused there
-const noScalar: KernelDesc = { ...all, name: 'k_noscalar', supported_ops: all.supported_ops.filter((t) => t < 3 || t > 8) };
+const all = ALL_OPS_2X2;
+const noScalar = NO_SCALAR_2X2;
 
 /** The coverage cells as they were computed before the one-pass trace: the bigint tie test
  *  on the accumulator of the prefix before each rounding op, re-evaluated. */

@@ -138,7 +138,9 @@ export const MAX_CRASHING_CASES = 8;
 /** Failing cases of one verdict family probed for their first divergent op (a crash: 2). */
 export const MAX_PROBED_PER_KIND = 16;
 
-const probeOf = (o: PropertyRunOptions) => o.probe ?? ((x: Case) => o.exec(x, { timeout: o.timeout ?? {} }));
+/** A kernel call under the run's full timeout (not the shortened one of a hang's shrinking). */
+const fullCall = (o: PropertyRunOptions): CaseCall => ({ timeout: o.timeout ?? {} });
+const probeOf = (o: PropertyRunOptions) => o.probe ?? ((x: Case) => o.exec(x, fullCall(o)));
 
 interface Group { c: Case; index: number; v: FailedVerdict; sig: string; casesToFailure: number }
 
@@ -146,7 +148,7 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   const t0 = Date.now();
   let ran = 0, passed = 0, refused = 0, failed = 0;
   let shrinking = false;
-  const full: CaseCall = { timeout: o.timeout ?? {} };
+  const full = fullCall(o);
   const short: CaseCall = { timeout: { ...full.timeout, shrinking: true } };
   const keepGoing = !o.firstFailure;
   const maxGroups = o.maxGroups ?? MAX_FAILURE_GROUPS;
@@ -234,7 +236,7 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
 /** Shrinks one failure group: fast-check replays the group's case from its stream index and
  *  shrinks it, a candidate counting as failing only when it fails with the group's signature. */
 async function shrinkGroup(o: PropertyRunOptions, g: Group, examples: [Case][] | undefined, sameBug: (c: Case, v: Verdict) => Promise<boolean>): Promise<CaseFailure> {
-  const full: CaseCall = { timeout: o.timeout ?? {} };
+  const full = fullCall(o);
   // a deterministic case: fast-check cannot shrink what it did not generate (finish drops ops)
   if (g.index < (examples?.length ?? 0) || o.path) return finish(o, { c: g.c, path: o.path, shrinks: 0 }, g, undefined, sameBug);
   const prop = fc.asyncProperty(o.arb, async (c) => !(await sameBug(c, await o.exec(c, full))));
@@ -255,7 +257,7 @@ async function finish(
   hang?: { hangMode: boolean; hangShrinks: number; maxHangShrinks: number },
   sameBug?: (c: Case, v: Verdict) => Promise<boolean>,
 ): Promise<CaseFailure> {
-  const full: CaseCall = { timeout: o.timeout ?? {} };
+  const full = fullCall(o);
   let { c, path, shrinks } = r;
   const hangMode = hang?.hangMode ?? false;
   const rerun = await o.exec(c, full);

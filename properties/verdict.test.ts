@@ -10,15 +10,10 @@ import { expectedState } from './expected.js';
 import { cellsOf, failureKind, type FailedVerdict, type Verdict } from './verdict.js';
 import { failureLabel, failureMessage, verdictLine, verdictRecord } from './verdict-format.js';
 import { callTimeout, TIMEOUT_BASE_MS, WORK_PER_MS } from './timeout.js';
+import { ALL_OPS_2X2, NO_SCALAR_2X2 } from './test-descs.js';
 
-const all: KernelDesc = {
-  name: 'k_all', isa: 'generic', mr: 2, nr: 2, runnable: true, why: '',
-  packings: [{ a: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, b: { kind: 'packed_format', r: 2, align: 1, end_padding_record: 1 }, k_alignment: 1 }],
-  packing_ids: [0],
-  supported_ops: Array.from({ length: 29 }, (_, i) => i),
-};
-// the same kernel without scalar ops (tags 3..8)
-const noScalar: KernelDesc = { ...all, name: 'k_noscalar', supported_ops: all.supported_ops.filter((t) => t < 3 || t > 8) };
+const all = ALL_OPS_2X2;
+const noScalar = NO_SCALAR_2X2;
 
 const tileCase: Case = {
   format: 'bitexact-case/1', level: 'tile', m: 2, n: 2, k: 3,
