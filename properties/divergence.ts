@@ -75,9 +75,10 @@ function probeStore(c: Case, failing: Extract<Op, { op: 'store' }>, contract: Co
 }
 
 /**
- * Finds the first divergent op of a failing case by re-running prefixes with `exec` (the
- * property's own call, so a frame case probes through the frame). Undefined when the verdict is
- * not one a prefix can explain or no prefix is a valid case.
+ * Finds the first divergent op of a failing case by re-running prefixes with `exec`: a plain
+ * call of the case's level (a frame case probes through the frame), not a property's own
+ * judgement. Undefined when the verdict is not one a prefix can explain or the chain has no
+ * Store; prefixes that are no valid case are skipped.
  */
 export async function firstDivergence(c0: Case, v: FailedVerdict, exec: (c: Case) => Promise<Verdict>, contract?: Contract): Promise<FirstDivergence | undefined> {
   if (!probeable(c0, v)) return undefined;
