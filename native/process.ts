@@ -114,7 +114,22 @@ export interface CallOptions {
   /** how long the call may take before the process is killed and the call counts as hung (ms);
    *  default: the backend's timeout */
   timeoutMs?: number;
+  /** the request may be written while earlier pipelined requests are still running (at most
+   *  PIPELINE_DEPTH in flight), so the executor goes from one to the next without waiting for
+   *  this process. Only for requests whose result does not depend on what ran before them. A
+   *  pipelined request that was behind the one that crashed or hung the executor is rejected
+   *  with NotRun (it did not run); the caller runs it again. */
+  pipelined?: boolean;
 }
+
+/** A pipelined request did not run: the executor died (crash, hang, protocol violation) during
+ *  an earlier request written before it. Running it again gives its real outcome. */
+export class NotRun extends Error {
+  override name = 'NotRun';
+}
+
+/** Pipelined requests in flight at once (a request, not a batch, is the unit of a verdict). */
+export const PIPELINE_DEPTH = 16;
 
 /** A running executor (any transport): what the gate, the CLI and the bench call. */
 export interface Backend {
@@ -144,18 +159,25 @@ const MAX_FRAME = 2 ** 30;
 const STARTUP_TIMEOUT_MS = 60_000;
 /** Requests that name no timeout (LIST, LOAD_LIB, PING; kernel calls name theirs) */
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** BITEXACT_PIPELINE=0: every request alone (the transport before pipelining, for comparisons) */
+const PIPELINING = process.env.BITEXACT_PIPELINE !== '0';
 
 interface Reply {
   msg: Uint8Array;
   /** what the executor printed while it handled the request, if anything */
   output?: ExecutorOutput;
+  /** the process that answered */
+  session: Session;
 }
 
 interface Pending {
+  /** length header and payload, one write */
+  frame: Buffer;
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
   what: string;
   timeoutMs: number;
+  pipelined: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -168,18 +190,41 @@ export interface Launch {
   env?: NodeJS.ProcessEnv;
 }
 
+/** One executor process: the requests written to it and not yet answered, in order (it answers
+ *  in order), and what it wrote that is not yet a whole response. */
+interface Session {
+  child: ChildProcess;
+  inflight: Pending[];
+  chunks: Buffer[];
+  buffered: number;
+  timedOut: boolean;
+  /** dropped: exited, or killed for a protocol violation (its in-flight requests are settled) */
+  dead: boolean;
+  /** writes are being gathered until the end of this tick */
+  corked: boolean;
+}
+
+const frameOf = (payload: Uint8Array): Buffer => {
+  const f = Buffer.allocUnsafe(4 + payload.length);
+  f.writeUInt32LE(payload.length, 0);
+  f.set(payload, 4);
+  return f;
+};
+
 class ProcessBackend implements Backend {
-  private child: ChildProcess | null = null;
-  private pending: Pending | null = null;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** the running process requests go to (null: none yet, or it died) */
+  private session: Session | null = null;
+  private starting = false;
+  /** requests not yet written, in call order */
+  private readonly waiting: Pending[] = [];
+  private readonly idle: Array<() => void> = [];
   private stderrTail = '';
   private callOutput = '';
   private callBytes = 0;
+  /** the executor printed something: requests then go one at a time, so that output is told
+   *  to the request that printed it */
+  private printed = false;
   private readonly noticed = new Set<string>();
-  private timedOut = false;
-  private exited: Promise<void> | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly libs: string[] = [];
   private closed = false;
 
@@ -189,14 +234,7 @@ class ProcessBackend implements Backend {
     private readonly timeoutMs: number,
   ) {}
 
-  // Serializes calls: one request in flight, in call order, whatever happens to earlier ones.
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async start(): Promise<void> {
+  private async start(): Promise<Session> {
     const { command, args, env } = await this.launch();
     const child = spawn(command, args, {
       // 0: /dev/null; 1, 2: the kernel's output; 3: requests; 4: responses
@@ -209,32 +247,25 @@ class ProcessBackend implements Backend {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new Error(`${this.name} backend: cannot run ${command}: ${e.message}`)));
     });
-    this.child = child;
+    const s: Session = { child, inflight: [], chunks: [], buffered: 0, timedOut: false, dead: false, corked: false };
     track(child);
-    this.chunks = [];
-    this.buffered = 0;
     this.stderrTail = '';
     this.callOutput = '';
     this.callBytes = 0;
-    this.timedOut = false;
-    this.exited = new Promise<void>((resolve) => {
-      let spawnError: Error | null = null;
-      child.on('error', (e) => {
-        spawnError = e; // e.g. ENOENT; 'exit' may or may not follow
-        if (this.child === child) this.onExit(child, null, null, e);
-        resolve();
-      });
-      child.on('exit', (code, signal) => {
-        if (!spawnError && this.child === child) this.onExit(child, code, signal, null);
-        resolve();
-      });
+    let spawnError: Error | null = null;
+    child.on('error', (e) => {
+      spawnError = e; // e.g. ENOENT; 'exit' may or may not follow
+      this.onExit(s, null, null, e);
+    });
+    child.on('exit', (code, signal) => {
+      if (!spawnError) this.onExit(s, code, signal, null);
     });
     const req = child.stdio[REQ_FD] as Writable;
     const resp = child.stdio[RESP_FD] as Readable;
     req.on('error', () => undefined); // EPIPE after a crash: 'exit' reports it
     resp.on('error', () => undefined);
-    resp.on('data', (d: Buffer) => this.onData(child, d));
-    // (not tied to this.child: a crashed child's last words arrive after its 'exit')
+    resp.on('data', (d: Buffer) => this.onData(s, d));
+    // (a crashed child's last words arrive after its 'exit')
     const onOutput = (d: Buffer): void => {
       const t = d.toString('utf8');
       this.stderrTail = (this.stderrTail + t).slice(-STDERR_TAIL);
@@ -243,64 +274,150 @@ class ProcessBackend implements Backend {
     };
     child.stdout!.on('data', onOutput);
     child.stderr!.on('data', onOutput);
-    this.setRef(false);
+    this.setRef(s, false);
     // A library loaded before a crash is loaded again, in the same order; an executor that
     // cannot reload one is not used half-configured. The start-up (process, addon or qemu)
     // is waited for by a PING with its own generous timeout: a kernel's timeout measures the
     // kernel, not a slow start on a loaded machine.
     try {
-      decodeEmpty((await this.roundTrip(encodePing(), 'PING (start)', Math.max(this.timeoutMs, STARTUP_TIMEOUT_MS))).msg);
-      for (const lib of this.libs) decodeDescs((await this.roundTrip(encodeLoadLib(lib), `LOAD_LIB ${lib} (restart)`)).msg, this.name);
+      decodeEmpty((await this.direct(s, encodePing(), 'PING (start)', Math.max(this.timeoutMs, STARTUP_TIMEOUT_MS))).msg);
+      for (const lib of this.libs) decodeDescs((await this.direct(s, encodeLoadLib(lib), `LOAD_LIB ${lib} (restart)`, this.timeoutMs)).msg, this.name);
     } catch (e) {
-      this.kill();
-      this.child = null;
+      killGroup(child);
+      s.dead = true;
       throw e;
     }
+    return s;
   }
 
   // Idle children must not keep the caller's event loop alive (a CLI that forgets close()).
-  private setRef(on: boolean): void {
-    const c = this.child;
-    if (!c) return;
-    for (const h of [c, ...c.stdio] as Refable[]) {
+  private setRef(s: Session, on: boolean): void {
+    for (const h of [s.child, ...s.child.stdio] as Refable[]) {
       if (!h) continue;
       if (on) h.ref?.();
       else h.unref?.();
     }
   }
 
-  private onData(child: ChildProcess, d: Buffer): void {
-    if (this.child !== child) return;
-    this.chunks.push(d);
-    this.buffered += d.length;
-    if (this.buffered < 4) return;
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [all];
-    const len = all.readUInt32LE(0);
-    if (len > MAX_FRAME) {
-      this.protocolViolation(child, this.pending, `a response header announcing ${len} bytes`);
-      return;
+  /** Writes requests while the head of the queue may go: alone when nothing is in flight, or
+   *  pipelined behind pipelined ones. Starts a process when there is none. */
+  private pump(): void {
+    while (this.waiting.length > 0) {
+      const s = this.session;
+      if (!s || s.dead) {
+        this.session = null;
+        if (!this.starting) this.restart();
+        return;
+      }
+      const head = this.waiting[0]!;
+      const n = s.inflight.length;
+      const together = PIPELINING && head.pipelined && !this.printed && n < PIPELINE_DEPTH && s.inflight.every((p) => p.pipelined);
+      if (n > 0 && !together) return;
+      this.waiting.shift();
+      this.send(s, head);
     }
-    if (this.buffered < 4 + len) return;
-    const p = this.pending;
-    if (!p || this.buffered > 4 + len) {
-      // A response nobody asked for, or two at once: something wrote into the response
-      // descriptor (only a kernel can). The process is dropped; the call is a named crash.
-      const why = `${this.buffered} byte(s) on the response descriptor ${p ? 'beyond the response' : 'while no request was in flight'}`;
-      this.protocolViolation(child, p, why);
-      return;
+    if (!this.session || this.session.inflight.length === 0) for (const f of this.idle.splice(0)) f();
+  }
+
+  private restart(): void {
+    this.starting = true;
+    this.start().then(
+      (s) => {
+        this.starting = false;
+        this.session = s;
+        this.pump();
+      },
+      (e: Error) => {
+        this.starting = false;
+        // the request that asked for the process learns why it could not start; the next one
+        // tries again
+        this.waiting.shift()?.reject(e);
+        this.pump();
+      },
+    );
+  }
+
+  private send(s: Session, p: Pending): void {
+    if (s.inflight.length === 0) {
+      this.takeOutput(); // output between requests belongs to none
+      this.setRef(s, true);
+      this.arm(s, p);
     }
-    const msg = new Uint8Array(all.buffer, all.byteOffset + 4, len).slice();
-    this.chunks = [];
-    this.buffered = 0;
-    this.finish(p);
-    // Output the executor wrote before its response is in our pipes by now; let the poll
-    // phase that brought the response hand it over too, then attribute it to this request.
-    setImmediate(() => {
-      const output = this.takeOutput();
-      if (output) this.notice(p.what, output);
-      p.resolve(output ? { msg, output } : { msg });
-    });
+    s.inflight.push(p);
+    // the requests written in one tick (a lookahead's refill) go in one system call
+    const w = s.child.stdio[REQ_FD] as Writable;
+    if (!s.corked) {
+      s.corked = true;
+      w.cork();
+      process.nextTick(() => {
+        s.corked = false;
+        w.uncork();
+      });
+    }
+    w.write(p.frame);
+  }
+
+  /** The timeout of the request the executor is running now (the head of what is in flight). */
+  private arm(s: Session, p: Pending): void {
+    if (p.timeoutMs > 0 && Number.isFinite(p.timeoutMs)) {
+      p.timer = setTimeout(() => {
+        s.timedOut = true;
+        killGroup(s.child);
+      }, p.timeoutMs);
+    }
+  }
+
+  /** One request on a session directly, outside the queue (start-up). */
+  private direct(s: Session, payload: Uint8Array, what: string, timeoutMs: number): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => this.send(s, { frame: frameOf(payload), resolve, reject, what, timeoutMs, pipelined: false }));
+  }
+
+  private onData(s: Session, d: Buffer): void {
+    if (s.dead) return;
+    s.chunks.push(d);
+    s.buffered += d.length;
+    while (s.buffered >= 4) {
+      const all = s.chunks.length === 1 ? s.chunks[0]! : Buffer.concat(s.chunks);
+      s.chunks = [all];
+      const len = all.readUInt32LE(0);
+      if (len > MAX_FRAME) {
+        this.violation(s, `a response header announcing ${len} bytes`);
+        return;
+      }
+      if (s.buffered < 4 + len) return;
+      const p = s.inflight[0];
+      if (!p) {
+        // A response nobody asked for: something wrote into the response descriptor (only a
+        // kernel can). The process is dropped; the call is a named crash.
+        this.violation(s, `${s.buffered} byte(s) on the response descriptor while no request was in flight`);
+        return;
+      }
+      const rest = all.subarray(4 + len);
+      if (rest.length > 0 && s.inflight.length === 1) {
+        // more than this response while nothing else was asked: the response is not one
+        this.violation(s, `${s.buffered} byte(s) on the response descriptor beyond the response`);
+        return;
+      }
+      const msg = new Uint8Array(all.buffer, all.byteOffset + 4, len).slice();
+      s.chunks = rest.length ? [rest] : [];
+      s.buffered = rest.length;
+      s.inflight.shift();
+      if (p.timer) clearTimeout(p.timer);
+      const next = s.inflight[0];
+      if (next) this.arm(s, next);
+      else this.setRef(s, false);
+      // Output the executor wrote before its response is in our pipes by now; let the poll
+      // phase that brought the response hand it over too, then attribute it to this request.
+      setImmediate(() => {
+        const output = this.takeOutput();
+        if (output) {
+          this.printed = true;
+          this.notice(p.what, output);
+        }
+        p.resolve(output ? { msg, output, session: s } : { msg, session: s });
+      });
+      this.pump();
+    }
   }
 
   private takeOutput(): ExecutorOutput | undefined {
@@ -317,21 +434,20 @@ class ProcessBackend implements Backend {
     outputNotice(this.name, what, o);
   }
 
-  private protocolViolation(child: ChildProcess, p: Pending | null, why: string): void {
-    if (!p) {
-      this.violation(child, '', 0, why);
-      return;
+  /** Drops a session that broke the protocol: the request it was running fails with the crash
+   *  that names the violation, the ones behind it did not run. */
+  private violation(s: Session, why: string): void {
+    const p = s.inflight.shift();
+    const e = this.violationCrash(s, p?.what ?? '', p?.timeoutMs ?? 0, why);
+    if (p) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(e);
     }
-    this.finish(p);
-    p.reject(this.violation(child, p.what, p.timeoutMs, why));
+    this.abandon(s);
   }
 
-  /** Drops a child that broke the protocol; the crash that names it for the call `what`. */
-  private violation(child: ChildProcess, what: string, timeoutMs: number, why: string): KernelCrash {
-    killGroup(child);
-    if (this.child === child) this.child = null; // its 'exit' is not this call's story any more
-    this.chunks = [];
-    this.buffered = 0;
+  private violationCrash(s: Session, what: string, timeoutMs: number, why: string): KernelCrash {
+    killGroup(s.child);
     const note = `[bitexact] protocol violation: ${why} (did the kernel write to the executor's descriptors?)\n`;
     const nl = (t: string): string => (t && !t.endsWith('\n') ? '\n' : '');
     this.stderrTail += nl(this.stderrTail) + note;
@@ -342,32 +458,52 @@ class ProcessBackend implements Backend {
     });
   }
 
-  private finish(p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
-    this.pending = null;
-    this.setRef(false);
+  /** A session is no longer used: what is still in flight on it did not run, nor do the
+   *  pipelined requests waiting behind it (after a hang, each would cost a timeout). */
+  private abandon(s: Session): void {
+    s.dead = true;
+    s.chunks = [];
+    s.buffered = 0;
+    if (this.session === s) this.session = null;
+    const notRun = (q: Pending): void => {
+      if (q.timer) clearTimeout(q.timer);
+      q.reject(new NotRun(`${this.name}: ${q.what} did not run: the executor died during an earlier request`));
+    };
+    s.inflight.splice(0).forEach(notRun);
+    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.pipelined) notRun(this.waiting.splice(i, 1)[0]!);
+    this.pump();
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, err: Error | null): void {
-    this.child = null;
-    const p = this.pending;
-    if (!p) return;
-    this.finish(p);
+  private onExit(s: Session, code: number | null, signal: NodeJS.Signals | null, err: Error | null): void {
+    if (s.dead) return;
+    if (this.session === s) this.session = null;
+    const child = s.child;
     if (err) {
-      p.reject(new Error(`${this.name} backend: cannot run ${child.spawnfile}: ${err.message}`));
+      const p = s.inflight.shift();
+      if (p?.timer) clearTimeout(p.timer);
+      p?.reject(new Error(`${this.name} backend: cannot run ${child.spawnfile}: ${err.message}`));
+      this.abandon(s);
       return;
     }
     // 'exit' can come before the pipes are drained: wait (briefly: a process the kernel forked
-    // may hold them open) for what the kernel printed before it died.
+    // may hold them open) for responses written before the end and what the kernel printed.
     const drained = Promise.all(
-      [child.stdout, child.stderr].map((s) => (s && !s.readableEnded && !s.destroyed ? new Promise<void>((r) => { s.once('end', r); s.once('close', r); }) : undefined)),
+      [child.stdout, child.stderr, child.stdio[RESP_FD] as Readable].map((st) => (st && !st.readableEnded && !st.destroyed ? new Promise<void>((r) => { st.once('end', r); st.once('close', r); }) : undefined)),
     );
     const grace = new Promise<void>((r) => setTimeout(r, OUTPUT_GRACE_MS).unref());
-    void Promise.race([drained, grace]).then(() => this.reportExit(p, code, signal));
+    void Promise.race([drained, grace]).then(() => {
+      if (s.dead) return;
+      const p = s.inflight.shift();
+      if (p) {
+        if (p.timer) clearTimeout(p.timer);
+        this.reportExit(s, p, code, signal);
+      }
+      this.abandon(s);
+    });
   }
 
-  private reportExit(p: Pending, code: number | null, signal: NodeJS.Signals | null): void {
-    const how = this.timedOut
+  private reportExit(s: Session, p: Pending, code: number | null, signal: NodeJS.Signals | null): void {
+    const how = s.timedOut
       ? `timed out after ${p.timeoutMs} ms (killed)`
       : signal
         ? `killed by ${signal}`
@@ -377,7 +513,7 @@ class ProcessBackend implements Backend {
       new KernelCrash(`${this.name} executor ${how} during ${p.what}${tail ? `\n--- output (stderr, stdout) ---\n${tail.slice(-2000)}` : ''}`, {
         signal: signal ?? null,
         exitCode: code,
-        timedOut: this.timedOut,
+        timedOut: s.timedOut,
         timeoutMs: p.timeoutMs,
         stderr: this.stderrTail,
         output: this.takeOutput() ?? { text: '', bytes: 0 },
@@ -385,51 +521,25 @@ class ProcessBackend implements Backend {
     );
   }
 
-  private kill(): void {
-    if (this.child) killGroup(this.child);
-  }
-
-  // One request/response on the running child.
-  private roundTrip(payload: Uint8Array, what: string, timeoutMs = this.timeoutMs): Promise<Reply> {
-    const child = this.child;
-    if (!child) return Promise.reject(new Error(`${this.name} backend: executor not running`));
-    this.takeOutput(); // output between requests belongs to none
-    return new Promise<Reply>((resolve, reject) => {
-      const p: Pending = { resolve, reject, what, timeoutMs };
-      this.pending = p;
-      this.setRef(true);
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        p.timer = setTimeout(() => {
-          this.timedOut = true;
-          this.kill();
-        }, timeoutMs);
-      }
-      const header = Buffer.alloc(4);
-      header.writeUInt32LE(payload.length, 0);
-      const req = child.stdio[REQ_FD] as Writable;
-      req.write(header);
-      req.write(payload);
-    });
-  }
-
-  /** One request; its response decoded while no other request can be in flight, so that a
-   *  response that does not decode (only a kernel writing into the response descriptor makes
+  /** One request, queued behind the earlier ones; its response decoded when it arrives, so that
+   *  a response that does not decode (only a kernel writing into the response descriptor makes
    *  one) is a protocol violation of this call, named, and the process dropped. ExecError (the
    *  executor's ERROR) and, for requests that run no kernel, any error pass as they are. */
-  private call<T>(payload: Uint8Array, what: string, decode: (r: Reply) => T, opts: CallOptions & { runsKernel?: boolean } = {}): Promise<T> {
-    return this.serial(async () => {
-      if (this.closed) throw new Error(`${this.name} backend is closed`);
-      if (!this.child) await this.start();
-      const child = this.child!;
-      const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-      const r = await this.roundTrip(payload, what, timeoutMs);
-      try {
-        return decode(r);
-      } catch (e) {
-        if (e instanceof ExecError || !opts.runsKernel || this.child !== child) throw e;
-        throw this.violation(child, what, timeoutMs, `malformed response (${(e as Error).message})`);
-      }
+  private async call<T>(payload: Uint8Array, what: string, decode: (r: Reply) => T, opts: CallOptions & { runsKernel?: boolean } = {}): Promise<T> {
+    if (this.closed) throw new Error(`${this.name} backend is closed`);
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const r = await new Promise<Reply>((resolve, reject) => {
+      this.waiting.push({ frame: frameOf(payload), resolve, reject, what, timeoutMs, pipelined: opts.pipelined === true });
+      this.pump();
     });
+    try {
+      return decode(r);
+    } catch (e) {
+      if (e instanceof ExecError || !opts.runsKernel) throw e;
+      const crash = this.violationCrash(r.session, what, timeoutMs, `malformed response (${(e as Error).message})`);
+      if (!r.session.dead) this.abandon(r.session);
+      throw crash;
+    }
   }
 
   async list(): Promise<KernelDesc[]> {
@@ -463,17 +573,18 @@ class ProcessBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.serial(async () => {
-      this.closed = true;
-      const c = this.child;
-      if (!c) return;
-      const exited = this.exited;
-      (c.stdio[REQ_FD] as Writable).end(); // EOF: the executor exits by itself
-      const t = setTimeout(() => this.kill(), 2000);
-      await exited;
-      clearTimeout(t);
-      this.child = null;
-    });
+    // every request made before close() is answered first
+    if (this.waiting.length > 0 || (this.session?.inflight.length ?? 0) > 0 || this.starting) await new Promise<void>((r) => this.idle.push(r));
+    this.closed = true;
+    const s = this.session;
+    this.session = null;
+    if (!s || s.dead) return;
+    const exited = new Promise<void>((r) => (s.child.exitCode !== null || s.child.signalCode !== null ? r() : s.child.once('exit', () => r())));
+    (s.child.stdio[REQ_FD] as Writable).end(); // EOF: the executor exits by itself
+    const t = setTimeout(() => killGroup(s.child), 2000);
+    await exited;
+    clearTimeout(t);
+    s.dead = true;
   }
 }
 

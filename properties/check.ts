@@ -110,6 +110,8 @@ export interface RunCaseOptions {
   encoded?: Encoded;
   /** the call's timeout (default: scaled to the case's work) */
   timeout?: TimeoutPolicy;
+  /** the request may be pipelined (Backend CallOptions.pipelined: it may reject with NotRun) */
+  pipelined?: boolean;
 }
 
 /** The verdict of a call whose executor died or was killed after its timeout t. */
@@ -141,7 +143,7 @@ export async function runCase(backend: Backend, kernel: KernelDesc, c: Case, opt
   const timeout = callTimeout(caseWork(c, kernel), opts.timeout);
   let res: ExecResult;
   try {
-    res = await backend.exec(enc.req, { timeoutMs: timeout.ms });
+    res = await backend.exec(enc.req, { timeoutMs: timeout.ms, pipelined: opts.pipelined === true && !c.prior });
   } catch (e) {
     if (e instanceof KernelCrash) return crashVerdict(e, kernel.name, timeout);
     if (e instanceof ExecError) return { ...F, outcome: 'exec_error', reason: 'executor', error: e.message };

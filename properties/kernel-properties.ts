@@ -42,6 +42,9 @@ export interface PropertyDef {
   exec(t: Target, all: readonly Target[], c: Case, call?: CaseCall): Promise<Verdict>;
   /** relative cost: numRuns is divided by it */
   cost: number;
+  /** a case's outcome does not depend on the requests before it: its calls may be pipelined
+   *  behind the cases ahead of it (runCaseProperty's lookahead) */
+  pipeline: boolean;
   /** deterministic edge cases run first (XNNPACK-style sweep of the tile's edges), each named
    *  (nameEdgeCase: `k_eq_0`, `m_gt_mr.n_eq_1.k_eq_5`) for the failure text */
   examples?(k: KernelDesc): Case[];
@@ -166,6 +169,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
     arb: (k) => caseFor(k, { level: 'tile' }),
     exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 1,
+    pipeline: true,
     examples: tileEdges,
     sweep: true,
   },
@@ -177,6 +181,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
     arb: (k) => caseFor(k, { level: 'frame', maxOps: 8 }),
     exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 2,
+    pipeline: true,
     examples: frameEdges,
     sweep: true,
   },
@@ -188,6 +193,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
     arb: interleaveArb,
     exec: (t, _all, c, call) => runCase(t.backend, t.kernel, c, call),
     cost: 1,
+    pipeline: true,
   },
   {
     name: 'packing',
@@ -208,7 +214,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
         const timeout = callTimeout(packWork(mn, c.k), call?.timeout);
         let got: Uint8Array;
         try {
-          got = await t.backend.pack(k.name, pi, side, mn, c.k, flat, { timeoutMs: timeout.ms });
+          got = await t.backend.pack(k.name, pi, side, mn, c.k, flat, { timeoutMs: timeout.ms, pipelined: call?.pipelined === true });
         } catch (e) {
           if (e instanceof KernelCrash) return crashVerdict(e, k.name, timeout);
           throw e;
@@ -222,6 +228,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
       return PASS;
     },
     cost: 1,
+    pipeline: true,
   },
   {
     name: 'gating',
@@ -269,6 +276,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
       return v;
     },
     cost: 2,
+    pipeline: true,
     examples: rawTagEdges,
   },
   {
@@ -285,6 +293,7 @@ const GATING_PROPERTIES: PropertyDef[] = [
       return runCase(t.backend, t.kernel, ct && !inContract(priorCase(c), ct) ? { ...c, prior: undefined } : c, call);
     },
     cost: 3,
+    pipeline: false,
     // every variant once on a matmul over non-zero operands, whatever the seed
     examples: (k) => staleEdges(k.mr, k.nr, (ops) => declares(k, ops)),
   },

@@ -13,6 +13,8 @@ import { DEFAULT_FIXTURE_DIR, fixtureLines, saveFixture, savedPath } from './fix
 import { rerunCommand, type RerunOptions } from './commands.js';
 import { divergenceText, firstDivergence, ranAfterRefusal, type FirstDivergence } from './divergence.js';
 import type { Contract } from '../oracle/contract.js';
+import { NotRun } from '../native/process.js';
+import { installLookahead, type Lookahead } from './lookahead.js';
 export { DEFAULT_FIXTURE_DIR, saveFixture } from './fixture-store.js';
 
 export interface CaseFailure {
@@ -54,7 +56,12 @@ export interface PropertyOutcome {
 }
 
 /** What runCaseProperty hands exec for one case: the timeout policy its kernel calls use. */
-export interface CaseCall { timeout: TimeoutPolicy }
+export interface CaseCall {
+  timeout: TimeoutPolicy;
+  /** the case's kernel calls may be pipelined behind earlier cases' (a case ahead of the one
+   *  fast-check runs: properties/lookahead.ts) */
+  pipelined?: boolean;
+}
 
 /** Shrink candidates of a hang that may hang in turn (each costs a shortened timeout and an
  *  executor restart); candidates after that are not run, the last hanging one is reported. */
@@ -84,6 +91,9 @@ export interface PropertyRunOptions {
   examples?: Case[];
   /** replay an exact fast-check path (with the same seed) */
   path?: string;
+  /** cases run ahead of fast-check, their kernel calls pipelined (0 or absent: none); only for
+   *  a property whose cases do not depend on the calls before them. Stops at the first failure. */
+  lookahead?: number;
   /** stop at the first failure and shrink it (default: keep generating, one failure per signature) */
   firstFailure?: boolean;
   /** distinct failures kept (default MAX_FAILURE_GROUPS) */
@@ -144,6 +154,18 @@ const probeOf = (o: PropertyRunOptions) => o.probe ?? ((x: Case) => o.exec(x, fu
 
 interface Group { c: Case; index: number; v: FailedVerdict; sig: string; casesToFailure: number }
 
+/** What a call made ahead came to: a verdict, an error to rethrow, or nothing (not run). */
+type Ahead = { v: Verdict } | { e: unknown } | { notRun: true };
+
+/** Equal cases (the lookahead's check that it generates what fast-check does). */
+const sameCase = (a: Case, b: Case): boolean => {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+};
+
 export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOutcome> {
   const t0 = Date.now();
   let ran = 0, passed = 0, refused = 0, failed = 0;
@@ -165,11 +187,38 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
   let stopped: Group | undefined;
   const probedBy = new Map<string, number>();
   let crashes = 0;
+  // cases ahead of fast-check: position (examples, then runs) -> its call, already made
+  const ahead = new Map<number, { c: Case; r: Promise<Ahead> }>();
+  let pos = 0;
+  let look: Lookahead<Case> | undefined;
+  const launch = (from: number, upto: number): void => {
+    for (let q = from; q < upto && look; q++) {
+      if (ahead.has(q)) continue;
+      const c = look.at(q);
+      if (!c) break;
+      ahead.set(q, { c, r: o.exec(c, { ...full, pipelined: true }).then((v): Ahead => ({ v }), (e: unknown): Ahead => (e instanceof NotRun ? { notRun: true } : { e })) });
+    }
+  };
   const prop = fc.asyncProperty(o.arb, async (c) => {
+    const here = shrinking ? -1 : pos++;
     if (hangMode && hangShrinks >= maxHangShrinks) return true; // the shrink budget of a hang is spent: not run
     // enough failing cases seen: the rest of the budget would only find the same bugs again
     if (!shrinking && (failed >= MAX_FAILING_CASES || crashes >= MAX_CRASHING_CASES)) return true;
-    const v = await o.exec(c, hangMode ? short : full);
+    // this case first, then the ones after it, refilled by halves (one write for several)
+    const depth = o.lookahead ?? 0;
+    if (here >= 0 && depth > 0 && !ahead.has(here + (depth >> 1))) launch(here, here + 1 + depth);
+    const early = ahead.get(here);
+    ahead.delete(here);
+    let v: Verdict | undefined;
+    const r = early && early.c === c ? await early.r : undefined;
+    if (r && 'e' in r) throw r.e;
+    if (r && 'v' in r) v = r.v;
+    v ??= await o.exec(c, hangMode ? short : full);
+    if (!v.ok && look) {
+      // one at a time from the first failure on: probes and shrinking see calls in case order
+      look.stop();
+      look = undefined;
+    }
     if (!shrinking) {
       ran++;
       if (v.ok && v.refused) refused++;
@@ -202,10 +251,16 @@ export async function runCaseProperty(o: PropertyRunOptions): Promise<PropertyOu
     // keep-going: a shrink step of a hang must stay a hang (the other bugs are their own groups)
     return keepGoing ? !isHang(v) : v.ok;
   });
+  if ((o.lookahead ?? 0) > 0 && !o.path) look = installLookahead(prop, o.arb, o.seed, o.examples ?? [], o.numRuns, sameCase);
   const details = await fc.check(prop, {
     numRuns: o.numRuns, examples, seed: o.seed, path: o.path,
     interruptAfterTimeLimit: o.timeBudgetMs, markInterruptAsFailure: false,
   });
+  look?.stop();
+  look = undefined;
+  // calls made ahead and not used (a time budget, a stop) end before anything else runs
+  await Promise.all([...ahead.values()].map((a) => a.r));
+  ahead.clear();
   const out: PropertyOutcome = {
     kernel: o.kernel, property: o.property, seed: o.seed, ran, passed, refused, failed,
     interrupted: details.interrupted, seconds: 0, failures: [],

@@ -203,13 +203,35 @@ const char *bx_desc_problem(const bx_kernel_desc *d) {
   return NULL;
 }
 
+/* is_supported_here answers once per descriptor and process: a CPUID (or getauxval) on every
+ * request was a tenth of the executor's time per case, and the CPU does not change under us. */
+#define RUNNABLE_CACHE 256
+static struct {
+  const bx_kernel_desc *d;
+  int ok;
+  char why[256];
+} runnable_cache[RUNNABLE_CACHE];
+static size_t runnable_cached;
+
 int bx_desc_runnable(const bx_kernel_desc *d, char *why, size_t why_len) {
   if (why_len) why[0] = 0;
   if (!d->is_supported_here) return 1;
+  for (size_t i = 0; i < runnable_cached; i++) {
+    if (runnable_cache[i].d != d) continue;
+    if (why_len) snprintf(why, why_len, "%s", runnable_cache[i].why);
+    return runnable_cache[i].ok;
+  }
   int ok = d->is_supported_here(why, why_len);
   if (why_len) why[why_len - 1] = 0; /* do not trust the predicate to terminate */
   if (!ok && why_len && !why[0]) snprintf(why, why_len, "is_supported_here() returned 0");
-  return ok != 0;
+  ok = ok != 0;
+  if (runnable_cached < RUNNABLE_CACHE) {
+    runnable_cache[runnable_cached].d = d;
+    runnable_cache[runnable_cached].ok = ok;
+    snprintf(runnable_cache[runnable_cached].why, sizeof runnable_cache[0].why, "%s", why_len ? why : "");
+    runnable_cached++;
+  }
+  return ok;
 }
 
 static const bx_reg_entry *find(const char *name, size_t len) {
