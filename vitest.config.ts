@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
@@ -11,6 +12,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 // Without c8 (plain `npx vitest`), the tests run on the .ts sources directly.
 const useDist = process.env.NODE_V8_COVERAGE !== undefined || process.env.BITEXACT_TEST_DIST === '1';
 const COVERED = ['oracle'];
+const jobs = Number(process.env.BITEXACT_JOBS) > 0 ? Math.floor(Number(process.env.BITEXACT_JOBS)) : availableParallelism();
 
 function distRedirect(): Plugin {
   return {
@@ -38,6 +40,8 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**', 'build/**', '.toolchain/**'],
     pool: 'forks',
+    // test files in parallel: BITEXACT_JOBS, else one per processor (vitest alone keeps one core free)
+    maxWorkers: jobs,
     testTimeout: 120000,
     hookTimeout: 120000,
     setupFiles: ['coverage/take-coverage.ts'],

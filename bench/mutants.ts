@@ -4,8 +4,11 @@
 // row per mutant (killed or survived, by which property, cases and seconds to the first
 // failure, size of the shrunk counterexample) and writes the table to bench/mutants-results.md.
 //
-//   node dist/bench/mutants.js [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64]
+//   node dist/bench/mutants.js [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64] [--jobs N]
 //                              [--first] [--out FILE] [--json FILE] [--show id,id] [--fixtures DIR]
+//
+// --jobs N (default: the number of processors) runs each gate call's kernel x property units in
+// N processes (conform --jobs); the table is the same for any N but for the seconds column.
 //
 // --fixtures DIR saves every killed mutant's shrunk counterexample as a bitexact-case/1 file
 // (mutant--<id>.json): fixtures/regressions/ holds them, so every real kernel replays the
@@ -21,6 +24,7 @@ import { join } from 'node:path';
 import { DEFAULT_RUNS } from '../properties/suite.js';
 import { PKG_ROOT } from '../native/paths.js';
 import { isEntry } from '../cli/util.js';
+import { defaultJobs } from '../conform/jobs.js';
 import {
   aarch64MutantsUnavailable, buildMutants, DEFAULT_MUTANT_SEED, loadCatalogue, mutantTableMarkdown, mutantTableText,
   runMutantGate, summarize, type Arch, type MutantGateResult,
@@ -31,8 +35,8 @@ import {
 export const SHOWCASE = ['policy_swap_generic', 'ktail_vnni', 'store_extra_row_generic', 'za3_stale_sme'];
 
 function parse(argv: string[]) {
-  const o: { seed: number; runs: number; only: string[]; arches: Arch[]; first: boolean; out: string; json?: string; show: string[]; fixtures?: string } = {
-    seed: DEFAULT_MUTANT_SEED, runs: DEFAULT_RUNS, only: [], arches: ['x86_64', 'aarch64'], first: false,
+  const o: { seed: number; runs: number; only: string[]; arches: Arch[]; first: boolean; out: string; json?: string; show: string[]; fixtures?: string; jobs: number } = {
+    seed: DEFAULT_MUTANT_SEED, runs: DEFAULT_RUNS, only: [], arches: ['x86_64', 'aarch64'], first: false, jobs: defaultJobs(),
     out: join(PKG_ROOT, 'bench', 'mutants-results.md'), show: SHOWCASE,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -47,17 +51,19 @@ function parse(argv: string[]) {
     else if (a === '--only') o.only = v().split(',').map((s) => s.replace(/^mut_/, ''));
     else if (a === '--arch') o.arches = [v() as Arch];
     else if (a === '--first') o.first = true;
+    else if (a === '--jobs') o.jobs = Number(v());
     else if (a === '--out') o.out = v();
     else if (a === '--json') o.json = v();
     else if (a === '--fixtures') o.fixtures = v();
     else if (a === '--show') o.show = v().split(',').map((s) => s.replace(/^mut_/, ''));
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run mutants -- [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64] [--first] [--out FILE] [--json FILE] [--show id,id] [--fixtures DIR]');
+      console.log('usage: npm run mutants -- [--seed N] [--runs N] [--only id,id] [--arch x86_64|aarch64] [--jobs N] [--first] [--out FILE] [--json FILE] [--show id,id] [--fixtures DIR]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   if (!Number.isInteger(o.seed)) throw new Error('--seed: expected an integer');
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs: expected a positive integer');
+  if (!Number.isInteger(o.jobs) || o.jobs < 1) throw new Error('--jobs: expected a positive integer');
   return o;
 }
 
@@ -112,8 +118,8 @@ async function main(): Promise<void> {
     arches.push(arch);
   }
   const cat = loadCatalogue();
-  console.log(`[mutants] ${cat.mutants.length} catalogued mutants; seed ${o.seed}, ${o.runs} runs per property per kernel${o.first ? ', stop at the first kill' : ''}`);
-  const r = await runMutantGate({ seed: o.seed, runs: o.runs, arches, only: o.only, stopAtFirstKill: o.first, log: (l) => console.log(`[mutants] ${l}`) });
+  console.log(`[mutants] ${cat.mutants.length} catalogued mutants; seed ${o.seed}, ${o.runs} runs per property per kernel, ${o.jobs} job(s)${o.first ? ', stop at the first kill' : ''}`);
+  const r = await runMutantGate({ seed: o.seed, runs: o.runs, arches, only: o.only, stopAtFirstKill: o.first, jobs: o.jobs, log: (l) => console.log(`[mutants] ${l}`) });
   for (const m of o.only.length ? [] : cat.mutants) {
     if (r.mutants.some((x) => x.id === m.id)) continue;
     const arch = cat.bases[m.base].arch;

@@ -9,7 +9,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { conformance, type ConformEvent, type ConformReport, type PropertyResult } from '../../conform/engine.js';
+import { type ConformEvent, type ConformReport, type PropertyResult } from '../../conform/engine.js';
+import { conformJobs } from '../../conform/jobs.js';
 import { problemKernel, problemText } from '../../conform/problems.js';
 import { PROPERTIES } from '../../properties/kernel-properties.js';
 import type { Case } from '../../oracle/types.js';
@@ -141,6 +142,9 @@ export interface MutantGateOptions {
   only?: string[];
   /** stop a mutant at its first failing property (faster; killedBy then has one entry) */
   stopAtFirstKill?: boolean;
+  /** processes the gate calls run their units in (conform --jobs; default 1); the verdicts and
+   *  cases to first failure do not depend on it */
+  jobs?: number;
   log?: (line: string) => void;
 }
 
@@ -153,8 +157,9 @@ interface Timing { start: number; progress: number[] }
 interface UnitRuns { runs: number; examples: number }
 
 /** One conformance call over a set of kernels of one library, at one SVL. */
-async function gateCall(lib: string, kernels: string[], props: string[] | undefined, seed: number, runs: number, svl: number | undefined, timings: Map<string, Timing>, units: Map<string, UnitRuns>): Promise<ConformReport> {
-  return conformance({
+async function gateCall(lib: string, kernels: string[], props: string[] | undefined, seed: number, runs: number, svl: number | undefined, timings: Map<string, Timing>, units: Map<string, UnitRuns>, jobs: number): Promise<ConformReport> {
+  return conformJobs({
+      jobs,
       kernelLibs: [lib], kernels, builtins: false, aarch64: false, runs, seed, fixtureDir: null, properties: props, aarch64SvlBytes: svl,
       onEvent: (e: ConformEvent) => {
         const now = performance.now();
@@ -180,6 +185,7 @@ export async function runMutantGate(o: MutantGateOptions): Promise<MutantGateRes
   const seed = o.seed ?? DEFAULT_MUTANT_SEED;
   const arches = o.arches ?? ['x86_64', 'aarch64'];
   const log = o.log ?? (() => {});
+  const jobs = o.jobs ?? 1;
   const order = PROPERTIES.map((p) => p.name);
   const mutants = cat.mutants.filter((m) => arches.includes(archOf(cat, m)) && (!o.only?.length || o.only.includes(m.id)));
   const results: MutantResult[] = [];
@@ -232,17 +238,17 @@ export async function runMutantGate(o: MutantGateOptions): Promise<MutantGateRes
     if (o.stopAtFirstKill) {
       let alive = ms.map((m) => m.kernel);
       for (const prop of order) {
-        absorb(await gateCall(lib, [...alive, ...ctls], [prop], seed, o.runs, svl, timings, units), svl);
+        absorb(await gateCall(lib, [...alive, ...ctls], [prop], seed, o.runs, svl, timings, units, jobs), svl);
         alive = alive.filter((k) => !(props.get(k) ?? []).some(isKill));
         if (alive.length === 0 && prop !== order[order.length - 1]) {
           // the controls still run the whole gate
           const rest = order.slice(order.indexOf(prop) + 1);
-          absorb(await gateCall(lib, ctls, rest, seed, o.runs, svl, timings, units), svl);
+          absorb(await gateCall(lib, ctls, rest, seed, o.runs, svl, timings, units, jobs), svl);
           break;
         }
       }
     } else {
-      absorb(await gateCall(lib, [...ms.map((m) => m.kernel), ...ctls], undefined, seed, o.runs, svl, timings, units), svl);
+      absorb(await gateCall(lib, [...ms.map((m) => m.kernel), ...ctls], undefined, seed, o.runs, svl, timings, units, jobs), svl);
     }
     const general = problemsOf.get('*') ?? [];
 

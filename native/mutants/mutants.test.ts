@@ -86,6 +86,18 @@ describe('mutant catalogue (native/mutants)', () => {
     await gateArch('x86_64');
   }, 300_000);
 
+  it('--jobs 2 kills the same mutants by the same properties, after as many cases, with the same shrunk cases, as --jobs 1', async () => {
+    buildMutants('x86_64');
+    const only = ['policy_swap_generic', 'store_extra_row_generic', 'stale_product_generic', 'percol_overread_generic'];
+    // as JSON: a worker's cases come over IPC without their symbol keys (the edge case's name is in the text)
+    const strip = (r: MutantGateResult) => JSON.parse(JSON.stringify(r.mutants.map(({ secondsToDetect: _s, ...m }) => m))) as unknown;
+    const one = await runMutantGate({ arches: ['x86_64'], seed: SEED, runs: DEFAULT_RUNS, only, jobs: 1 });
+    const two = await runMutantGate({ arches: ['x86_64'], seed: SEED, runs: DEFAULT_RUNS, only, jobs: 2 });
+    expect(one.mutants.map((m) => m.status)).toEqual(only.map(() => 'killed'));
+    expect(strip(two)).toEqual(strip(one));
+    expect(two.controls.map((c) => c.ok)).toEqual(one.controls.map((c) => c.ok));
+  }, 300_000);
+
   it('every aarch64 mutant is killed under qemu (the SVL one at SVL 256 bits); the controls pass', async (ctx) => {
     const why = aarch64MutantsUnavailable();
     if (why) {
