@@ -1,18 +1,19 @@
 // `npm run bench`: throughput of the gate and of what it runs.
 //
-//  1. Gate cases per second, per kernel, at tile and at frame level, native (host child with
-//     the addon) and emulated (aarch64 runner under qemu-aarch64): the `tile` and `frame`
-//     properties of properties/kernel-properties.ts with a fixed case count and seed, and the
-//     share of that time spent in the oracle (the same cases re-judged by oracleEval alone).
-//  2. The oracles' multiply-accumulates per second (bench/oracle.ts).
-//  3. Each native host kernel's own speed in GOPS on 512^3 next to the generic C kernel
+//  1. Gate cases per second, per kernel x property (tile, frame, interleave, packing), native
+//     (host child with the addon) and emulated (aarch64 runner under qemu-aarch64), as slopes
+//     over two run counts of the same `conform` command (bench/gate.ts): after (this build) and
+//     before (a baseline revision built apart, --baseline REV), measured in the same run.
+//  2. The per-phase split of a case, and the `--jobs` scaling of a full `conform`.
+//  3. The oracles' multiply-accumulates per second (bench/oracle.ts).
+//  4. Each native host kernel's own speed in GOPS on 512^3 next to the generic C kernel
 //     (bench/kernel_gops.c, compiled here with cc -O2). Under qemu GOPS say nothing about the
 //     hardware, so the aarch64 kernels get cases/s only.
-//  4. Big shapes: one 512^3 frame case judged through the gate on each host kernel, timing the
-//     kernel call and the oracle apart (properties/oracle-bridge.ts switches to the fast exact
-//     oracle past 10^6 multiply-adds).
+//  5. Big shapes: one 512^3 frame case judged through the gate on each host kernel, timing the
+//     kernel call and the oracle apart.
 //
-//   node dist/bench/main.js [--quick] [--seed N] [--out FILE] [--size S]
+//   node dist/bench/main.js [--quick] [--seed N] [--out FILE] [--size S] [--baseline REV|none]
+//                           [--kernel NAME]... [--no-jobs]
 // Writes bench/results.md (and prints the same tables).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -23,26 +24,31 @@ import { PKG_ROOT } from '../native/paths.js';
 import { aarch64Unavailable } from '../native/backends/aarch64-qemu.js';
 import { discoverTargets, type Target } from '../native/targets.js';
 import { builtinKernelSources } from '../native/sources.js';
-import { PROPERTIES } from '../properties/kernel-properties.js';
-import { runCaseProperty } from '../properties/run.js';
+import { propertyByName } from '../properties/kernel-properties.js';
 import { runCase } from '../properties/check.js';
 import { failureMessage } from '../properties/verdict-format.js';
 import { oracleEval, FAST_ORACLE_MACS } from '../properties/oracle-bridge.js';
 import { benchOracles, formatOracleBench, type OracleBenchResult } from './oracle.js';
 import { isEntry } from '../cli/util.js';
+import { defaultJobs } from '../conform/jobs.js';
+import { PIPELINE_DEPTH } from '../native/process.js';
+import { baselineCli, conformWall, DEFAULT_BASELINE, ISSUE_FIGURES, PHASES, phaseSplit, slope, SLOPE_PROPERTIES, type JobsRow, type PhaseRow, type SlopeRow } from './gate.js';
 
-interface Opts { quick: boolean; seed: number; out: string; size: number }
+interface Opts { quick: boolean; seed: number; out: string; size: number; baseline: string; kernels: string[]; jobs: boolean }
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { quick: false, seed: 1, out: join(PKG_ROOT, 'bench', 'results.md'), size: 512 };
+  const o: Opts = { quick: false, seed: 1, out: join(PKG_ROOT, 'bench', 'results.md'), size: 512, baseline: DEFAULT_BASELINE, kernels: [], jobs: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--seed') o.seed = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--size') o.size = Number(argv[++i]);
+    else if (a === '--baseline') o.baseline = argv[++i] ?? 'none';
+    else if (a === '--kernel') o.kernels.push(argv[++i] ?? '');
+    else if (a === '--no-jobs') o.jobs = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--seed N] [--out FILE] [--size S]');
+      console.log('usage: npm run bench -- [--quick] [--seed N] [--out FILE] [--size S] [--baseline REV|none] [--kernel NAME]... [--no-jobs]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -50,49 +56,6 @@ function parse(argv: string[]): Opts {
 }
 
 const macsOf = (c: Case): number => c.m * c.n * c.k * c.chain.filter((op) => op.op === 'add_mat_mul').length;
-
-// ---- 1. gate throughput -------------------------------------------------------------------
-
-export interface GateRow {
-  kernel: string; backend: string; emulated: boolean; level: 'tile' | 'frame';
-  cases: number; seconds: number; casesPerSecond: number;
-  /** seconds the oracle alone takes to judge the same cases, and its share of the total */
-  oracleSeconds: number; oracleShare: number;
-  meanMacs: number;
-}
-
-async function gateThroughput(targets: Target[], all: Target[], seed: number, tileRuns: number, frameRuns: number): Promise<GateRow[]> {
-  const rows: GateRow[] = [];
-  for (const t of targets) {
-    for (const level of ['tile', 'frame'] as const) {
-      const prop = PROPERTIES.find((p) => p.name === level)!;
-      const cases: Case[] = [];
-      const exec = (c: Case) => prop.exec(t, all, c);
-      await exec((await sample(prop.arb(t.kernel), seed))); // warm-up (process start, LOAD paths)
-      const out = await runCaseProperty({
-        kernel: t.kernel.name, property: level, arb: prop.arb(t.kernel), exec, seed,
-        numRuns: level === 'tile' ? tileRuns : frameRuns, fixtureDir: null, onCase: (c) => cases.push(c),
-      });
-      if (out.failure) throw new Error(`${t.kernel.name} failed its ${level} property during the benchmark:\n${out.failure.text}`);
-      const t0 = performance.now();
-      for (const c of cases) oracleEval(c);
-      const oracleSeconds = (performance.now() - t0) / 1000;
-      rows.push({
-        kernel: t.kernel.name, backend: t.backend.name, emulated: t.backend.emulated, level,
-        cases: out.ran, seconds: out.seconds, casesPerSecond: out.ran / out.seconds,
-        oracleSeconds, oracleShare: oracleSeconds / out.seconds,
-        meanMacs: cases.reduce((s, c) => s + macsOf(c), 0) / Math.max(1, cases.length),
-      });
-      console.log(`[bench] ${t.kernel.name} ${level}: ${out.ran} cases in ${out.seconds.toFixed(2)} s`);
-    }
-  }
-  return rows;
-}
-
-async function sample(arb: import('fast-check').Arbitrary<Case>, seed: number): Promise<Case> {
-  const fc = (await import('fast-check')).default;
-  return fc.sample(arb, { numRuns: 1, seed })[0];
-}
 
 // ---- 3. native GOPS -------------------------------------------------------------------------
 
@@ -173,23 +136,47 @@ function md(head: string[], body: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-export function resultsMarkdown(o: { gate: GateRow[]; oracle: OracleBenchResult; gops: GopsRow[]; big: BigRow[]; notes: string[]; quick: boolean; seed: number; tileRuns: number; frameRuns: number; size: number }): string {
+const ratio = (a?: number, b?: number): string => (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${f(a / b, 2)}x` : '-');
+
+export interface BenchResults {
+  slopes: SlopeRow[]; baseline: string; baselineWhy?: string; counts: Record<string, [number, number]>;
+  phases: PhaseRow[]; jobs: JobsRow[];
+  oracle: OracleBenchResult; gops: GopsRow[]; big: BigRow[]; notes: string[]; quick: boolean; seed: number; size: number;
+}
+
+export function resultsMarkdown(o: BenchResults): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const bigintRate = Math.min(...o.oracle.rows.filter((r) => r.oracle === 'bigint').map((r) => r.macsPerSecond));
+  const j1 = o.jobs.find((r) => r.jobs === 1);
   return [
     '# Throughput',
     '',
-    `Generated by \`npm run bench\` (bench/main.ts) on ${new Date().toISOString().slice(0, 10)}, ${cpu}, ${cpus().length} CPU(s), Node ${process.version}${o.quick ? ' (--quick: fewer cases, shorter timings)' : ''}. Single-threaded everywhere.`,
+    `Generated by \`npm run bench\` (bench/main.ts) on ${new Date().toISOString().slice(0, 10)}, ${cpu}, ${cpus().length} CPU(s), Node ${process.version}${o.quick ? ' (--quick: fewer cases, shorter timings)' : ''}.`,
     ...o.notes.map((n) => `\n${n}`),
     '',
-    '## Gate cases per second',
+    '## Gate cases per second, after and before',
     '',
-    `The \`tile\` and \`frame\` properties (the generators, encoding, executor round trip, kernel and bit-exact judge of \`npm test\`), ${o.tileRuns} tile and ${o.frameRuns} frame cases per kernel, seed ${o.seed}. "native" = the host child process with the addon; "emulated" = the aarch64 runner under qemu-aarch64 user mode (SVL 512 bits). "oracle share" = the time the oracle alone needs to judge the same cases, over the total: the rest is generation, encoding, IPC and the kernel.`,
+    `Each figure is a slope: the same \`conform --kernel K --property P --seed ${o.seed}\` (one process, \`--jobs 1\`) at two run counts, (cases2 - cases1) / (seconds2 - seconds1) from the report's property seconds, so process start-up, JIT warm-up and the deterministic cases (the same at both counts) are not in it. "after" is this build; "before" is ${o.baselineWhy ? `missing: ${o.baselineWhy}` : `revision ${o.baseline} (built apart under build/bench-baseline/), measured in the same run on the same machine`}. Run counts (--runs, divided by the property's cost): ${Object.entries(o.counts).map(([p, c]) => `${p} ${c[0]} / ${c[1]}`).join(', ')}. "reference" is the figure the throughput work started from, measured on another machine of this kind (shown, not divided by). Emulated kernels run under qemu-aarch64 user mode (SVL 512 bits).`,
     '',
-    md(['kernel', 'run', 'level', 'cases', 'cases/s', 'mean MACs/case', 'oracle share'],
-      o.gate.map((r) => [r.kernel, r.emulated ? 'emulated (qemu)' : 'native', r.level, String(r.cases), f(r.casesPerSecond, 0), si(r.meanMacs), `${f(100 * r.oracleShare, 0)} %`])),
+    md(['kernel', 'run', 'property', 'after (cases/s)', 'before (cases/s)', 'after / before', 'reference'],
+      o.slopes.map((r) => [r.kernel, r.emulated ? 'emulated' : 'native', r.property,
+        r.after ? (r.after.status === 'passed' ? f(r.after.perSecond, 0) : `${f(r.after.perSecond, 0)} (${r.after.status})`) : '-',
+        r.before ? (r.before.status === 'passed' ? f(r.before.perSecond, 0) : `${f(r.before.perSecond, 0)} (${r.before.status})`) : (r.why ?? '-'),
+        ratio(r.after?.perSecond, r.before?.perSecond), f(ISSUE_FIGURES[r.kernel]?.[r.property] ?? NaN, 0)])),
     '',
-    'At these sizes the kernel call is a small part of a case: generating it, encoding it, the executor round trip and judging it (the oracle share above, plus comparing every stored byte and canary) dominate, and they grow with the tile (a 16x16 or 32x32 tile has 4x or 16x the cells of an 8x8 one). That is why the emulated 8x8 kernels run about as many cases per second as the native ones.',
+    '## Where a case goes',
+    '',
+    `Microseconds per case of each phase, each timed alone over the same ${o.phases[0]?.cases ?? 0} cases in this process (after one untimed pass): generating the case (fast-check and the data expansion), encoding the request, the executor round trip with the kernel call (one request at a time, and pipelined ${PIPELINE_DEPTH} deep as the gate does), judging it (the fast exact oracle, comparing every stored byte and canary, the sampled bigint cross-check) and its coverage cells. A property's case costs about generate + encode + pipelined exec + judge + coverage, less what overlaps with the executor.`,
+    '',
+    md(['kernel', 'property', ...PHASES, 'sum (pipelined)'],
+      o.phases.map((r) => [r.kernel, r.property, ...PHASES.map((p) => f(r.us[p], 0)),
+        f(r.us.generate + r.us.encode + r.us['exec (pipelined)'] + r.us.judge + r.us.coverage, 0)])),
+    '',
+    '## --jobs',
+    '',
+    o.jobs.length
+      ? `Wall time of a full \`conform --seed ${o.seed}\` (every kernel runnable here, every property, the default --runs) with --jobs 1 and --jobs N:\n\n${md(['--jobs', 'seconds', 'exit', 'speed-up over --jobs 1'], o.jobs.map((r) => [String(r.jobs), f(r.seconds, 1), String(r.status), j1 ? `${f(j1.seconds / r.seconds, 2)}x` : '-']))}`
+      : 'Not measured (--no-jobs).',
     '',
     '## Oracles',
     '',
@@ -208,7 +195,7 @@ export function resultsMarkdown(o: { gate: GateRow[]; oracle: OracleBenchResult;
     '',
     '## Big shapes: where the oracle would be the bottleneck',
     '',
-    `Strategy: the fast exact oracle. properties/oracle-bridge.ts judges a case with the bigint oracle up to ${FAST_ORACLE_MACS.toExponential(0)} multiply-adds and with oracle/fast.ts beyond; the fast oracle is itself property-checked bit-equal to the bigint one on random cases of every op (oracle/ self-properties, small shapes), and is what judges the big ones. Below, one ${o.size}^3 frame case (AddMatMul, PerCol SubF, QScale Even, clamp, Store i8) judged through the gate on each host kernel: total = encode + executor + kernel + judge, oracle = oracleEval alone. At the bigint oracle's measured ${si(bigintRate)} MAC/s the same case would need about ${f((o.size ** 3) / bigintRate, 0)} s to judge.`,
+    `Strategy: the fast exact oracle. properties/oracle-bridge.ts judges a case with the fast exact oracle (oracle/fast.ts), which the oracle's own properties prove bit-equal to the bigint one; the bigint oracle re-judges failures and cross-checks a sample of passing cases up to ${FAST_ORACLE_MACS.toExponential(0)} multiply-adds. Below, one ${o.size}^3 frame case (AddMatMul, PerCol SubF, QScale Even, clamp, Store i8) judged through the gate on each host kernel: total = encode + executor + kernel + judge, oracle = oracleEval alone. At the bigint oracle's measured ${si(bigintRate)} MAC/s the same case would need about ${f((o.size ** 3) / bigintRate, 0)} s to judge.`,
     '',
     md(['kernel', 'shape', 'MACs', 'oracle used', 'total s', 'oracle s', 'bit-exact'],
       o.big.map((r) => [r.kernel, `${r.size}^3 frame`, si(r.macs), r.oracle, f(r.totalSeconds, 2), f(r.oracleSeconds, 2), r.ok ? 'yes' : '**NO**'])),
@@ -218,31 +205,63 @@ export function resultsMarkdown(o: { gate: GateRow[]; oracle: OracleBenchResult;
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
-  const tileRuns = o.quick ? 60 : 300;
-  const frameRuns = o.quick ? 30 : 150;
+  const log = (l: string) => console.log(`[bench] ${l}`);
+  // random cases per property (--runs before the cost division): the slope's two counts
+  const counts: Record<string, [number, number]> = Object.fromEntries(SLOPE_PROPERTIES.map((p) => [p, o.quick ? [200, 600] : [500, 2500]]));
   const notes: string[] = [];
   const t = await discoverTargets();
-  let gate: GateRow[] = [];
+  const targets = t.targets.filter((x) => o.kernels.length === 0 || o.kernels.includes(x.kernel.name));
   let big: BigRow[] = [];
+  const phases: PhaseRow[] = [];
+  const slopes: SlopeRow[] = [];
+  const cli = join(PKG_ROOT, 'dist', 'cli', 'main.js');
+  const base = o.baseline === 'none' ? { why: 'not asked (--baseline none)' } : baselineCli(o.baseline, log);
+  const baseCli = 'cli' in base ? base.cli : undefined;
   try {
     for (const u of t.unavailable) notes.push(`Not benchmarked here: ${u.name}: ${u.why}`);
     if (aarch64Unavailable()) notes.push('The emulated (aarch64) rows are missing: the aarch64 toolchain is not installed (npm run setup).');
-    console.log(`[bench] gate throughput: ${t.targets.map((x) => x.kernel.name).join(', ')}`);
-    gate = await gateThroughput(t.targets, t.targets, o.seed, tileRuns, frameRuns);
-    console.log(`[bench] big shapes (${o.size}^3 frame cases)`);
-    big = await bigShapes(t.targets.filter((x) => !x.backend.emulated), o.size);
+    for (const x of targets) {
+      for (const p of SLOPE_PROPERTIES) {
+        const prop = propertyByName(p)!;
+        if (prop.skipReason(x.kernel)) continue;
+        const row: SlopeRow = { kernel: x.kernel.name, property: p, emulated: x.backend.emulated };
+        row.after = slope(cli, x.kernel.name, p, counts[p]!, o.seed, true);
+        if (baseCli) row.before = slope(baseCli, x.kernel.name, p, counts[p]!, o.seed, false);
+        else row.why = 'why' in base ? base.why : undefined;
+        log(`${x.kernel.name} ${p}: after ${f(row.after.perSecond, 0)}/s, before ${f(row.before?.perSecond ?? NaN, 0)}/s (${ratio(row.after.perSecond, row.before?.perSecond)})`);
+        slopes.push(row);
+      }
+    }
+    for (const x of targets.filter((y) => ['x86_avx2_i32_8x8', 'arm64_sme2_i32_32x32_k4', 'generic_i32_4x4'].includes(y.kernel.name))) {
+      for (const p of ['tile', 'frame']) {
+        const r = await phaseSplit(x, p, o.quick ? 300 : 1500, o.seed);
+        phases.push(r);
+        log(`${x.kernel.name} ${p} phases (us/case): ${PHASES.map((ph) => `${ph} ${f(r.us[ph], 0)}`).join(', ')}`);
+      }
+    }
+    log(`big shapes (${o.size}^3 frame cases)`);
+    big = await bigShapes(targets.filter((x) => !x.backend.emulated), o.size);
   } finally {
     await t.close();
   }
-  console.log('[bench] oracles');
+  const jobs: JobsRow[] = [];
+  if (o.jobs) {
+    for (const n of [1, defaultJobs()]) {
+      if (jobs.some((r) => r.jobs === n)) continue;
+      const r = conformWall(n, o.seed);
+      jobs.push(r);
+      log(`full conform --jobs ${n}: ${f(r.seconds, 1)} s (exit ${r.status})`);
+    }
+  }
+  log('oracles');
   const oracle = benchOracles({ minSeconds: o.quick ? 0.3 : 1 });
-  console.log(`[bench] native kernels, ${o.size}^3`);
+  log(`native kernels, ${o.size}^3`);
   const gops = kernelGops(o.size, o.quick ? 0.3 : 1);
-  const text = resultsMarkdown({ gate, oracle, gops, big, notes, quick: o.quick, seed: o.seed, tileRuns, frameRuns, size: o.size });
+  const text = resultsMarkdown({ slopes, baseline: o.baseline, baselineWhy: 'why' in base ? base.why : undefined, counts, phases, jobs, oracle, gops, big, notes, quick: o.quick, seed: o.seed, size: o.size });
   console.log('\n' + text);
   writeFileSync(o.out, text);
-  console.log(`[bench] written to ${o.out}`);
-  if (big.some((r) => !r.ok) || gops.some((r) => r.sameAsGeneric === false)) process.exitCode = 1;
+  log(`written to ${o.out}`);
+  if (big.some((r) => !r.ok) || gops.some((r) => r.sameAsGeneric === false) || slopes.some((r) => r.after && r.after.status !== 'passed')) process.exitCode = 1;
 }
 
 if (isEntry(import.meta.url)) {

@@ -97,10 +97,20 @@ const SCRATCH_FLAG = 0x8000_0000;
 
 // ---- encoding ----------------------------------------------------------------------------
 
+const MIN_I64 = -(1n << 63n);
+const LIMIT_U64 = 1n << 64n;
+const LIMIT_U32 = 1n << 32n;
+
+/** A little-endian byte writer. Names of fields are functions, built only for an error (a
+ *  request has hundreds of fields; their names are for the message of a bad one). */
 class Writer {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   len = 0;
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
+  }
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
@@ -110,18 +120,27 @@ class Writer {
     this.buf = next;
     this.view = new DataView(next.buffer);
   }
-  u32(v: number, what: string): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new RangeError(`${what}: ${v} is not a u32`);
+  u32(v: number, what: string | (() => string)): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new RangeError(`${typeof what === 'string' ? what : what()}: ${v} is not a u32`);
     this.reserve(4);
     this.view.setUint32(this.len, v, true);
     this.len += 4;
     return this;
   }
   /** Any value in [-2^63, 2^64): written as its low 64 bits (two's complement). */
-  u64(v: bigint, what: string): this {
-    if (v < -(1n << 63n) || v >= 1n << 64n) throw new RangeError(`${what}: ${v} does not fit in 64 bits`);
+  u64(v: bigint, what: string | (() => string)): this {
+    if (v < MIN_I64 || v >= LIMIT_U64) throw new RangeError(`${typeof what === 'string' ? what : what()}: ${v} does not fit in 64 bits`);
     this.reserve(8);
     this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.len += 8;
+    return this;
+  }
+  /** A safe non-negative integer as a u64 (no bigint on the way). */
+  u64n(v: number, what: () => string): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what()}: ${v} is not an integer in [0, 2^53)`);
+    this.reserve(8);
+    this.view.setUint32(this.len, v % 0x1_0000_0000, true);
+    this.view.setUint32(this.len + 4, Math.floor(v / 0x1_0000_0000), true);
     this.len += 8;
     return this;
   }
@@ -136,35 +155,45 @@ class Writer {
     return this.u32(b.length, 'string length').bytes(b);
   }
   done(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
   }
 }
 
-function encodeWord(w: Writer, word: Word, where: string): void {
+const IMM0: Word = { kind: 'imm', value: 0n };
+
+function encodeWord(w: Writer, word: Word, i: number, k: number): void {
   if (word.kind === 'imm') {
-    if (typeof word.value !== 'bigint') throw new TypeError(`${where}: IMM value must be a bigint`);
-    w.u32(0, where).u32(0, where).u64(word.value, where);
+    if (typeof word.value !== 'bigint') throw new TypeError(`op ${i} word ${k}: IMM value must be a bigint`);
+    w.u32(0, '').u32(0, '').u64(word.value, () => `op ${i} word ${k}`);
   } else if (word.kind === 'ptr') {
-    w.u32(1, where).u32(word.buf, `${where} buf`);
-    if (!Number.isSafeInteger(word.offset)) throw new RangeError(`${where}: offset ${word.offset} is not an integer`);
-    w.u64(BigInt(word.offset), `${where} offset`);
+    w.u32(1, '').u32(word.buf, () => `op ${i} word ${k} buf`);
+    if (!Number.isSafeInteger(word.offset)) throw new RangeError(`op ${i} word ${k}: offset ${word.offset} is not an integer`);
+    if (word.offset >= 0) w.u64n(word.offset, () => `op ${i} word ${k} offset`);
+    else w.u64(BigInt(word.offset), () => `op ${i} word ${k} offset`);
   } else {
-    throw new TypeError(`${where}: unknown word kind ${(word as { kind: unknown }).kind}`);
+    throw new TypeError(`op ${i} word ${k}: unknown word kind ${(word as { kind: unknown }).kind}`);
   }
 }
 
 /** TILE / FRAME request (PROTOCOL.md "TILE and FRAME body"). */
 export function encodeRequest(req: ExecRequest): Uint8Array {
   if (req.type !== 'tile' && req.type !== 'frame') throw new TypeError(`unknown request type ${String(req.type)}`);
-  const w = new Writer();
+  let tag64 = false;
+  for (let i = 0; i < req.ops.length; i++) {
+    const t = req.ops[i]!.tag;
+    if (typeof t === 'number' ? !(Number.isInteger(t) && t >= 0 && t <= 0xffff_ffff) : true) {
+      const b = BigInt(t);
+      if (b < 0n || b >= LIMIT_U64) throw new RangeError(`op ${i} tag: ${b} is not a u64`);
+      if (b >= LIMIT_U32) tag64 = true;
+    }
+  }
+  // the exact size, so the bytes are written once
+  let size = 4 + 4 + Buffer.byteLength(req.kernel, 'utf8') + 4 + 8 + 4 + 4 + req.ops.length * ((tag64 ? 8 : 4) + 64);
+  for (const b of req.buffers) size += 8 + b.data.length;
+  if (req.prior) for (const d of req.prior) size += 4 + d.length;
+  const w = new Writer(size);
   w.u32(req.type === 'tile' ? REQ.TILE : REQ.FRAME, 'type');
   w.str(req.kernel);
-  const tags = req.ops.map((op, i) => {
-    const t = BigInt(op.tag);
-    if (t < 0n || t >= 1n << 64n) throw new RangeError(`op ${i} tag: ${t} is not a u64`);
-    return t;
-  });
-  const tag64 = tags.some((t) => t > 0xffff_ffffn);
   if (req.trace && req.type !== 'frame') throw new TypeError('trace is a FRAME flag');
   w.u32((req.force ? FLAG_FORCE : 0) | (req.guardStart ? FLAG_GUARD_START : 0) | (req.trace ? FLAG_TRACE : 0) | (tag64 ? FLAG_TAG64 : 0) | (req.prior ? FLAG_PRIOR : 0) | (req.moved ? FLAG_MOVED : 0), 'flags');
   if (req.moved && !req.prior) throw new TypeError('moved needs prior');
@@ -173,12 +202,13 @@ export function encodeRequest(req: ExecRequest): Uint8Array {
   w.u32(req.buffers.length, 'nbuf');
   for (const b of req.buffers) w.u32(b.ret ? BUF_RETURN : 0, 'buffer flags').u32(b.data.length, 'buffer length').bytes(b.data);
   w.u32(req.ops.length, 'nops');
-  req.ops.forEach((op, i) => {
+  for (let i = 0; i < req.ops.length; i++) {
+    const op = req.ops[i]!;
     if (op.words.length > 4) throw new RangeError(`op ${i}: ${op.words.length} words (at most 4)`);
-    if (tag64) w.u64(tags[i], `op ${i} tag`);
-    else w.u32(Number(tags[i]), `op ${i} tag`);
-    for (let k = 0; k < 4; k++) encodeWord(w, op.words[k] ?? { kind: 'imm', value: 0n }, `op ${i} word ${k}`);
-  });
+    if (tag64) w.u64(BigInt(op.tag), () => `op ${i} tag`);
+    else w.u32(Number(op.tag), () => `op ${i} tag`);
+    for (let k = 0; k < 4; k++) encodeWord(w, op.words[k] ?? IMM0, i, k);
+  }
   if (req.prior) {
     if (req.type !== 'tile') throw new TypeError('prior is a TILE option');
     if (req.prior.length !== req.buffers.length) throw new RangeError(`prior: ${req.prior.length} buffers, the request has ${req.buffers.length}`);

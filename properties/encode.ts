@@ -54,7 +54,17 @@ const i32Word = (v: number, garbage = 0): Word =>
 export function i32Bytes(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const dv = new DataView(out.buffer);
-  values.forEach((v, i) => dv.setInt32(i * 4, v, true));
+  for (let i = 0; i < values.length; i++) dv.setInt32(i * 4, values[i]!, true);
+  return out;
+}
+
+/** An m x n i32 matrix's bytes in row-major or column-major order. */
+function i32TileBytes(v: number[][], m: number, n: number, rowMajor: boolean): Uint8Array {
+  const out = new Uint8Array(m * n * 4);
+  const dv = new DataView(out.buffer);
+  let o = 0;
+  if (rowMajor) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++, o += 4) dv.setInt32(o, v[i]![j]!, true);
+  else for (let j = 0; j < n; j++) for (let i = 0; i < m; i++, o += 4) dv.setInt32(o, v[i]![j]!, true);
   return out;
 }
 
@@ -130,10 +140,7 @@ export function encodeCase(c: Case, kernel: KernelDesc, opts: { force?: boolean;
         }
         case 'i32_tile': {
           const v = f[w.field] as number[][];
-          const flat: number[] = [];
-          if (w.order === 'row_major') flat.push(...v.flat());
-          else for (let j = 0; j < c.n; j++) for (let i = 0; i < c.m; i++) flat.push(v[i][j]);
-          words.push(ptr(add(i32Bytes(flat), `chain[${idx}] ${op.op} ${w.order}`, `${c.m} x ${c.n} i32`)));
+          words.push(ptr(add(i32TileBytes(v, c.m, c.n, w.order === 'row_major'), `chain[${idx}] ${op.op} ${w.order}`, `${c.m} x ${c.n} i32`)));
           break;
         }
         case 'strided': {
