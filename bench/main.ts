@@ -156,7 +156,7 @@ export function resultsMarkdown(o: BenchResults): string {
     '',
     '## Gate cases per second, after and before',
     '',
-    `Each figure is a slope: the same \`conform --kernel K --property P --seed ${o.seed}\` (one process, \`--jobs 1\`) at two run counts, (cases2 - cases1) / (seconds2 - seconds1) from the report's property seconds, so process start-up, JIT warm-up and the deterministic cases (the same at both counts) are not in it. "after" is this build; "before" is ${o.baselineWhy ? `missing: ${o.baselineWhy}` : `revision ${o.baseline} (built apart under build/bench-baseline/), measured in the same run on the same machine`}. Run counts (--runs, divided by the property's cost): ${Object.entries(o.counts).map(([p, c]) => `${p} ${c[0]} / ${c[1]}`).join(', ')}. "reference" is the figure the throughput work started from, measured on another machine of this kind (shown, not divided by). Emulated kernels run under qemu-aarch64 user mode (SVL 512 bits).`,
+    `Each figure is a slope: the same \`conform --kernel K --property P --seed ${o.seed}\` (one process, \`--jobs 1\`) at two run counts (each count run ${o.quick ? 'once' : 'three times, the fastest kept'}), (cases2 - cases1) / (seconds2 - seconds1) from the report's property seconds, so process start-up, JIT warm-up and the deterministic cases (the same at both counts) are not in it. "after" is this build; "before" is ${o.baselineWhy ? `missing: ${o.baselineWhy}` : `revision ${o.baseline} (built apart under build/bench-baseline/), measured in the same run on the same machine`}. Run counts (--runs, divided by the property's cost): ${Object.entries(o.counts).map(([p, c]) => `${p} ${c[0]} / ${c[1]}`).join(', ')}. "reference" is the figure the throughput work started from, measured on another machine of this kind (shown, not divided by). Emulated kernels run under qemu-aarch64 user mode (SVL 512 bits).`,
     '',
     md(['kernel', 'run', 'property', 'after (cases/s)', 'before (cases/s)', 'after / before', 'reference'],
       o.slopes.map((r) => [r.kernel, r.emulated ? 'emulated' : 'native', r.property,
@@ -225,8 +225,9 @@ async function main(): Promise<void> {
         const prop = propertyByName(p)!;
         if (prop.skipReason(x.kernel)) continue;
         const row: SlopeRow = { kernel: x.kernel.name, property: p, emulated: x.backend.emulated };
-        row.after = slope(cli, x.kernel.name, p, counts[p]!, o.seed, true);
-        if (baseCli) row.before = slope(baseCli, x.kernel.name, p, counts[p]!, o.seed, false);
+        const reps = o.quick ? 1 : 3;
+        row.after = slope(cli, x.kernel.name, p, counts[p]!, o.seed, true, reps);
+        if (baseCli) row.before = slope(baseCli, x.kernel.name, p, counts[p]!, o.seed, false, reps);
         else row.why = 'why' in base ? base.why : undefined;
         log(`${x.kernel.name} ${p}: after ${f(row.after.perSecond, 0)}/s, before ${f(row.before?.perSecond ?? NaN, 0)}/s (${ratio(row.after.perSecond, row.before?.perSecond)})`);
         slopes.push(row);

@@ -107,7 +107,9 @@ export function expandA(spec: DataSpec<Int8Class>, m: number, k: number): number
   const rows: number[][] = new Array(m);
   for (let i = 0; i < m; i++) {
     int8Run(rng, spec.cls, run);
-    rows[i] = Array.from(run);
+    const row = new Array<number>(k);
+    for (let kk = 0; kk < k; kk++) row[kk] = run[kk]!;
+    rows[i] = row;
   }
   return rows;
 }
@@ -125,41 +127,65 @@ export function expandB(spec: DataSpec<Int8Class>, k: number, n: number): number
   return rows;
 }
 
-/** Odd multiple of 2^(s-1) inside i32 (s in 1..63: beyond 32 only 0 fits, so fall back to edges). */
-function tieValue(rng: Rng, s: number): number {
-  if (s < 1 || s > 32) return pick(rng, i32EdgeValues);
+const INT16_EDGES = [32767, -32768, 32768, -32769, 40000, -40000, 65536, 3, -3] as const;
+
+/** Odd multiples of 2^(s-1) inside i32 (s in 1..63: beyond 32 only 0 fits, so fall back to
+ *  edges), drawn by the returned function. */
+function tieSampler(s: number): (rng: Rng) => number {
+  if (s < 1 || s > 32) return (rng) => pick(rng, i32EdgeValues);
   const unit = 2 ** (s - 1);
   const maxOdd = Math.floor((2 ** 31 - 1) / unit); // |value| <= 2^31 - 1 (and -2^31 when s = 32)
-  if (maxOdd < 1) return rng() < 0.5 ? I32_MIN : 0; // s = 32: the only tie in i32 is -2^31
-  let odd = pick(rng, [1, 3, maxOdd % 2 === 1 ? maxOdd : maxOdd - 1, 2 * intIn(rng, 0, Math.floor((maxOdd - 1) / 2)) + 1]);
-  if (odd > maxOdd) odd = 1;
-  return (rng() < 0.5 ? -1 : 1) * odd * unit;
+  if (maxOdd < 1) return (rng) => (rng() < 0.5 ? I32_MIN : 0); // s = 32: the only tie in i32 is -2^31
+  const top = maxOdd % 2 === 1 ? maxOdd : maxOdd - 1;
+  const halfRange = Math.floor((maxOdd - 1) / 2);
+  return (rng) => {
+    // the random odd one is drawn before the pick (the order of the generator's values)
+    const any = 2 * intIn(rng, 0, halfRange) + 1;
+    const r = Math.floor(rng() * 4);
+    let odd = r === 0 ? 1 : r === 1 ? 3 : r === 2 ? top : any;
+    if (odd > maxOdd) odd = 1;
+    return (rng() < 0.5 ? -1 : 1) * odd * unit;
+  };
 }
 
-function i32Sample(rng: Rng, cls: I32Class, s: number): number {
+/** The generator of one value of class cls, for a rounding shift s. */
+function i32Sampler(cls: I32Class, s: number): (rng: Rng) => number {
   switch (cls) {
-    case 'zero': return 0;
-    case 'small': return intIn(rng, -5, 5);
-    case 'edge': return pick(rng, i32EdgeValues);
-    case 'uniform': return (rng() * 2 ** 32) | 0;
-    case 'tie': return tieValue(rng, s);
-    case 'near_tie': return (tieValue(rng, s) + (rng() < 0.5 ? 1 : -1)) | 0;
-    case 'int16_edge': return pick(rng, [32767, -32768, 32768, -32769, 40000, -40000, 65536, 3, -3]);
+    case 'zero': return () => 0;
+    case 'small': return (rng) => intIn(rng, -5, 5);
+    case 'edge': return (rng) => pick(rng, i32EdgeValues);
+    case 'uniform': return (rng) => (rng() * 2 ** 32) | 0;
+    case 'tie': return tieSampler(s);
+    case 'near_tie': {
+      const tie = tieSampler(s);
+      return (rng) => (tie(rng) + (rng() < 0.5 ? 1 : -1)) | 0;
+    }
+    case 'int16_edge': return (rng) => pick(rng, INT16_EDGES);
     // the smallest tie, everywhere: what a tie bug shrinks to (one readable value, not a seed's)
-    case 'tie_unit': return s >= 1 && s <= 31 ? 2 ** (s - 1) : 1;
-    case 'tie_unit_neg': return s >= 1 && s <= 32 ? -(2 ** (s - 1)) : -1;
+    case 'tie_unit': { const v = s >= 1 && s <= 31 ? 2 ** (s - 1) : 1; return () => v; }
+    case 'tie_unit_neg': { const v = s >= 1 && s <= 32 ? -(2 ** (s - 1)) : -1; return () => v; }
   }
 }
 
 /** A vector of len i32 values; s is the rounding shift the values are meant to tie on. */
 export function expandI32(spec: DataSpec<I32Class>, len: number, salt: string, s = 1): number[] {
   const rng = rngOf(spec.seed, salt);
-  return Array.from({ length: len }, () => i32Sample(rng, spec.cls, s));
+  const sample = i32Sampler(spec.cls, s);
+  const out = new Array<number>(len);
+  for (let i = 0; i < len; i++) out[i] = sample(rng);
+  return out;
 }
 
 export function expandI32Matrix(spec: DataSpec<I32Class>, m: number, n: number, salt: string, s = 1): number[][] {
-  const flat = expandI32(spec, m * n, salt, s);
-  return Array.from({ length: m }, (_, i) => flat.slice(i * n, (i + 1) * n));
+  const rng = rngOf(spec.seed, salt);
+  const sample = i32Sampler(spec.cls, s);
+  const rows: number[][] = new Array(m);
+  for (let i = 0; i < m; i++) {
+    const row = new Array<number>(n);
+    for (let j = 0; j < n; j++) row[j] = sample(rng);
+    rows[i] = row;
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------

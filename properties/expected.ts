@@ -23,7 +23,8 @@ export interface ExpectedState {
   result: EvalResult;
   /** stores that run (all, or those before the refused op) */
   storesRun: number;
-  /** every request buffer's bytes after the call */
+  /** every request buffer's bytes after the call (read only: those no store writes are the
+   *  encoder's initial bytes) */
   buffers: Uint8Array[];
   /** which oracle's result this is: the bigint one, or the fast one alone */
   oracle: 'bigint' | 'fast';
@@ -125,7 +126,9 @@ export function expectedState(c: Case, kernel: KernelDesc, enc: Encoded, opts: E
     oracle = 'bigint';
   }
   const storesRun = result.stores.length;
-  const buffers = enc.initial.map((b) => b.slice());
+  // the buffers a store writes are copies; the others are the initial bytes themselves (read only)
+  const written = new Set(enc.stores.slice(0, storesRun).map((st) => st.buf));
+  const buffers = enc.initial.map((b, i) => (written.has(i) ? b.slice() : b));
   enc.stores.slice(0, storesRun).forEach((s, n) => {
     const vals = result.stores[n];
     const p = s.placement;
