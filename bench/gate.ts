@@ -157,15 +157,16 @@ export async function phaseSplit(t: Target, property: string, n: number, seed: n
 
 // ---- --jobs scaling -------------------------------------------------------------------------
 
-export interface JobsRow { jobs: number; seconds: number; status: number | null }
+export interface JobsRow { jobs: number; runs?: number; seconds: number; status: number | null }
 
-/** Wall time of a full `conform` (every kernel runnable here, every property, default runs). */
-export function conformWall(jobs: number, seed: number): JobsRow {
+/** Wall time of a full `conform` (every kernel runnable here, every property; runs undefined:
+ *  the default --runs). */
+export function conformWall(jobs: number, seed: number, runs?: number): JobsRow {
   const dir = mkdtempSync(join(tmpdir(), 'bx-bench-jobs-'));
   try {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(PKG_ROOT, 'dist', 'cli', 'main.js'), 'conform', '--seed', String(seed), '--jobs', String(jobs), '--fixture-dir', join(dir, 'fx')], { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    return { jobs, seconds: (performance.now() - t0) / 1000, status: r.status };
+    const r = spawnSync(process.execPath, [join(PKG_ROOT, 'dist', 'cli', 'main.js'), 'conform', '--seed', String(seed), '--jobs', String(jobs), '--fixture-dir', join(dir, 'fx'), ...(runs ? ['--runs', String(runs)] : [])], { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    return { jobs, runs, seconds: (performance.now() - t0) / 1000, status: r.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,6 +13,8 @@ import { validateCase, type ChainInput } from './validate.js';
 import type { EvalOptions } from './eval.js';
 
 const TWO32 = 4294967296;
+/** 2^i for i in 0..64, exact doubles (a lookup, not a pow, per rounded value) */
+const POW2 = Array.from({ length: 65 }, (_, i) => 2 ** i);
 
 /** Meaning: the wrap32 of sign * round(P, s, policy) for P = H * 2^32 + L (0 <= L < 2^32,
  *  0 <= H < 2^31), `neg` the sign of the unrounded value, s in 0..63. */
@@ -21,13 +23,13 @@ export function roundMagnitude(H: number, L: number, s: number, neg: boolean, po
   let q: number;   // floor(P / 2^s) mod 2^32
   let cmp: number; // sign of (P mod 2^s) - 2^(s-1)
   if (s <= 32) {
-    const d = 2 ** s;
-    q = (H % d) * 2 ** (32 - s) + Math.floor(L / d);
+    const d = POW2[s]!;
+    q = (H % d) * POW2[32 - s]! + Math.floor(L / d);
     const rem = L % d;
     const half = d / 2;
     cmp = rem < half ? -1 : rem > half ? 1 : 0;
   } else {
-    const d = 2 ** (s - 32);
+    const d = POW2[s - 32]!;
     q = Math.floor(H / d);
     const hr = H % d;
     const hh = d / 2;

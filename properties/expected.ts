@@ -48,19 +48,19 @@ export interface ExpectedOptions {
   oracle?: 'sampled' | 'bigint';
 }
 
-/** FNV-1a over 32-bit words. */
-const fnv = (h: number, x: number): number => {
-  for (let s = 0; s < 32; s += 8) h = Math.imul(h ^ ((x >>> s) & 0xff), 16777619);
-  return h;
-};
+/** An FNV-1a step on a whole 32-bit word (the sample only needs to be spread and fixed). */
+const fnv = (h: number, x: number): number => Math.imul(h ^ x, 16777619);
 
 /** A hash of the case (its shape, chain length and the fast oracle's values of it, which
  *  depend on every operand and op): the same case is always sampled the same way. */
 export function caseHash(c: Case, r: EvalResult): number {
   let h = 2166136261;
   for (const x of [c.m, c.n, c.k, c.chain.length]) h = fnv(h, x);
-  for (const rows of [...r.stores, r.acc]) for (const row of rows) for (const v of row) h = fnv(h, v);
-  return h >>> 0;
+  for (const rows of [...r.stores, r.acc]) for (const row of rows) for (let j = 0; j < row.length; j++) h = fnv(h, row[j]!);
+  // a final avalanche: the sample is taken mod CROSS_CHECK_EVERY, the low bits must mix
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Is this (passing) case cross-checked against the bigint oracle? Beyond FAST_ORACLE_MACS
