@@ -15,7 +15,8 @@ import { xorshift128plus } from 'pure-rand/generator/xorshift128plus';
 export interface Lookahead<T> {
   /** the value at a position (generated on demand, in order), or undefined past what may run */
   at(pos: number): T | undefined;
-  /** no more values are served ahead; fast-check generates as it would alone */
+  /** no more values are made ahead (those made are still served); fast-check then generates
+   *  as it would alone */
   stop(): void;
 }
 
@@ -46,8 +47,9 @@ export function installLookahead<T>(prop: fc.IAsyncProperty<[T]>, arb: fc.Arbitr
   const [check] = fc.sample(arb, { seed, numRuns: 1 });
   if (!first || check === undefined || !same(first.value[0] as T, check)) return undefined;
   prop.generate = (mrng, runId) => {
-    if (!stopped && runId !== undefined) {
-      const v = ahead.get(runId) ?? (runId === next ? gen(runId) : undefined);
+    if (runId !== undefined) {
+      // after stop() the values already made (their calls may have run) are still served
+      const v = ahead.get(runId) ?? (!stopped && runId === next ? gen(runId) : undefined);
       // the value stays for at() (the run being served is read after this); older ones go
       ahead.delete(runId - 1);
       if (v) return v;
@@ -62,7 +64,6 @@ export function installLookahead<T>(prop: fc.IAsyncProperty<[T]>, arb: fc.Arbitr
     },
     stop() {
       stopped = true;
-      ahead.clear();
     },
   };
 }
