@@ -76,20 +76,28 @@ export function baselineCli(rev: string, log: (s: string) => void): { cli: strin
   }
 }
 
-/** One property of one kernel through `conform` at a run count: its cases and seconds. */
-function conformProperty(cli: string, kernel: string, property: string, runs: number, seed: number, jobsFlag: boolean): { ran: number; seconds: number; status: string } {
+/** Runs `cli conform ARGS --seed S` in a fresh directory (its fixtures there, removed after);
+ *  `read` sees the directory before it goes. */
+function inConform<T>(cli: string, args: string[], seed: number, read: (dir: string, status: number | null) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'bx-bench-'));
   try {
+    const r = spawnSync(process.execPath, [cli, 'conform', ...args, '--seed', String(seed), '--fixture-dir', join(dir, 'fx')], { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    return read(dir, r.status);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One property of one kernel through `conform` at a run count: its cases and seconds. */
+function conformProperty(cli: string, kernel: string, property: string, runs: number, seed: number, jobsFlag: boolean): { ran: number; seconds: number; status: string } {
+  const args = ['--kernel', kernel, '--property', property, '--runs', String(runs), '--json', 'r.json', ...(jobsFlag ? ['--jobs', '1'] : [])];
+  return inConform(cli, args, seed, (dir) => {
     const json = join(dir, 'r.json');
-    const args = [cli, 'conform', '--kernel', kernel, '--property', property, '--runs', String(runs), '--seed', String(seed), '--json', json, '--fixture-dir', join(dir, 'fx'), ...(jobsFlag ? ['--jobs', '1'] : [])];
-    spawnSync(process.execPath, args, { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
     if (!existsSync(json)) return { ran: 0, seconds: 0, status: 'no report' };
     const r = JSON.parse(readFileSync(json, 'utf8')) as { kernels: { name: string; properties: { property: string; ran: number; seconds: number; status: string }[] }[] };
     const p = r.kernels.find((k) => k.name === kernel)?.properties.find((x) => x.property === property);
     return p ? { ran: p.ran, seconds: p.seconds, status: p.status } : { ran: 0, seconds: 0, status: 'not run' };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** cases/s of one kernel x property as the slope between two run counts, each count run
@@ -162,12 +170,7 @@ export interface JobsRow { jobs: number; runs?: number; seconds: number; status:
 /** Wall time of a full `conform` (every kernel runnable here, every property; runs undefined:
  *  the default --runs). */
 export function conformWall(jobs: number, seed: number, runs?: number): JobsRow {
-  const dir = mkdtempSync(join(tmpdir(), 'bx-bench-jobs-'));
-  try {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(PKG_ROOT, 'dist', 'cli', 'main.js'), 'conform', '--seed', String(seed), '--jobs', String(jobs), '--fixture-dir', join(dir, 'fx'), ...(runs ? ['--runs', String(runs)] : [])], { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    return { jobs, runs, seconds: (performance.now() - t0) / 1000, status: r.status };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const t0 = performance.now();
+  const status = inConform(join(PKG_ROOT, 'dist', 'cli', 'main.js'), ['--jobs', String(jobs), ...(runs ? ['--runs', String(runs)] : [])], seed, (_dir, st) => st);
+  return { jobs, runs, seconds: (performance.now() - t0) / 1000, status };
 }

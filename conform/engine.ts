@@ -4,13 +4,13 @@
 // the programmatic API (`import { conformance } from 'bitexact'`) and the mutant benchmark all
 // call this one function.
 import fc from 'fast-check';
-import { killAllExecutors, PIPELINE_DEPTH, type Backend } from '../native/process.js';
+import { killAllExecutors, type Backend } from '../native/process.js';
 import type { Case } from '../oracle/types.js';
 import { openKernels, type Target } from '../native/targets.js';
 import { cpuProfileError } from '../native/backends/aarch64-qemu.js';
 import type { Emulation } from '../native/backends/provider.js';
 export { elfMachine } from '../native/backends/index.js';
-import { BEYOND, deterministicCases, PROPERTIES, PROPERTY_NAMES, type PropertyDef } from '../properties/kernel-properties.js';
+import { BEYOND, deterministicCases, lookaheadOf, PROPERTIES, PROPERTY_NAMES, type PropertyDef } from '../properties/kernel-properties.js';
 import type { Clause, Contract } from '../oracle/contract.js';
 import { PASS, type Verdict } from '../properties/verdict.js';
 import { runCase } from '../properties/check.js';
@@ -331,7 +331,7 @@ export async function conformance(opts: ConformOptions = {}): Promise<ConformRep
         exec: interruptible(signal, (c: Case, call?: CaseCall) => prop.exec(u.target, allTargets, c, call)), numRuns: u.runs, seed: u.seed, examples: u.examples, rerun,
         timeBudgetMs: budgetPerUnit, fixtureDir: opts.fixtureDir, timeout,
         firstFailure: opts.firstFailure, contract: u.target.kernel.contract,
-        lookahead: prop.pipeline ? PIPELINE_DEPTH : 0,
+        lookahead: lookaheadOf(prop),
         probe: (c) => runCase(u.target.backend, u.target.kernel, c, { timeout }),
         onCase: prop.coverage ? (c) => kr.cov.record(c) : undefined,
         onProgress: (ran) => opts.onEvent?.({ type: 'progress', kernel: name, property: prop.name, ran, runs: u.runs }),

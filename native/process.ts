@@ -204,6 +204,13 @@ interface Session {
   corked: boolean;
 }
 
+/** The oldest request in flight on a session, taken off it with its timeout cleared. */
+const shiftHead = (s: Session): Pending | undefined => {
+  const p = s.inflight.shift();
+  if (p?.timer) clearTimeout(p.timer);
+  return p;
+};
+
 const frameOf = (payload: Uint8Array): Buffer => {
   const f = Buffer.allocUnsafe(4 + payload.length);
   f.writeUInt32LE(payload.length, 0);
@@ -401,8 +408,7 @@ class ProcessBackend implements Backend {
       const msg = new Uint8Array(all.buffer, all.byteOffset + 4, len).slice();
       s.chunks = rest.length ? [rest] : [];
       s.buffered = rest.length;
-      s.inflight.shift();
-      if (p.timer) clearTimeout(p.timer);
+      shiftHead(s);
       const next = s.inflight[0];
       if (next) this.arm(s, next);
       else this.setRef(s, false);
@@ -437,12 +443,9 @@ class ProcessBackend implements Backend {
   /** Drops a session that broke the protocol: the request it was running fails with the crash
    *  that names the violation, the ones behind it did not run. */
   private violation(s: Session, why: string): void {
-    const p = s.inflight.shift();
+    const p = shiftHead(s);
     const e = this.violationCrash(s, p?.what ?? '', p?.timeoutMs ?? 0, why);
-    if (p) {
-      if (p.timer) clearTimeout(p.timer);
-      p.reject(e);
-    }
+    p?.reject(e);
     this.abandon(s);
   }
 
@@ -465,11 +468,8 @@ class ProcessBackend implements Backend {
     s.chunks = [];
     s.buffered = 0;
     if (this.session === s) this.session = null;
-    const notRun = (q: Pending): void => {
-      if (q.timer) clearTimeout(q.timer);
-      q.reject(new NotRun(`${this.name}: ${q.what} did not run: the executor died during an earlier request`));
-    };
-    s.inflight.splice(0).forEach(notRun);
+    const notRun = (q: Pending): void => q.reject(new NotRun(`${this.name}: ${q.what} did not run: the executor died during an earlier request`));
+    for (let q = shiftHead(s); q; q = shiftHead(s)) notRun(q);
     for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.pipelined) notRun(this.waiting.splice(i, 1)[0]!);
     this.pump();
   }
@@ -479,9 +479,7 @@ class ProcessBackend implements Backend {
     if (this.session === s) this.session = null;
     const child = s.child;
     if (err) {
-      const p = s.inflight.shift();
-      if (p?.timer) clearTimeout(p.timer);
-      p?.reject(new Error(`${this.name} backend: cannot run ${child.spawnfile}: ${err.message}`));
+      shiftHead(s)?.reject(new Error(`${this.name} backend: cannot run ${child.spawnfile}: ${err.message}`));
       this.abandon(s);
       return;
     }
@@ -493,11 +491,8 @@ class ProcessBackend implements Backend {
     const grace = new Promise<void>((r) => setTimeout(r, OUTPUT_GRACE_MS).unref());
     void Promise.race([drained, grace]).then(() => {
       if (s.dead) return;
-      const p = s.inflight.shift();
-      if (p) {
-        if (p.timer) clearTimeout(p.timer);
-        this.reportExit(s, p, code, signal);
-      }
+      const p = shiftHead(s);
+      if (p) this.reportExit(s, p, code, signal);
       this.abandon(s);
     });
   }

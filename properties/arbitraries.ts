@@ -139,10 +139,7 @@ function tieSampler(s: number): (rng: Rng) => number {
   const top = maxOdd % 2 === 1 ? maxOdd : maxOdd - 1;
   const halfRange = Math.floor((maxOdd - 1) / 2);
   return (rng) => {
-    // the random odd one is drawn before the pick (the order of the generator's values)
-    const any = 2 * intIn(rng, 0, halfRange) + 1;
-    const r = Math.floor(rng() * 4);
-    let odd = r === 0 ? 1 : r === 1 ? 3 : r === 2 ? top : any;
+    let odd = pick(rng, [1, 3, top, 2 * intIn(rng, 0, halfRange) + 1]);
     if (odd > maxOdd) odd = 1;
     return (rng() < 0.5 ? -1 : 1) * odd * unit;
   };

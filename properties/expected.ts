@@ -127,9 +127,10 @@ export function expectedState(c: Case, kernel: KernelDesc, enc: Encoded, opts: E
   }
   const storesRun = result.stores.length;
   // the buffers a store writes are copies; the others are the initial bytes themselves (read only)
-  const written = new Set(enc.stores.slice(0, storesRun).map((st) => st.buf));
+  const stores = enc.stores.slice(0, storesRun);
+  const written = new Set(stores.map((st) => st.buf));
   const buffers = enc.initial.map((b, i) => (written.has(i) ? b.slice() : b));
-  enc.stores.slice(0, storesRun).forEach((s, n) => {
+  stores.forEach((s, n) => {
     const vals = result.stores[n];
     const p = s.placement;
     for (let i = 0; i < vals.length; i++) for (let j = 0; j < vals[i].length; j++) writeItem(buffers[s.buf], offsetOf(p, i, j), vals[i][j], p.itemSize);

@@ -14,7 +14,7 @@ import { RAW_TAG_PROBES, rawTagArb } from '../oracle/arbitraries.js';
 import { crashVerdict, runCase } from './check.js';
 import { PASS, type FailedVerdict, type Verdict } from './verdict.js';
 import { packOperand } from './pack.js';
-import { KernelCrash } from '../native/process.js';
+import { KernelCrash, PIPELINE_DEPTH } from '../native/process.js';
 import { callTimeout, packWork } from './timeout.js';
 import type { CaseCall } from './run.js';
 import { coverageSweep } from '../coverage/sweep.js';
@@ -314,6 +314,9 @@ const withinContract = (p: PropertyDef): PropertyDef => ({
     return ct ? ex.map((c) => narrowContract(c, ct)).filter((c) => inContract(c, ct)) : ex;
   }),
 });
+
+/** How many cases a property runs ahead of fast-check (runCaseProperty's lookahead). */
+export const lookaheadOf = (p: PropertyDef): number => (p.pipeline ? PIPELINE_DEPTH : 0);
 
 /** The gating properties, each inside the kernel's contract. */
 export const PROPERTIES: PropertyDef[] = GATING_PROPERTIES.map(withinContract);

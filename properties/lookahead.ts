@@ -20,8 +20,6 @@ export interface Lookahead<T> {
   stop(): void;
 }
 
-
-
 /** Installs the lookahead on prop (an fc.asyncProperty over one arbitrary, not yet run) for a
  *  run with this seed and examples; numRuns bounds the positions. Undefined when the installed
  *  fast-check generates differently (checked on the first value). */

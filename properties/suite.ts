@@ -3,10 +3,9 @@
 // skip (ctx.skip with the reason, printed), never a silent pass.
 import { describe, it, expect, afterAll } from 'vitest';
 import type { Targets } from '../native/targets.js';
-import { deterministicCases, PROPERTIES } from './kernel-properties.js';
+import { deterministicCases, lookaheadOf, PROPERTIES } from './kernel-properties.js';
 import { runCaseProperty, resolveSeed } from './run.js';
 import { timeoutFromEnv } from './timeout.js';
-import { PIPELINE_DEPTH } from '../native/process.js';
 
 /** Cases per property per kernel under `npm test` (BITEXACT_RUNS overrides; conform has --runs). */
 export const DEFAULT_RUNS = Number(process.env.BITEXACT_RUNS ?? 150);
@@ -48,7 +47,7 @@ export function kernelSuite(title: string, targetsP: Promise<Targets>, opts: { r
               kernel: target.kernel.name, property: p.name, arb: p.arb(target.kernel),
               exec: (c, call) => p.exec(target, t.targets, c, call), examples, timeout: SUITE_TIMEOUT,
               numRuns: examples.length + Math.max(5, Math.round((opts.runs ?? DEFAULT_RUNS) / p.cost)), seed,
-              lookahead: p.pipeline ? PIPELINE_DEPTH : 0,
+              lookahead: lookaheadOf(p),
             });
             if (out.failure) throw new Error(`\n${out.failure.text}`);
             // a property that ran nothing proves nothing
