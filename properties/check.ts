@@ -99,7 +99,7 @@ function judgeValues(c: Case, kernel: KernelDesc, enc: Encoded, res: ExecResult,
 }
 
 /** Equal bytes, compared natively. */
-const sameBytes = (x: Uint8Array, y: Uint8Array): boolean =>
+export const sameBytes = (x: Uint8Array, y: Uint8Array): boolean =>
   x.length === y.length && Buffer.from(x.buffer, x.byteOffset, x.length).equals(Buffer.from(y.buffer, y.byteOffset, y.length));
 
 /** The last lines of a crashed child's output (what it said before dying), control characters

@@ -11,9 +11,9 @@ import { caseFor, depth, expandA, expandB, expandChain, int8Data, opTemplate, TE
 import { OP_TAGS } from './encode.js';
 import { OP_NAMES, declaresOpName, isRawTag } from '../oracle/opset.js';
 import { RAW_TAG_PROBES, rawTagArb } from '../oracle/arbitraries.js';
-import { crashVerdict, runCase } from './check.js';
+import { crashVerdict, runCase, sameBytes } from './check.js';
 import { PASS, type FailedVerdict, type Verdict } from './verdict.js';
-import { packOperand } from './pack.js';
+import { flatInt8, packOperand } from './pack.js';
 import { KernelCrash, PIPELINE_DEPTH } from '../native/process.js';
 import { callTimeout, packWork } from './timeout.js';
 import type { CaseCall } from './run.js';
@@ -210,7 +210,8 @@ const GATING_PROPERTIES: PropertyDef[] = [
       const p = k.packings[pi];
       for (const side of ['a', 'b'] as const) {
         const mn = side === 'a' ? c.m : c.n;
-        const flat = new Int8Array(side === 'a' ? c.a.flat() : c.b.flat());
+        // one flat copy feeds both packers: the operand as the executor is sent it
+        const flat = flatInt8(side === 'a' ? c.a : c.b);
         const timeout = callTimeout(packWork(mn, c.k), call?.timeout);
         let got: Uint8Array;
         try {
@@ -219,11 +220,12 @@ const GATING_PROPERTIES: PropertyDef[] = [
           if (e instanceof KernelCrash) return crashVerdict(e, k.name, timeout);
           throw e;
         }
-        const want = packOperand(side === 'a' ? p.a : p.b, side, side === 'a' ? c.a : c.b, mn, c.k);
+        const want = packOperand(side === 'a' ? p.a : p.b, side, flat, mn, c.k);
+        if (sameBytes(got, want)) continue;
         const where = { ok: false, refused: false, outcome: 'pack_mismatch', packing: pi, side, mn, k: c.k } as const;
         if (got.length !== want.length) return { ...where, native: got.length, oracle: want.length };
         const at = want.findIndex((v, i) => v !== got[i]);
-        if (at >= 0) return { ...where, byte: at, native: got[at], oracle: want[at] };
+        return { ...where, byte: at, native: got[at], oracle: want[at] };
       }
       return PASS;
     },

@@ -12,6 +12,17 @@ export const packedLayout = (f: PackFormatDesc): PackedLayout => f.kind === 'pac
 /** What the frame model (oracle/frame-model.ts) needs of a kernel. */
 export const frameKernel = (k: KernelDesc): FrameKernel => ({ mr: k.mr, nr: k.nr, packings: k.packings.map((p) => ({ a: packedLayout(p.a), b: packedLayout(p.b) })) });
 
-export function packOperand(f: PackFormatDesc, side: 'a' | 'b', mat: number[][], mn: number, k: number): Uint8Array {
+export function packOperand(f: PackFormatDesc, side: 'a' | 'b', mat: number[][] | Int8Array, mn: number, k: number): Uint8Array {
   return pack(packedLayout(f), mat, mn, k, side);
+}
+
+/** A row-major matrix as one Int8Array (values already in i8 range: the case format's). */
+export function flatInt8(rows: readonly (readonly number[])[]): Int8Array {
+  const cols = rows.length ? rows[0].length : 0;
+  const out = new Int8Array(rows.length * cols);
+  for (let i = 0, o = 0; i < rows.length; i++, o += cols) {
+    if (rows[i].length !== cols) throw new RangeError(`row ${i} has ${rows[i].length} values, row 0 has ${cols}`);
+    out.set(rows[i], o);
+  }
+  return out;
 }
