@@ -4,7 +4,7 @@
 // run was given) are left out. The built CLI, as a user runs it, on a correct builtin kernel
 // and a buggy external one (Sub / SubF swapped).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -53,4 +53,29 @@ describe.skipIf(!existsSync(MAIN))('conform --jobs (needs dist/: npm run build)'
     expect(unitLines(two.stderr).length).toBeGreaterThan(8);
     expect(unitLines(two.stderr)).toEqual(unitLines(one.stderr));
   }, 300_000);
+
+  test('two short units: a worker that claims none (still starting when the parent is done) is stopped; the report is --jobs 1\'s; nothing is left running', async () => {
+    // the processes of this run carry a mark in their environment
+    const mark = `bitexact-jobs-${process.pid}-${Date.now()}`;
+    const run = (jobs: number) => {
+      const json = join(tmp, `one${jobs}.json`);
+      const r = spawnSync(process.execPath, [MAIN, 'conform', '--kernel', 'generic_i32_4x4', '--property', 'tile', '--property', 'beyond', '--no-aarch64', '--runs', '20', '--seed', '7', '--jobs', String(jobs), '--json', json],
+        { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', BITEXACT_TEST_MARK: mark } });
+      return { code: r.status, stderr: r.stderr, report: JSON.parse(readFileSync(json, 'utf8')) as ConformReport };
+    };
+    const one = run(1);
+    const two = run(2);
+    expect(two.code, two.stderr).toBe(0);
+    expect(untimed(two.report)).toEqual(untimed(one.report));
+    const alive = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+      try {
+        if (!readFileSync(`/proc/${d}/environ`, 'utf8').includes(`BITEXACT_TEST_MARK=${mark}`)) return [];
+        return [`${d}: ${readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ')}`];
+      } catch { return []; }
+    });
+    // an executor still starting when its worker was stopped exits as it starts (it finds its
+    // parent gone: native/core/serve.c): within a few seconds
+    for (let t = 0; t < 50 && alive().length; t++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(), 'processes of the run still alive').toEqual([]);
+  }, 120_000);
 });

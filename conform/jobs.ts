@@ -1,6 +1,6 @@
 // `conform --jobs N`: the gate's kernel x property units spread over N processes. This process
 // runs units itself (conformance() with a claim) and forks N - 1 workers (conform/jobs-worker.ts)
-// once the unit list is known; every process opens its own kernels (each Backend is its own
+// as it starts; every process opens its own kernels (each Backend is its own
 // executor child) and runs the unit it claims next, first come first served, so slow units
 // (an emulated kernel, a sweep) do not hold the others up. A unit's cases depend only on the
 // seed, --runs and the unit, never on the process that ran it: the merged report equals the
@@ -59,58 +59,89 @@ export async function conformJobs(opts: ConformOptions & { jobs?: number } = {})
   const taken = new Set<number>();
   const claim = (index: number): boolean => (taken.has(index) ? false : (taken.add(index), true));
   let units: { kernel: string; property: string }[] = [];
-  const workers: Promise<ConformReport>[] = [];
-  const children: ChildProcess[] = [];
-  const onAbort = () => { for (const c of children) send(c, { type: 'abort', reason: abortReason(signal!) }); };
+  // a worker's events wait for this process's start event (the unit list comes first)
+  let started = false;
+  const early: ConformEvent[] = [];
+  const forward = (e: ConformEvent): void => { if (started) onEvent?.(e); else early.push(e); };
+  // the workers start with this process, not once its unit list is known: their start-up
+  // (modules, executors, the unit list) runs beside this one's
+  // (no more of them than the options allow units: one --kernel and one --property is one unit)
+  const atMost = (rest.kernels?.length ? new Set(rest.kernels).size : Infinity) * (rest.properties?.length ? new Set(rest.properties).size : Infinity);
+  const workers = Array.from({ length: Math.min(jobs, atMost) - 1 }, (_, i) => startWorker(i + 1, wopts, claim, forward));
+  const onAbort = () => { for (const w of workers) send(w.child, { type: 'abort', reason: abortReason(signal!) }); };
   signal?.addEventListener('abort', onAbort);
   try {
-    const local = conformance({
+    const local = await conformance({
       ...rest, seed, runs, signal,
       claim: ({ index }) => claim(index),
       onEvent: (e) => {
-        if (e.type === 'start') {
-          units = e.units;
-          // the other processes start once there is more than one unit to share
-          for (let j = 1; j < Math.min(jobs, units.length); j++) workers.push(runWorker(j, wopts, claim, onEvent, children));
-        }
         onEvent?.(e);
+        if (e.type === 'start') { units = e.units; started = true; for (const x of early.splice(0)) onEvent?.(x); }
       },
     });
-    const parts = [await local];
+    // this process claimed every unit no worker had: a worker that claimed none has nothing to
+    // report (it may still be starting up) and is stopped
+    for (const w of workers) if (w.claimed === 0) w.drop();
     // a worker that failed to start or died is an error of the gate, not of a kernel
-    parts.push(...(await Promise.all(workers)));
+    const parts = [local, ...(await Promise.all(workers.map((w) => w.report))).filter((r): r is ConformReport => r !== null)];
     return mergeParts(parts, units, t0, signal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill();
   }
 }
 
 const send = (c: ChildProcess, m: ToWorker): void => { if (c.connected) c.send(m); };
 
-function runWorker(j: number, opts: WorkerOptions, claim: (index: number) => boolean, onEvent: ((e: ConformEvent) => void) | undefined, children: ChildProcess[]): Promise<ConformReport> {
-  return new Promise((resolve, reject) => {
-    // the worker's stdout goes to our stderr: stdout may carry a report (--json -)
-    const child = fork(workerPath(), [], { stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
-    children.push(child);
-    let report: ConformReport | undefined;
-    let error: string | undefined;
-    child.on('message', (m: FromWorker) => {
-      switch (m.type) {
-        case 'claim': send(child, { type: 'claim', id: m.id, ok: claim(m.index) }); break;
-        // the worker's start event repeats the parent's: one is enough
-        case 'event': if (m.event.type !== 'start') onEvent?.(m.event); break;
-        case 'report': report = m.report; break;
-        case 'error': error = m.message; break;
-      }
-    });
-    child.on('error', (e) => reject(new Error(`conform --jobs: worker ${j}: ${e.message}`)));
-    child.on('exit', (code, sig) => {
-      if (report) resolve(report);
-      else reject(new Error(`conform --jobs: worker ${j} ${error ? `failed: ${error}` : `exited (${sig ?? `code ${code}`}) before its report`}`));
-    });
-    send(child, { type: 'run', opts });
-  });
+interface Worker {
+  child: ChildProcess;
+  /** units this worker was granted */
+  claimed: number;
+  /** its part of the report; null once dropped */
+  report: Promise<ConformReport | null>;
+  /** stop a worker that claimed nothing: its part is empty */
+  drop(): void;
+}
+
+function startWorker(j: number, opts: WorkerOptions, claim: (index: number) => boolean, onEvent: (e: ConformEvent) => void): Worker {
+  // the worker's stdout goes to our stderr: stdout may carry a report (--json -)
+  const child = fork(workerPath(), [], { stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
+  let dropped = false;
+  const w: Worker = {
+    child, claimed: 0,
+    // SIGKILL: a worker ignores SIGTERM (the parent decides a stop), and this one holds nothing
+    // (its executors die with it: PR_SET_PDEATHSIG); one that already exited keeps its outcome,
+    // its report or the error of its death
+    drop: () => { if (child.exitCode === null && child.signalCode === null) { dropped = true; child.kill('SIGKILL'); } },
+    report: new Promise((resolve, reject) => {
+      let report: ConformReport | undefined;
+      let error: string | undefined;
+      child.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'claim': {
+            const ok = !dropped && claim(m.index);
+            if (ok) w.claimed++;
+            send(child, { type: 'claim', id: m.id, ok });
+            break;
+          }
+          // the worker's start event repeats the parent's: one is enough
+          case 'event': if (m.event.type !== 'start') onEvent(m.event); break;
+          case 'report': report = m.report; break;
+          case 'error': error = m.message; break;
+        }
+      });
+      child.on('error', (e) => { if (dropped) resolve(null); else reject(new Error(`conform --jobs: worker ${j}: ${e.message}`)); });
+      child.on('exit', (code, sig) => {
+        if (dropped) resolve(null);
+        else if (report) resolve(report);
+        else reject(new Error(`conform --jobs: worker ${j} ${error ? `failed: ${error}` : `exited (${sig ?? `code ${code}`}) before its report`}`));
+      });
+    }),
+  };
+  // a rejection is awaited only after this process's own part: not unhandled meanwhile
+  w.report.catch(() => {});
+  send(child, { type: 'run', opts });
+  return w;
 }
 
 const key = (kernel: string, property: string) => `${kernel}\u0000${property}`;
@@ -122,7 +153,7 @@ const key = (kernel: string, property: string) => `${kernel}\u0000${property}`;
 export function mergeParts(parts: ConformReport[], units: { kernel: string; property: string }[], t0: number, signal?: AbortSignal): ConformReport {
   const [first] = parts;
   // nothing ran anywhere (a bad option: no unit list): the first part says why
-  if (parts.length === 1 && units.length === 0) return { ...first, seconds: (Date.now() - t0) / 1000 };
+  if (units.length === 0) return { ...first, seconds: (Date.now() - t0) / 1000 };
   const order = new Map(units.map((u, i) => [key(u.kernel, u.property), i]));
   const def = new Map(PROPERTIES.map((p) => [p.name, p]));
   const kernels = first.kernels.map((k0) => {

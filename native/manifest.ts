@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { arch, homedir } from 'node:os';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { Ajv, ErrorObject } from 'ajv';
+import { loadAjv } from '../oracle/ajv.js';
 import { abiTags, OP_NAMES, OP_TAGS, opSpec, TAGS, type OpName } from '../oracle/opset.js';
 import { AARCH64_SETUP_HINT } from './backends/aarch64-qemu.js';
 import { elfMachine } from './backends/index.js';
@@ -82,7 +83,7 @@ const jsonPath = (pointer: string): string =>
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(v: unknown): ErrorObject[] {
-  if (!validator) validator = new Ajv({ allErrors: true, verbose: true }).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as object);
+  if (!validator) validator = new (loadAjv())({ allErrors: true, verbose: true }).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as object);
   return validator(v) ? [] : [...(validator.errors ?? [])];
 }
 

@@ -2,7 +2,8 @@
 // Schema (oracle/schema.ts, with ajv) so every error names the JSON path and what was expected,
 // never a stack trace, never a partial result; then the domain check of oracle/validate.ts; and
 // a stable, pretty writer.
-import { Ajv, type ErrorObject } from 'ajv';
+import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
+import { loadAjv } from './ajv.js';
 import type { Case, Op } from './types.js';
 import { CASE_LIMITS, jsonDepth, LimitError, limitProblem, ValidationError, validateCase, valueDepth } from './validate.js';
 import { OPSET, fieldNames, opSpec, requiredFields, type FieldSpec, type OpName } from './opset.js';
@@ -28,9 +29,16 @@ function earlyLimits(obj: unknown): LimitError | null {
 type Json = Record<string, unknown>;
 
 const SCHEMA = caseSchema();
-const ajv = new Ajv({ allErrors: true, verbose: true, strictTypes: false });
-ajv.addKeyword('x-expected');
-const validateShape = ajv.compile(SCHEMA);
+// compiled on the first case read (oracle/ajv.ts)
+let validator: { ajv: AjvType; validate: ValidateFunction } | undefined;
+function shapeValidator(): { ajv: AjvType; validate: ValidateFunction } {
+  if (!validator) {
+    const ajv = new (loadAjv())({ allErrors: true, verbose: true, strictTypes: false });
+    ajv.addKeyword('x-expected');
+    validator = { ajv, validate: ajv.compile(SCHEMA) };
+  }
+  return validator;
+}
 
 const got = (v: unknown): string => {
   if (v === undefined) return 'nothing';
@@ -112,6 +120,7 @@ const SCHEMA_INT = (SCHEMA.definitions as Json).int;
 
 /** The first structural problem of a JSON value, in the reader's order, or null. */
 function shapeError(obj: unknown): ValidationError | null {
+  const { ajv, validate: validateShape } = shapeValidator();
   if (validateShape(obj)) return null;
   let best: { key: number[]; segs: string[]; message: string } | null = null;
   for (const e of validateShape.errors ?? []) {
