@@ -165,12 +165,52 @@ export async function phaseSplit(t: Target, property: string, n: number, seed: n
 
 // ---- --jobs scaling -------------------------------------------------------------------------
 
-export interface JobsRow { jobs: number; runs?: number; seconds: number; status: number | null }
+export interface JobsRow {
+  jobs: number;
+  runs?: number;
+  /** the median wall time of the repetitions */
+  seconds: number;
+  /** CPU seconds (user + system) of that run's whole process tree: conform, its workers and
+   *  every executor (host children, qemu) */
+  cpuSeconds: number;
+  reps: number;
+  /** every repetition's exit status is this one, else the first that differs */
+  status: number | null;
+}
 
-/** Wall time of a full `conform` (every kernel runnable here, every property; runs undefined:
- *  the default --runs). */
-export function conformWall(jobs: number, seed: number, runs?: number): JobsRow {
+/** CPU seconds of this process's reaped descendants so far (Linux: /proc/self/stat cutime +
+ *  cstime; a child's count includes the descendants it reaped). NaN elsewhere. */
+function childrenCpu(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // the fields after the command name (which may hold spaces) start at the state, field 3
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const tick = 100; // USER_HZ: 100 on every Linux ABI Node runs on
+    return (Number(f[13]) + Number(f[14])) / tick;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Wall and CPU time of a full `conform` (every kernel runnable here, every property; runs
+ *  undefined: the default --runs). */
+export function conformWall(jobs: number, seed: number, runs?: number): { seconds: number; cpuSeconds: number; status: number | null } {
+  const c0 = childrenCpu();
   const t0 = performance.now();
   const status = inConform(join(PKG_ROOT, 'dist', 'cli', 'main.js'), ['--jobs', String(jobs), ...(runs ? ['--runs', String(runs)] : [])], seed, (_dir, st) => st);
-  return { jobs, runs, seconds: (performance.now() - t0) / 1000, status };
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpu() - c0, status };
+}
+
+/** --jobs scaling: each job count in `counts` run `reps` times, the counts alternating (1, N,
+ *  1, N, ...) so that a drift of the shared machine falls on both; the median wall time and
+ *  the CPU seconds of that run. */
+export function jobsScaling(counts: number[], seed: number, runs: number | undefined, reps: number): JobsRow[] {
+  const all = new Map<number, { seconds: number; cpuSeconds: number; status: number | null }[]>(counts.map((n) => [n, []]));
+  for (let i = 0; i < reps; i++) for (const n of counts) all.get(n)!.push(conformWall(n, seed, runs));
+  return counts.map((n) => {
+    const xs = all.get(n)!;
+    const median = [...xs].sort((a, b) => a.seconds - b.seconds)[(xs.length - 1) >> 1];
+    const status = xs.find((x) => x.status !== xs[0].status)?.status ?? xs[0].status;
+    return { jobs: n, runs, seconds: median.seconds, cpuSeconds: median.cpuSeconds, reps: xs.length, status };
+  });
 }

@@ -32,7 +32,7 @@ import { benchOracles, formatOracleBench, type OracleBenchResult } from './oracl
 import { isEntry } from '../cli/util.js';
 import { defaultJobs } from '../conform/jobs.js';
 import { PIPELINE_DEPTH } from '../native/process.js';
-import { baselineCli, conformWall, DEFAULT_BASELINE, ISSUE_FIGURES, PHASES, phaseSplit, slope, SLOPE_PROPERTIES, type JobsRow, type PhaseRow, type SlopeRow } from './gate.js';
+import { baselineCli, DEFAULT_BASELINE, jobsScaling, ISSUE_FIGURES, PHASES, phaseSplit, slope, SLOPE_PROPERTIES, type JobsRow, type PhaseRow, type SlopeRow } from './gate.js';
 
 interface Opts { quick: boolean; seed: number; out: string; size: number; baseline: string; kernels: string[]; jobs: boolean }
 
@@ -174,7 +174,7 @@ export function resultsMarkdown(o: BenchResults): string {
     '## --jobs',
     '',
     o.jobs.length
-      ? `Wall time of a full \`conform --seed ${o.seed}\` (every kernel runnable here, every property) at the default --runs and at more, with --jobs 1 and --jobs N (the number of processors). One process already keeps more than one core busy (its executors run beside it, pipelined), and every process starts its own executors: the speed-up grows with the run.\n\n${md(['--runs', '--jobs', 'seconds', 'exit', 'speed-up over --jobs 1'], o.jobs.map((r) => { const one = o.jobs.find((x) => x.jobs === 1 && x.runs === r.runs); return [r.runs ? String(r.runs) : 'default', String(r.jobs), f(r.seconds, 1), String(r.status), one ? `${f(one.seconds / r.seconds, 2)}x` : '-']; }))}`
+      ? `A full \`conform --seed ${o.seed}\` (every kernel runnable here, every property) at the default --runs and at more, with --jobs 1 and --jobs N (the number of processors), each run ${o.jobs[0]?.reps ?? 1} time(s), the job counts alternating; the median wall time, and the CPU seconds (user + system) of that run's whole process tree: conform, its workers and every executor. "cores busy" = CPU / wall. On P processors --jobs N can be at most min(N, P) / (cores busy at --jobs 1) times faster, and less when N processes spend more CPU than one (every process starts its own executors and its JIT compiles the same code again).\n\n${md(['--runs', '--jobs', 'seconds', 'CPU seconds', 'cores busy', 'exit', 'speed-up over --jobs 1'], o.jobs.map((r) => { const one = o.jobs.find((x) => x.jobs === 1 && x.runs === r.runs); return [r.runs ? String(r.runs) : 'default', String(r.jobs), f(r.seconds, 1), f(r.cpuSeconds, 1), f(r.cpuSeconds / r.seconds, 2), String(r.status), one ? `${f(one.seconds / r.seconds, 2)}x` : '-']; }))}`
       : 'Not measured (--no-jobs).',
     '',
     '## Oracles',
@@ -249,11 +249,9 @@ async function main(): Promise<void> {
   const jobs: JobsRow[] = [];
   if (o.jobs) {
     for (const runs of [undefined, o.quick ? 400 : 1000]) {
-      for (const n of [...new Set([1, defaultJobs()])]) {
-        const r = conformWall(n, o.seed, runs);
-        jobs.push(r);
-        log(`full conform${runs ? ` --runs ${runs}` : ''} --jobs ${n}: ${f(r.seconds, 1)} s (exit ${r.status})`);
-      }
+      const rows = jobsScaling([...new Set([1, defaultJobs()])], o.seed, runs, o.quick ? 1 : 3);
+      jobs.push(...rows);
+      for (const r of rows) log(`full conform${runs ? ` --runs ${runs}` : ''} --jobs ${r.jobs}: ${f(r.seconds, 1)} s, ${f(r.cpuSeconds, 1)} CPU-s (exit ${r.status})`);
     }
   }
   log('oracles');
