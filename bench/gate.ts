@@ -180,7 +180,7 @@ export interface JobsRow {
 
 /** CPU seconds of this process's reaped descendants so far (Linux: /proc/self/stat cutime +
  *  cstime; a child's count includes the descendants it reaped). NaN elsewhere. */
-function childrenCpu(): number {
+export function childrenCpu(): number {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     // the fields after the command name (which may hold spaces) start at the state, field 3
@@ -204,9 +204,9 @@ export function conformWall(jobs: number, seed: number, runs?: number): { second
 /** --jobs scaling: each job count in `counts` run `reps` times, the counts alternating (1, N,
  *  1, N, ...) so that a drift of the shared machine falls on both; the median wall time and
  *  the CPU seconds of that run. */
-export function jobsScaling(counts: number[], seed: number, runs: number | undefined, reps: number): JobsRow[] {
-  const all = new Map<number, { seconds: number; cpuSeconds: number; status: number | null }[]>(counts.map((n) => [n, []]));
-  for (let i = 0; i < reps; i++) for (const n of counts) all.get(n)!.push(conformWall(n, seed, runs));
+export function jobsScaling(counts: number[], seed: number, runs: number | undefined, reps: number, measure = conformWall): JobsRow[] {
+  const all = new Map<number, ReturnType<typeof conformWall>[]>(counts.map((n) => [n, []]));
+  for (let i = 0; i < reps; i++) for (const n of counts) all.get(n)!.push(measure(n, seed, runs));
   return counts.map((n) => {
     const xs = all.get(n)!;
     const median = [...xs].sort((a, b) => a.seconds - b.seconds)[(xs.length - 1) >> 1];
