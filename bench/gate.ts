@@ -165,18 +165,13 @@ export async function phaseSplit(t: Target, property: string, n: number, seed: n
 
 // ---- --jobs scaling -------------------------------------------------------------------------
 
-export interface JobsRow {
-  jobs: number;
-  runs?: number;
-  /** the median wall time of the repetitions */
-  seconds: number;
-  /** CPU seconds (user + system) of that run's whole process tree: conform, its workers and
-   *  every executor (host children, qemu) */
-  cpuSeconds: number;
-  reps: number;
-  /** every repetition's exit status is this one, else the first that differs */
-  status: number | null;
-}
+/** One full `conform`: its wall time, the CPU seconds (user + system) of its whole process
+ *  tree (conform, its workers and every executor: host children, qemu) and its exit status. */
+export interface WallRun { seconds: number; cpuSeconds: number; status: number | null }
+
+/** A job count's median run (by wall time) of `reps`; `status`: every repetition's exit
+ *  status, else the first that differs. */
+export interface JobsRow extends WallRun { jobs: number; runs?: number; reps: number }
 
 /** CPU seconds of this process's reaped descendants so far (Linux: /proc/self/stat cutime +
  *  cstime; a child's count includes the descendants it reaped). NaN elsewhere. */
@@ -194,7 +189,7 @@ export function childrenCpu(): number {
 
 /** Wall and CPU time of a full `conform` (every kernel runnable here, every property; runs
  *  undefined: the default --runs). */
-export function conformWall(jobs: number, seed: number, runs?: number): { seconds: number; cpuSeconds: number; status: number | null } {
+export function conformWall(jobs: number, seed: number, runs?: number): WallRun {
   const c0 = childrenCpu();
   const t0 = performance.now();
   const status = inConform(join(PKG_ROOT, 'dist', 'cli', 'main.js'), ['--jobs', String(jobs), ...(runs ? ['--runs', String(runs)] : [])], seed, (_dir, st) => st);
@@ -205,7 +200,7 @@ export function conformWall(jobs: number, seed: number, runs?: number): { second
  *  1, N, ...) so that a drift of the shared machine falls on both; the median wall time and
  *  the CPU seconds of that run. */
 export function jobsScaling(counts: number[], seed: number, runs: number | undefined, reps: number, measure = conformWall): JobsRow[] {
-  const all = new Map<number, ReturnType<typeof conformWall>[]>(counts.map((n) => [n, []]));
+  const all = new Map<number, WallRun[]>(counts.map((n) => [n, []]));
   for (let i = 0; i < reps; i++) for (const n of counts) all.get(n)!.push(measure(n, seed, runs));
   return counts.map((n) => {
     const xs = all.get(n)!;

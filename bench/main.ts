@@ -206,8 +206,8 @@ async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const log = (l: string) => console.log(`[bench] ${l}`);
   // random cases per property (--runs before the cost division): the slope's two counts, both
-  // past the JIT's warm-up (TurboFan is still recompiling the hot paths at 500 runs: a 500 / 2500
-  // slope of the avx2 frame read 45 % under its 10,000 / 20,000 one; 2500 / 10,000 read within 5 %)
+  // past the JIT's warm-up (below ~2,500 runs the optimizing compiler is still recompiling the
+  // hot paths, and a slope mixes its cost in)
   const counts: Record<string, [number, number]> = Object.fromEntries(SLOPE_PROPERTIES.map((p) => [p, o.quick ? [200, 600] : [2500, 7500]]));
   const notes: string[] = [];
   const t = await discoverTargets();
